@@ -1,0 +1,326 @@
+//! The Store contract: what a backend must keep and answer. Stores fetch; the core decides.
+//!
+//! A backend implements three traits:
+//!
+//! - [`Store`] hands out read views and write transactions.
+//! - [`ReadView`] answers the indexed lookups resolution needs. Every method is a point or
+//!   range lookup on an index; none may need a scan of every grant (rule E7). Where a
+//!   method returns rows "in order", the order is the byte order of the canonical texts,
+//!   which is what a SQL `ORDER BY` on TEXT columns gives.
+//! - [`WriteTxn`] is a read view plus writes, applied atomically by [`WriteTxn::commit`].
+//!
+//! # Contract
+//!
+//! - **Isolation.** A read view sees one committed state for its whole life: the writes
+//!   committed after it was opened are invisible to it (snapshot isolation). A write
+//!   transaction sees the committed state plus its own writes.
+//! - **One writer.** At most one write transaction is open at a time per store; `write`
+//!   waits for the previous one to end (or fails with [`Error::Storage`] after a timeout).
+//! - **Atomicity.** [`WriteTxn::commit`] applies every write of the transaction, appends the
+//!   changelog entry and raises the revision by exactly one, all or nothing. Dropping a
+//!   transaction without committing (on any error) leaves the store exactly as it was:
+//!   same rows, same revision, same changelog.
+//! - **No semantics.** A store does not derive anything: membership edges, cascades and
+//!   authorization are decided by the core, which tells the store each row to write. A
+//!   store may still enforce the invariants below with constraints, and must report a
+//!   broken one as an error rather than corrupt data.
+//! - **Invariants the core keeps** (a store may check them): a grant's holder, an edge's
+//!   two ends and a fence's group are existing principals; at most one grant per (holder,
+//!   URI); edges and fences are sets.
+//! - **Errors.** Backend failures map to [`Error::Storage`]; the documented not-found and
+//!   already-exists cases to [`Error::NotFound`] and [`Error::AlreadyExists`].
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::level::Level;
+use crate::name::{ClusterName, PrincipalName};
+use crate::uri::Uri;
+
+/// A store's revision: the number of committed mutations (rule M3). A fresh store is at
+/// revision 0; every commit raises it by exactly one.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Revision(pub u64);
+
+impl Revision {
+    /// The revision after this one.
+    pub const fn next(self) -> Revision {
+        Revision(self.0.saturating_add(1))
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A point in time, in milliseconds since the Unix epoch. The core never reads a clock:
+/// callers pass the time of each mutation in.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+/// What kind of principal a name denotes (rule P1). Users are roles too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    /// A user: a role that holds the user's whole permission set, with an active flag.
+    User,
+    /// A role: a named permission set.
+    Role,
+    /// A group (a project or team): a role whose members form a team for share scopes
+    /// (rule V2) and fences (rule E4).
+    Group,
+}
+
+impl PrincipalKind {
+    /// The lowercase name of the kind.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Role => "role",
+            PrincipalKind::Group => "group",
+        }
+    }
+
+    /// The kind of a rank produced by `as u8`, for stores keeping kinds as integers.
+    pub const fn from_rank(rank: u8) -> Option<PrincipalKind> {
+        match rank {
+            0 => Some(PrincipalKind::User),
+            1 => Some(PrincipalKind::Role),
+            2 => Some(PrincipalKind::Group),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PrincipalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrincipalRecord {
+    /// Its name.
+    pub name: PrincipalName,
+    /// User, role or group.
+    pub kind: PrincipalKind,
+    /// False only for a deactivated user; roles and groups are always active.
+    pub active: bool,
+}
+
+impl PrincipalRecord {
+    /// Whether the principal takes part in resolution: contributes grants to closures
+    /// (rule E1).
+    pub fn is_live(&self) -> bool {
+        self.active
+    }
+}
+
+/// A direct grant: `holder` holds `level` on `uri`. A grant of [`Level::Deny`] is a forbid
+/// (rule E3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    /// The principal holding it.
+    pub holder: PrincipalName,
+    /// Where it holds.
+    pub uri: Uri,
+    /// What it holds; `deny` for a forbid.
+    pub level: Level,
+}
+
+/// A membership edge: `member` is a member of `role` (rule P2). The core keeps exactly one
+/// edge for every direct grant of `read` or more on exactly `role://{role}` where `role`
+/// exists.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Edge {
+    /// The member.
+    pub member: PrincipalName,
+    /// The role it is a member of.
+    pub role: PrincipalName,
+}
+
+/// A fence (rule E4): everything under `uri` is denied to every principal whose closure
+/// lacks `group`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Fence {
+    /// The fenced subtree.
+    pub uri: Uri,
+    /// The group whose members alone may pass.
+    pub group: PrincipalName,
+}
+
+/// What a mutation did, for the changelog (rule M3). Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// When, as passed in by the caller.
+    pub at: Timestamp,
+    /// Who did it; `None` for the engine itself (init).
+    pub actor: Option<PrincipalName>,
+    /// The operation (`grant`, `revoke`, `add_role`, ...).
+    pub action: String,
+    /// What it was done to (a URI or a principal).
+    pub target: String,
+    /// The rest (`bob read`), human readable.
+    pub detail: String,
+}
+
+/// A committed changelog entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEntry {
+    /// The revision the change produced.
+    pub revision: Revision,
+    /// The change.
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// A store: hands out consistent read views and one write transaction at a time.
+pub trait Store: Send + Sync {
+    /// A consistent read view.
+    type Read<'a>: ReadView
+    where
+        Self: 'a;
+    /// A write transaction.
+    type Write<'a>: WriteTxn
+    where
+        Self: 'a;
+
+    /// Opens a read view on the latest committed state.
+    fn read(&self) -> Result<Self::Read<'_>>;
+
+    /// Opens the write transaction, waiting for any other to end first.
+    fn write(&self) -> Result<Self::Write<'_>>;
+}
+
+/// The lookups resolution needs, on one consistent state. See the module documentation for
+/// the contract.
+pub trait ReadView {
+    /// The revision of the state this view sees.
+    fn revision(&self) -> Result<Revision>;
+
+    /// The cluster name set at init, or `None` before init.
+    fn cluster(&self) -> Result<Option<ClusterName>>;
+
+    /// The principal named `name`, if it exists.
+    fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>>;
+
+    /// Principals with names after `after` (exclusive), in name order, at most `limit`.
+    fn principals(
+        &self,
+        after: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<PrincipalRecord>>;
+
+    /// The roles each of `members` is a direct member of: one `(member, role record)` pair
+    /// per edge, in any order.
+    fn roles_of(&self, members: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>>;
+
+    /// The direct members of each of `roles`: one `(role, member record)` pair per edge, in
+    /// any order.
+    fn members_of(&self, roles: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>>;
+
+    /// The grants (forbids included) any of `holders` holds on exactly any of `uris`, in
+    /// any order.
+    fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>>;
+
+    /// Every grant (forbids included), by any holder, on exactly any of `uris`, in any
+    /// order.
+    fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>>;
+
+    /// The first, in (URI, holder) order, of the allow grants (level above deny) that any
+    /// of `holders` holds strictly below `uri`; `None` if there is none.
+    fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>>;
+
+    /// The grants (forbids included) `holder` holds at or below `within` (everywhere when
+    /// `None`), with URIs after `after` (exclusive), in URI order, at most `limit`.
+    fn grants_of(
+        &self,
+        holder: &PrincipalName,
+        within: Option<&Uri>,
+        after: Option<&Uri>,
+        limit: usize,
+    ) -> Result<Vec<Grant>>;
+
+    /// The grants (forbids included) of every holder at or below `within`, after the
+    /// (URI, holder) key `after` (exclusive), in (URI, holder) order, at most `limit`.
+    fn grants_within(
+        &self,
+        within: &Uri,
+        after: Option<(&Uri, &PrincipalName)>,
+        limit: usize,
+    ) -> Result<Vec<Grant>>;
+
+    /// The fences on exactly any of `uris`, in any order.
+    fn fences_at(&self, uris: &[Uri]) -> Result<Vec<Fence>>;
+
+    /// The fences at or below `within` (all when `None`), after `after` (exclusive), in
+    /// (URI, group) order, at most `limit`.
+    fn fences(
+        &self,
+        within: Option<&Uri>,
+        after: Option<&Fence>,
+        limit: usize,
+    ) -> Result<Vec<Fence>>;
+
+    /// The fences whose group is `group`, in (URI, group) order.
+    fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>>;
+
+    /// Changelog entries with revisions after `after` (exclusive), by `actor` when given,
+    /// in revision order, at most `limit`.
+    fn changes(
+        &self,
+        after: Revision,
+        actor: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEntry>>;
+}
+
+/// A write transaction: the read view of the committed state plus its own writes. Dropping
+/// it without [`WriteTxn::commit`] rolls every write back.
+pub trait WriteTxn: ReadView {
+    /// Records the cluster name (once, at init).
+    fn set_cluster(&mut self, cluster: &ClusterName) -> Result<()>;
+
+    /// Adds a principal; [`crate::Error::AlreadyExists`] if the name is taken.
+    fn insert_principal(&mut self, record: &PrincipalRecord) -> Result<()>;
+
+    /// Replaces a principal's record (same name); [`crate::Error::NotFound`] if absent.
+    fn update_principal(&mut self, record: &PrincipalRecord) -> Result<()>;
+
+    /// Removes a principal; [`crate::Error::NotFound`] if absent. The core removes its
+    /// grants, edges and fences first.
+    fn delete_principal(&mut self, name: &PrincipalName) -> Result<()>;
+
+    /// Sets the grant of `grant.holder` on `grant.uri`, replacing any there.
+    fn put_grant(&mut self, grant: &Grant) -> Result<()>;
+
+    /// Removes the grant of `holder` on exactly `uri`; whether there was one.
+    fn delete_grant(&mut self, holder: &PrincipalName, uri: &Uri) -> Result<bool>;
+
+    /// Adds a membership edge (a set: adding a present edge changes nothing).
+    fn insert_edge(&mut self, edge: &Edge) -> Result<()>;
+
+    /// Removes a membership edge; whether it was there.
+    fn delete_edge(&mut self, edge: &Edge) -> Result<bool>;
+
+    /// Adds a fence (a set: adding a present fence changes nothing).
+    fn insert_fence(&mut self, fence: &Fence) -> Result<()>;
+
+    /// Removes a fence; whether it was there.
+    fn delete_fence(&mut self, fence: &Fence) -> Result<bool>;
+
+    /// Makes every write of the transaction durable and visible at once, appends `change`
+    /// to the changelog at the next revision, and returns that revision.
+    fn commit(self, change: Change) -> Result<Revision>;
+}
