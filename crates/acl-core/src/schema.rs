@@ -185,7 +185,10 @@ impl Schema {
                     .template
                     .replace("{cluster}", cluster.as_str())
                     .replace("{user}", user.as_str());
-                Ok((self.check_uri(Uri::parse(&text)?, UriForm::Absolute)?, home.level))
+                Ok((
+                    self.check_uri(Uri::parse(&text)?, UriForm::Absolute)?,
+                    home.level,
+                ))
             })
             .collect()
     }
@@ -302,7 +305,10 @@ mod tests {
             _ => None,
         };
         assert_eq!(problem("ftp://x"), Some(UriProblem::UnknownScheme));
-        assert_eq!(problem("role:u/roles/x"), Some(UriProblem::NeedsAbsoluteForm));
+        assert_eq!(
+            problem("role:u/roles/x"),
+            Some(UriProblem::NeedsAbsoluteForm)
+        );
         assert_eq!(problem("user:/bob"), Some(UriProblem::NeedsAbsoluteForm));
     }
 

@@ -130,7 +130,10 @@ impl Uri {
         } else {
             Some(path.split('/'))
         };
-        for segment in prefix.into_iter().chain(path_segments.into_iter().flatten()) {
+        for segment in prefix
+            .into_iter()
+            .chain(path_segments.into_iter().flatten())
+        {
             if segment.is_empty() {
                 return Err(fail(UriProblem::EmptySegment));
             }
@@ -490,7 +493,10 @@ mod tests {
         text.push('z');
         assert_eq!(parsed(&text), Err(UriProblem::TooLong));
         // a short form that expands past the limit is refused too
-        let short = format!("storage:{}", "/abcdefghij".repeat(185).trim_start_matches('/'));
+        let short = format!(
+            "storage:{}",
+            "/abcdefghij".repeat(185).trim_start_matches('/')
+        );
         assert!(short.len() <= 2048);
         assert_eq!(parsed(&short), Err(UriProblem::TooLong));
     }
@@ -530,7 +536,12 @@ mod tests {
             .collect();
         assert_eq!(
             chain,
-            ["storage://c/u/x", "storage://c/u", "storage://c", "storage://"]
+            [
+                "storage://c/u/x",
+                "storage://c/u",
+                "storage://c",
+                "storage://"
+            ]
         );
         let deep = p("storage://c/u/x");
         let strs: Vec<&str> = deep.ancestor_strs().collect();

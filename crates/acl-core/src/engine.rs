@@ -1,0 +1,1274 @@
+//! The engine: authorizes, validates and applies mutations in one store transaction each
+//! (rules M1 to M4), and answers reads on consistent views (rules E1 to E7).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, clip};
+use crate::graph::{Closure, Walk, refuse_cycle};
+use crate::level::Level;
+use crate::name::{ClusterName, PrincipalName};
+use crate::page::{Page, PageRequest};
+use crate::resolve::{Decision, closure_of, decide, decide_with};
+use crate::schema::{Schema, ShareScope};
+use crate::store::{
+    Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision,
+    Store, Timestamp, WriteTxn,
+};
+use crate::uri::{Uri, UriContext};
+
+/// Who performs a mutation, and when. The core reads no clock: the time comes in here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    /// The acting principal; every mutation is authorized as it.
+    pub principal: PrincipalName,
+    /// The time of the call, recorded in the changelog.
+    pub at: Timestamp,
+}
+
+impl Caller {
+    /// The principal `principal` acting at `at`.
+    pub fn new(principal: PrincipalName, at: Timestamp) -> Caller {
+        Caller { principal, at }
+    }
+}
+
+/// The result of a mutation: its value and the store's revision after it. A mutation that
+/// changed nothing (a kept grant) leaves the revision as it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied<T> {
+    /// The store's revision after the call; a consistency token for later reads.
+    pub revision: Revision,
+    /// What the call did.
+    pub value: T,
+}
+
+/// What a grant did (rule M1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum GrantOutcome {
+    /// The grantee had no direct grant there; now it has this one.
+    Created,
+    /// The grantee's lower direct grant was raised.
+    Raised {
+        /// The level it had before.
+        from: Level,
+    },
+    /// The grantee already held this level or higher there: nothing changed.
+    Kept {
+        /// The level it holds.
+        existing: Level,
+    },
+}
+
+/// What removing a role removed with it (rule P4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RemovedRole {
+    /// Grants and forbids the role held.
+    pub grants_held: usize,
+    /// Grants others held on exactly `role://R` (memberships and management of it).
+    pub grants_on_role: usize,
+    /// Membership edges, both directions.
+    pub edges: usize,
+}
+
+/// A filter for [`Reader::list`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListFilter {
+    /// Only URIs at or below this one (a scheme root filters by scheme).
+    pub within: Option<Uri>,
+}
+
+impl ListFilter {
+    /// No filter.
+    pub fn all() -> ListFilter {
+        ListFilter::default()
+    }
+
+    /// Only URIs of `scheme` (Neu.ro's `-s scheme`).
+    pub fn scheme(scheme: &str) -> Result<ListFilter> {
+        Ok(ListFilter {
+            within: Some(Uri::root(scheme)?),
+        })
+    }
+
+    /// Only `uri` and what lies below it.
+    pub fn under(uri: Uri) -> ListFilter {
+        ListFilter { within: Some(uri) }
+    }
+}
+
+/// One node of [`Reader::tree`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeNode {
+    /// The node's URI.
+    pub uri: Uri,
+    /// Segments below the tree's root (0 for the root).
+    pub depth: usize,
+    /// The principal's effective level there.
+    pub level: Level,
+}
+
+/// The engine over a store `S` with a schema. Cheap to share by reference across threads
+/// when `S` is (every store is `Send + Sync`).
+///
+/// Every mutation runs in ONE write transaction: the actor is authorized, the input
+/// validated and the change applied and logged there, and any error drops the transaction
+/// so nothing changes. Reads go through a [`Reader`], one consistent view.
+#[derive(Debug)]
+pub struct Engine<S> {
+    store: S,
+    schema: Schema,
+}
+
+/// Steps of mutations that change nothing commit nothing.
+enum Step<T> {
+    Changed(T, Change),
+    Unchanged(T),
+}
+
+/// How many rows a "fetch everything" store call asks for.
+const ALL: usize = usize::MAX;
+
+impl<S: Store> Engine<S> {
+    /// An engine over `store`, enforcing `schema`.
+    pub fn new(store: S, schema: Schema) -> Engine<S> {
+        Engine { store, schema }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// A consistent read view of the latest committed state.
+    pub fn reader(&self) -> Result<Reader<'_, S>> {
+        Ok(Reader {
+            engine: self,
+            view: self.store.read()?,
+        })
+    }
+
+    /// A read view that has seen at least revision `revision` (rule M3): a consistency
+    /// token from an earlier write. An older view is refused with
+    /// [`Error::RevisionNotReached`].
+    pub fn reader_at_least(&self, revision: Revision) -> Result<Reader<'_, S>> {
+        let reader = self.reader()?;
+        let current = reader.revision()?;
+        if current < revision {
+            return Err(Error::RevisionNotReached {
+                wanted: revision.0,
+                current: current.0,
+            });
+        }
+        Ok(reader)
+    }
+
+    /// `check(p, U, L)` on the latest state (rule E5).
+    pub fn check(&self, principal: &PrincipalName, uri: &Uri, level: Level) -> Result<bool> {
+        self.reader()?.check(principal, uri, level)
+    }
+
+    /// `check(p, U, action)` on the latest state (rule E5).
+    pub fn check_action(&self, principal: &PrincipalName, uri: &Uri, action: &str) -> Result<bool> {
+        self.reader()?.check_action(principal, uri, action)
+    }
+
+    /// `explain(p, U)` on the latest state (rule E6).
+    pub fn explain(&self, principal: &PrincipalName, uri: &Uri) -> Result<Decision> {
+        self.reader()?.explain(principal, uri)
+    }
+
+    /// Runs `body` in one write transaction; commits if it changed something, drops the
+    /// transaction (rolling back) on error or when nothing changed.
+    fn mutate<T>(
+        &self,
+        body: impl FnOnce(&mut S::Write<'_>) -> Result<Step<T>>,
+    ) -> Result<Applied<T>> {
+        let mut tx = self.store.write()?;
+        match body(&mut tx)? {
+            Step::Changed(value, change) => {
+                let revision = tx.commit(change)?;
+                Ok(Applied { revision, value })
+            }
+            Step::Unchanged(value) => {
+                let revision = tx.revision()?;
+                drop(tx);
+                Ok(Applied { revision, value })
+            }
+        }
+    }
+
+    /// Initializes an empty store (rule P5): records the cluster, creates the cluster roles
+    /// `{C}/admin` (with `manage` on every scheme root) and `{C}/manager`, and, when given,
+    /// the first admin user with its home grants and membership of `{C}/admin`.
+    pub fn init(
+        &self,
+        cluster: &ClusterName,
+        admin: Option<&PrincipalName>,
+        at: Timestamp,
+    ) -> Result<Applied<()>> {
+        self.mutate(|tx| {
+            if let Some(existing) = tx.cluster()? {
+                return Err(Error::already_exists("cluster", existing.as_str()));
+            }
+            let admin_role = cluster_role(cluster, "admin")?;
+            let manager_role = cluster_role(cluster, "manager")?;
+            if let Some(user) = admin {
+                validate_user_name(cluster, user)?;
+            }
+            tx.set_cluster(cluster)?;
+            for role in [&admin_role, &manager_role] {
+                tx.insert_principal(&PrincipalRecord {
+                    name: role.clone(),
+                    kind: PrincipalKind::Role,
+                    active: true,
+                })?;
+            }
+            for root in self.schema.scheme_roots()? {
+                put_grant(tx, &admin_role, &root, Level::Manage)?;
+            }
+            if let Some(user) = admin {
+                self.insert_user(tx, cluster, user)?;
+                put_grant(tx, user, &Uri::of_role(&admin_role), Level::Read)?;
+            }
+            Ok(Step::Changed(
+                (),
+                Change {
+                    at,
+                    actor: None,
+                    action: "init".into(),
+                    target: cluster.to_string(),
+                    detail: admin
+                        .map(|a| format!("admin {a}"))
+                        .unwrap_or_else(|| "no admin".into()),
+                },
+            ))
+        })
+    }
+
+    /// Sets `grantee`'s direct grant on `uri` to `level` (rule M1); `deny` records a forbid
+    /// (rule E3). The caller needs `manage` on `uri`. A higher grant already there is kept
+    /// and the outcome says so.
+    pub fn grant(
+        &self,
+        by: &Caller,
+        uri: &Uri,
+        grantee: &PrincipalName,
+        level: Level,
+    ) -> Result<Applied<GrantOutcome>> {
+        self.mutate(|tx| {
+            let cluster = cluster_of(tx)?;
+            let uri = self.canonical_uri(&cluster, uri)?;
+            let grantee = canonical_name(&cluster, grantee);
+            let actor = canonical_name(&cluster, &by.principal);
+            self.validate_grant(&uri, level)?;
+            let actor_closure = authorize(tx, &actor, &uri, Level::Manage, "grant")?;
+            let outcome = self.apply_grant(tx, &actor_closure, &uri, &grantee, level)?;
+            Ok(match outcome {
+                GrantOutcome::Kept { .. } => Step::Unchanged(outcome),
+                _ => Step::Changed(
+                    outcome,
+                    Change {
+                        at: by.at,
+                        actor: Some(actor),
+                        action: if level == Level::Deny {
+                            "forbid"
+                        } else {
+                            "grant"
+                        }
+                        .into(),
+                        target: uri.to_string(),
+                        detail: format!("{grantee} {level}"),
+                    },
+                ),
+            })
+        })
+    }
+
+    /// Applies many grants in ONE transaction with one changelog entry: all of them or,
+    /// on the first error, none. Each is authorized and validated as [`Engine::grant`]
+    /// would; for loading large models fast.
+    pub fn grant_many(
+        &self,
+        by: &Caller,
+        grants: &[(Uri, PrincipalName, Level)],
+    ) -> Result<Applied<Vec<GrantOutcome>>> {
+        self.mutate(|tx| {
+            let cluster = cluster_of(tx)?;
+            let actor = canonical_name(&cluster, &by.principal);
+            let mut actor_closure = closure_of(tx, &actor)?.ok();
+            let mut outcomes = Vec::with_capacity(grants.len());
+            for (uri, grantee, level) in grants {
+                let uri = self.canonical_uri(&cluster, uri)?;
+                let grantee = canonical_name(&cluster, grantee);
+                self.validate_grant(&uri, *level)?;
+                let closure = match &actor_closure {
+                    Some(closure) if decide_with(tx, closure, &uri)?.allows(Level::Manage) => {
+                        closure
+                    }
+                    _ => return Err(forbidden(&actor, "grant", &uri, Level::Manage)),
+                };
+                let outcome = self.apply_grant(tx, closure, &uri, &grantee, *level)?;
+                if uri.role_name().is_some() {
+                    // A membership change may change the actor's own closure.
+                    actor_closure = closure_of(tx, &actor)?.ok();
+                }
+                outcomes.push(outcome);
+            }
+            let changed = outcomes
+                .iter()
+                .filter(|o| !matches!(o, GrantOutcome::Kept { .. }))
+                .count();
+            if changed == 0 {
+                return Ok(Step::Unchanged(outcomes));
+            }
+            Ok(Step::Changed(
+                outcomes,
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: "grant_many".into(),
+                    target: format!("{} grants", grants.len()),
+                    detail: format!("{changed} changed"),
+                },
+            ))
+        })
+    }
+
+    /// Refuses a grant that is malformed whatever the state: forbids on `role://` (E3).
+    fn validate_grant(&self, uri: &Uri, level: Level) -> Result<()> {
+        if level == Level::Deny && self.scheme_of(uri)?.no_forbids {
+            return Err(Error::InvalidInput(format!(
+                "forbids are not allowed on `{}` uris",
+                uri.scheme()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The body of a grant, after it was validated and the actor authorized on `uri`.
+    fn apply_grant(
+        &self,
+        tx: &mut S::Write<'_>,
+        actor_closure: &Closure,
+        uri: &Uri,
+        grantee: &PrincipalName,
+        level: Level,
+    ) -> Result<GrantOutcome> {
+        let scheme = self.scheme_of(uri)?;
+        let grantee_record = tx
+            .principal(grantee)?
+            .ok_or_else(|| Error::not_found("principal", grantee.as_str()))?;
+        if level.is_allow() && scheme.share_scope == Some(ShareScope::SameGroup) {
+            refuse_outside_scope(tx, actor_closure, &grantee_record, uri)?;
+        }
+        let existing = tx
+            .grants_at(std::slice::from_ref(grantee), std::slice::from_ref(uri))?
+            .into_iter()
+            .next()
+            .map(|g| g.level);
+        let outcome = match existing {
+            None => GrantOutcome::Created,
+            Some(Level::Deny) if level == Level::Deny => {
+                return Ok(GrantOutcome::Kept {
+                    existing: Level::Deny,
+                });
+            }
+            Some(Level::Deny) => {
+                return Err(Error::Conflict(format!(
+                    "`{grantee}` has a forbid on `{uri}`: revoke it before granting"
+                )));
+            }
+            Some(held) if level == Level::Deny => {
+                return Err(Error::Conflict(format!(
+                    "`{grantee}` holds {held} on `{uri}`: revoke it before forbidding"
+                )));
+            }
+            Some(held) if held >= level => return Ok(GrantOutcome::Kept { existing: held }),
+            Some(held) => GrantOutcome::Raised { from: held },
+        };
+        put_grant(tx, grantee, uri, level)?;
+        Ok(outcome)
+    }
+
+    /// Removes `grantee`'s direct grant or forbid on exactly `uri` (rule M2). The caller
+    /// needs `manage` on `uri`. Returns the level removed; nothing to remove is
+    /// [`Error::NoEffect`].
+    pub fn revoke(
+        &self,
+        by: &Caller,
+        uri: &Uri,
+        grantee: &PrincipalName,
+    ) -> Result<Applied<Level>> {
+        self.mutate(|tx| {
+            let cluster = cluster_of(tx)?;
+            let uri = self.canonical_uri(&cluster, uri)?;
+            let grantee = canonical_name(&cluster, grantee);
+            let actor = canonical_name(&cluster, &by.principal);
+            authorize(tx, &actor, &uri, Level::Manage, "revoke")?;
+            if tx.principal(&grantee)?.is_none() {
+                return Err(Error::not_found("principal", grantee.as_str()));
+            }
+            let removed = remove_grant(tx, &grantee, &uri)?.ok_or_else(|| {
+                Error::NoEffect(format!("`{grantee}` holds no direct grant on `{uri}`"))
+            })?;
+            Ok(Step::Changed(
+                removed,
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: "revoke".into(),
+                    target: uri.to_string(),
+                    detail: format!("{grantee} {removed}"),
+                },
+            ))
+        })
+    }
+
+    /// Adds a fence (rule E4): everything under `uri` is denied to whoever's closure lacks
+    /// `group`. The caller needs `manage` on the scheme root.
+    pub fn add_fence(&self, by: &Caller, uri: &Uri, group: &PrincipalName) -> Result<Applied<()>> {
+        self.change_fence(by, uri, group, true)
+    }
+
+    /// Removes a fence (rule E4). The caller needs `manage` on the scheme root; an absent
+    /// fence is [`Error::NoEffect`].
+    pub fn remove_fence(
+        &self,
+        by: &Caller,
+        uri: &Uri,
+        group: &PrincipalName,
+    ) -> Result<Applied<()>> {
+        self.change_fence(by, uri, group, false)
+    }
+
+    fn change_fence(
+        &self,
+        by: &Caller,
+        uri: &Uri,
+        group: &PrincipalName,
+        add: bool,
+    ) -> Result<Applied<()>> {
+        self.mutate(|tx| {
+            let cluster = cluster_of(tx)?;
+            let uri = self.canonical_uri(&cluster, uri)?;
+            let group = canonical_name(&cluster, group);
+            let actor = canonical_name(&cluster, &by.principal);
+            if self.scheme_of(&uri)?.no_forbids {
+                return Err(Error::InvalidInput(format!(
+                    "fences are not allowed on `{}` uris",
+                    uri.scheme()
+                )));
+            }
+            let action = if add { "add fence" } else { "remove fence" };
+            authorize(tx, &actor, &uri.scheme_root(), Level::Manage, action)?;
+            let fence = Fence {
+                uri: uri.clone(),
+                group: group.clone(),
+            };
+            if add {
+                if tx.principal(&group)?.is_none() {
+                    return Err(Error::not_found("principal", group.as_str()));
+                }
+                if !tx.fences_at(std::slice::from_ref(&uri))?.contains(&fence) {
+                    tx.insert_fence(&fence)?;
+                } else {
+                    return Err(Error::already_exists("fence", format!("{uri} {group}")));
+                }
+            } else if !tx.delete_fence(&fence)? {
+                return Err(Error::NoEffect(format!(
+                    "there is no fence on `{uri}` for `{group}`"
+                )));
+            }
+            Ok(Step::Changed(
+                (),
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: if add { "add_fence" } else { "remove_fence" }.into(),
+                    target: uri.to_string(),
+                    detail: group.to_string(),
+                },
+            ))
+        })
+    }
+
+    /// Adds a role or a group named `name` (rule P2). The caller needs `manage` on
+    /// `role://{name}` (users hold it on `role://{user}/roles`).
+    pub fn add_role(
+        &self,
+        by: &Caller,
+        name: &PrincipalName,
+        kind: PrincipalKind,
+    ) -> Result<Applied<()>> {
+        self.mutate(|tx| {
+            let cluster = cluster_of(tx)?;
+            let actor = canonical_name(&cluster, &by.principal);
+            if kind == PrincipalKind::User {
+                return Err(Error::InvalidInput(
+                    "users are created with create_user, not add_role".into(),
+                ));
+            }
+            if is_user_alias(&cluster, name) {
+                return Err(Error::InvalidInput(format!(
+                    "`{name}` is in `{cluster}/users/`, reserved for user aliases"
+                )));
+            }
+            authorize(tx, &actor, &Uri::of_role(name), Level::Manage, "add role")?;
+            if tx.principal(name)?.is_some() {
+                return Err(Error::already_exists("principal", name.as_str()));
+            }
+            let record = PrincipalRecord {
+                name: name.clone(),
+                kind,
+                active: true,
+            };
+            tx.insert_principal(&record)?;
+            link_existing_members(tx, &record)?;
+            Ok(Step::Changed(
+                (),
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: "add_role".into(),
+                    target: name.to_string(),
+                    detail: kind.to_string(),
+                },
+            ))
+        })
+    }
+
+    /// Removes a role or group and, atomically, its grants, the grants on exactly
+    /// `role://{name}` and its edges both ways (rule P4). The caller needs `manage` on
+    /// `role://{name}`. Users and the cluster roles cannot be removed, nor a role that is
+    /// the group of a fence.
+    pub fn remove_role(&self, by: &Caller, name: &PrincipalName) -> Result<Applied<RemovedRole>> {
+        self.mutate(|tx| {
+            let cluster = cluster_of(tx)?;
+            let actor = canonical_name(&cluster, &by.principal);
+            let name = canonical_name(&cluster, name);
+            for builtin in ["admin", "manager"] {
+                if name == cluster_role(&cluster, builtin)? {
+                    return Err(Error::InvalidInput(format!(
+                        "`{name}` is a cluster role and cannot be removed"
+                    )));
+                }
+            }
+            let role_uri = Uri::of_role(&name);
+            authorize(tx, &actor, &role_uri, Level::Manage, "remove role")?;
+            let record = tx
+                .principal(&name)?
+                .ok_or_else(|| Error::not_found("role", name.as_str()))?;
+            if record.kind == PrincipalKind::User {
+                return Err(Error::InvalidInput(format!(
+                    "`{name}` is a user; users are deactivated, never removed"
+                )));
+            }
+            if let Some(fence) = tx.fences_of_group(&name)?.into_iter().next() {
+                return Err(Error::Conflict(format!(
+                    "`{name}` is the group of the fence on `{}`: remove the fence first",
+                    fence.uri
+                )));
+            }
+            let mut removed = RemovedRole::default();
+            for grant in tx.grants_of(&name, None, None, ALL)? {
+                remove_grant(tx, &name, &grant.uri)?;
+                removed.grants_held += 1;
+            }
+            for grant in tx.grants_on(std::slice::from_ref(&role_uri))? {
+                remove_grant(tx, &grant.holder, &role_uri)?;
+                removed.grants_on_role += 1;
+            }
+            // Edges both ways: those out of the role went with its grants on role:// URIs,
+            // those into it with the grants on role://R; anything left is removed here.
+            for (role, member) in tx.members_of(std::slice::from_ref(&name))? {
+                tx.delete_edge(&Edge {
+                    member: member.name,
+                    role,
+                })?;
+                removed.edges += 1;
+            }
+            for (member, role) in tx.roles_of(std::slice::from_ref(&name))? {
+                tx.delete_edge(&Edge {
+                    member,
+                    role: role.name,
+                })?;
+                removed.edges += 1;
+            }
+            tx.delete_principal(&name)?;
+            Ok(Step::Changed(
+                removed,
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: "remove_role".into(),
+                    target: name.to_string(),
+                    detail: format!(
+                        "{} grants held, {} grants on it",
+                        removed.grants_held, removed.grants_on_role
+                    ),
+                },
+            ))
+        })
+    }
+
+    /// Creates user `name` with its home grants (rule P5). The caller needs `manage` on
+    /// `user://` (rule A4). User names are one segment and differ from the cluster name.
+    pub fn create_user(&self, by: &Caller, name: &PrincipalName) -> Result<Applied<()>> {
+        self.mutate(|tx| {
+            let cluster = cluster_of(tx)?;
+            let actor = canonical_name(&cluster, &by.principal);
+            validate_user_name(&cluster, name)?;
+            authorize(
+                tx,
+                &actor,
+                &Uri::root("user")?,
+                Level::Manage,
+                "create user",
+            )?;
+            if tx.principal(name)?.is_some() {
+                return Err(Error::already_exists("principal", name.as_str()));
+            }
+            self.insert_user(tx, &cluster, name)?;
+            Ok(Step::Changed(
+                (),
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: "create_user".into(),
+                    target: name.to_string(),
+                    detail: String::new(),
+                },
+            ))
+        })
+    }
+
+    fn insert_user(
+        &self,
+        tx: &mut S::Write<'_>,
+        cluster: &ClusterName,
+        name: &PrincipalName,
+    ) -> Result<()> {
+        let record = PrincipalRecord {
+            name: name.clone(),
+            kind: PrincipalKind::User,
+            active: true,
+        };
+        tx.insert_principal(&record)?;
+        link_existing_members(tx, &record)?;
+        for (uri, level) in self.schema.home_grants(cluster, name)? {
+            put_grant(tx, name, &uri, level)?;
+        }
+        Ok(())
+    }
+
+    /// Activates or deactivates user `name` (rules E1, A3). The caller needs `manage` on
+    /// `user://{name}`. Setting the state it already has is [`Error::NoEffect`].
+    pub fn set_active(
+        &self,
+        by: &Caller,
+        name: &PrincipalName,
+        active: bool,
+    ) -> Result<Applied<()>> {
+        self.mutate(|tx| {
+            let cluster = cluster_of(tx)?;
+            let actor = canonical_name(&cluster, &by.principal);
+            let name = canonical_name(&cluster, name);
+            let user_uri = Uri::root("user")?.child(name.as_str())?;
+            let action = if active {
+                "activate user"
+            } else {
+                "deactivate user"
+            };
+            authorize(tx, &actor, &user_uri, Level::Manage, action)?;
+            let mut record = tx
+                .principal(&name)?
+                .ok_or_else(|| Error::not_found("user", name.as_str()))?;
+            if record.kind != PrincipalKind::User {
+                return Err(Error::InvalidInput(format!("`{name}` is not a user")));
+            }
+            if record.active == active {
+                return Err(Error::NoEffect(format!(
+                    "`{name}` is already {}",
+                    if active { "active" } else { "inactive" }
+                )));
+            }
+            record.active = active;
+            tx.update_principal(&record)?;
+            Ok(Step::Changed(
+                (),
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: if active { "activate" } else { "deactivate" }.into(),
+                    target: name.to_string(),
+                    detail: String::new(),
+                },
+            ))
+        })
+    }
+
+    /// The scheme definition of `uri`; an unknown scheme is invalid input (rule U3).
+    fn scheme_of(&self, uri: &Uri) -> Result<&crate::schema::SchemeDef> {
+        self.schema.validate(uri)?;
+        self.schema
+            .scheme(uri.scheme())
+            .ok_or_else(|| Error::InvalidUri {
+                input: clip(uri.as_str()),
+                problem: crate::error::UriProblem::UnknownScheme,
+            })
+    }
+
+    /// Validates `uri` against the schema and rewrites the alias `role://{C}/users/u/...`
+    /// to `role://u/...`.
+    fn canonical_uri(&self, cluster: &ClusterName, uri: &Uri) -> Result<Uri> {
+        self.schema.validate(uri)?;
+        if uri.scheme() == "role" {
+            let mut segments = uri.segments();
+            if let (Some(c), Some("users"), Some(_)) =
+                (segments.next(), segments.next(), segments.next())
+                && c == cluster.as_str()
+            {
+                let rest: Vec<&str> = uri.segments().skip(2).collect();
+                return Uri::parse(&format!("role://{}", rest.join("/")));
+            }
+        }
+        Ok(uri.clone())
+    }
+
+    /// Short-form URI resolution for `user` (rule U2), against the store's cluster.
+    pub fn uri_for(&self, text: &str, user: &PrincipalName) -> Result<Uri> {
+        let cluster = cluster_of(&self.store.read()?)?;
+        self.schema.uri(
+            text,
+            Some(&UriContext {
+                cluster,
+                user: user.clone(),
+            }),
+        )
+    }
+}
+
+/// A consistent read view with the engine's read operations (rules E1 to E7). Every call on
+/// one reader sees the same state.
+pub struct Reader<'e, S: Store + 'e> {
+    engine: &'e Engine<S>,
+    view: S::Read<'e>,
+}
+
+impl<'e, S: Store + 'e> Reader<'e, S> {
+    /// The revision this view sees.
+    pub fn revision(&self) -> Result<Revision> {
+        self.view.revision()
+    }
+
+    /// The underlying store view, for store-level queries.
+    pub fn view(&self) -> &S::Read<'e> {
+        &self.view
+    }
+
+    /// The cluster name.
+    pub fn cluster(&self) -> Result<ClusterName> {
+        cluster_of(&self.view)
+    }
+
+    fn principal_name(&self, name: &PrincipalName) -> Result<PrincipalName> {
+        Ok(canonical_name(&self.cluster()?, name))
+    }
+
+    fn uri(&self, uri: &Uri) -> Result<Uri> {
+        self.engine.canonical_uri(&self.cluster()?, uri)
+    }
+
+    /// `effective(p, U)` with its reason (rules E1 to E4, E6).
+    pub fn explain(&self, principal: &PrincipalName, uri: &Uri) -> Result<Decision> {
+        decide(
+            &self.view,
+            &self.principal_name(principal)?,
+            &self.uri(uri)?,
+        )
+    }
+
+    /// `check(p, U, L)`: whether p's effective level on U is at least `level` (rule E5).
+    /// `level` must be above deny.
+    pub fn check(&self, principal: &PrincipalName, uri: &Uri, level: Level) -> Result<bool> {
+        if !level.is_allow() {
+            return Err(Error::InvalidInput(
+                "a check needs a level above deny".into(),
+            ));
+        }
+        Ok(self.explain(principal, uri)?.allows(level))
+    }
+
+    /// `check(p, U, action)`: the action's level comes from the schema; an unknown action is
+    /// an error, not a denial (rule E5).
+    pub fn check_action(&self, principal: &PrincipalName, uri: &Uri, action: &str) -> Result<bool> {
+        let uri = self.uri(uri)?;
+        let level = self.engine.schema.action_level(&uri, action)?;
+        self.check(principal, &uri, level)
+    }
+
+    /// `closure(p)` (rule P3): p and every role it reaches through live memberships.
+    /// Unknown and inactive principals have no closure: [`Error::NotFound`] and an empty
+    /// answer respectively are both wrong, so this returns the denying decision's error.
+    pub fn closure(&self, principal: &PrincipalName) -> Result<Closure> {
+        let name = self.principal_name(principal)?;
+        let record = self
+            .view
+            .principal(&name)?
+            .ok_or_else(|| Error::not_found("principal", name.as_str()))?;
+        Closure::load(&self.view, record, Walk::Live)
+    }
+
+    /// The principal's record, if it exists.
+    pub fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
+        self.view.principal(&self.principal_name(name)?)
+    }
+
+    /// Every principal, in name order, paginated.
+    pub fn principals(&self, page: &PageRequest) -> Result<Page<PrincipalRecord>> {
+        check_page(page)?;
+        let after = match &page.after {
+            Some(cursor) => Some(PrincipalName::new(cursor.as_str()).map_err(|_| bad_cursor())?),
+            None => None,
+        };
+        let limit = page.limit.unwrap_or(ALL);
+        let mut rows = self
+            .view
+            .principals(after.as_ref(), limit.saturating_add(1))?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = match (more, rows.last()) {
+            (true, Some(last)) => Some(crate::page::Cursor::new(last.name.as_str())),
+            _ => None,
+        };
+        Ok(Page { items: rows, next })
+    }
+
+    /// `tree(p, U, depth)` (rule E6): U and the URIs below it, at most `depth` segments
+    /// deeper, that lead to a grant or forbid of p's closure or to a fence, each with p's
+    /// effective level. Sorted by URI.
+    pub fn tree(
+        &self,
+        principal: &PrincipalName,
+        uri: &Uri,
+        depth: usize,
+    ) -> Result<Vec<TreeNode>> {
+        let uri = self.uri(uri)?;
+        let base = uri.depth();
+        let closure = match closure_of(&self.view, &self.principal_name(principal)?)? {
+            Ok(closure) => closure,
+            Err(decision) => {
+                return Ok(vec![TreeNode {
+                    uri,
+                    depth: 0,
+                    level: decision.level,
+                }]);
+            }
+        };
+        let mut nodes = BTreeSet::new();
+        nodes.insert(uri.clone());
+        let mut add_path = |leaf: &Uri| {
+            let mut current = Some(leaf.clone());
+            while let Some(node) = current {
+                if node == uri || !uri.contains(&node) {
+                    break;
+                }
+                current = node.parent();
+                if node.depth() - base <= depth {
+                    nodes.insert(node);
+                }
+            }
+        };
+        for member in closure.names() {
+            for grant in self.view.grants_of(member, Some(&uri), None, ALL)? {
+                add_path(&grant.uri);
+            }
+        }
+        for fence in self.view.fences(Some(&uri), None, ALL)? {
+            add_path(&fence.uri);
+        }
+        nodes
+            .into_iter()
+            .map(|node| {
+                let level = decide_with(&self.view, &closure, &node)?.level;
+                Ok(TreeNode {
+                    depth: node.depth() - base,
+                    uri: node,
+                    level,
+                })
+            })
+            .collect()
+    }
+
+    /// `list(p, filter)` (rule E6): every URI on which p's closure holds an allow grant,
+    /// with p's effective level there, leaving out those that resolve to deny. Sorted by
+    /// URI, paginated (the cursor is the last URI).
+    pub fn list(
+        &self,
+        principal: &PrincipalName,
+        filter: &ListFilter,
+        page: &PageRequest,
+    ) -> Result<Page<(Uri, Level)>> {
+        check_page(page)?;
+        let within = filter.within.as_ref().map(|u| self.uri(u)).transpose()?;
+        let Ok(closure) = closure_of(&self.view, &self.principal_name(principal)?)? else {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        };
+        let after = page
+            .after
+            .as_ref()
+            .map(|c| Uri::parse(c.as_str()).map_err(|_| bad_cursor()))
+            .transpose()?;
+        let mut uris = BTreeSet::new();
+        for member in closure.names() {
+            for grant in self
+                .view
+                .grants_of(member, within.as_ref(), after.as_ref(), ALL)?
+            {
+                if grant.level.is_allow() {
+                    uris.insert(grant.uri);
+                }
+            }
+        }
+        let limit = page.limit.unwrap_or(ALL);
+        let mut items = Vec::new();
+        let mut next = None;
+        for uri in uris {
+            let level = decide_with(&self.view, &closure, &uri)?.level;
+            if !level.is_allow() {
+                continue;
+            }
+            if items.len() == limit {
+                next = items
+                    .last()
+                    .map(|(u, _): &(Uri, Level)| crate::page::Cursor::new(u.as_str()));
+                break;
+            }
+            items.push((uri, level));
+        }
+        Ok(Page { items, next })
+    }
+
+    /// `shared(p)` (rule E6): the grants on what p manages, held by principals outside p's
+    /// closure. Sorted by (URI, grantee), paginated.
+    pub fn shared(&self, principal: &PrincipalName, page: &PageRequest) -> Result<Page<Grant>> {
+        check_page(page)?;
+        let Ok(closure) = closure_of(&self.view, &self.principal_name(principal)?)? else {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        };
+        let mut roots: BTreeSet<Uri> = BTreeSet::new();
+        for member in closure.names() {
+            for grant in self.view.grants_of(member, None, None, ALL)? {
+                if grant.level == Level::Manage
+                    && decide_with(&self.view, &closure, &grant.uri)?.level == Level::Manage
+                {
+                    roots.insert(grant.uri);
+                }
+            }
+        }
+        // Keep only the outermost roots: a root inside another adds nothing.
+        let outermost: Vec<&Uri> = roots
+            .iter()
+            .filter(|r| !roots.iter().any(|o| o.is_ancestor_of(r)))
+            .collect();
+        let mut grants = BTreeMap::new();
+        for root in outermost {
+            for grant in self.view.grants_within(root, None, ALL)? {
+                if !closure.contains(&grant.holder) {
+                    grants.insert(shared_key(&grant), grant);
+                }
+            }
+        }
+        Ok(Page::cut(grants.into_values().collect(), page, shared_key))
+    }
+
+    /// `who(U, L)` (rule E6): the active users whose effective level on U is at least
+    /// `level`, found backwards through membership edges from the grants that could give it.
+    /// Sorted by name, paginated.
+    pub fn who(&self, uri: &Uri, level: Level, page: &PageRequest) -> Result<Page<PrincipalName>> {
+        check_page(page)?;
+        if !level.is_allow() {
+            return Err(Error::InvalidInput("who needs a level above deny".into()));
+        }
+        let uri = self.uri(uri)?;
+        let mut holders: Vec<PrincipalName> = self
+            .view
+            .grants_on(&uri.ancestors_and_self())?
+            .into_iter()
+            .filter(|g| g.level >= level)
+            .map(|g| g.holder)
+            .collect();
+        if level == Level::List {
+            holders.extend(
+                self.view
+                    .grants_within(&uri, None, ALL)?
+                    .into_iter()
+                    .filter(|g| g.level.is_allow())
+                    .map(|g| g.holder),
+            );
+        }
+        // Walk backwards from the holders through live members.
+        let mut seen: HashSet<PrincipalName> = HashSet::new();
+        let mut users = BTreeSet::new();
+        let mut frontier = Vec::new();
+        for holder in holders {
+            if let Some(record) = self.view.principal(&holder)?
+                && record.is_live()
+                && seen.insert(holder.clone())
+            {
+                if record.kind == PrincipalKind::User {
+                    users.insert(holder.clone());
+                }
+                frontier.push(holder);
+            }
+        }
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for (_, member) in self.view.members_of(&frontier)? {
+                if member.is_live() && seen.insert(member.name.clone()) {
+                    if member.kind == PrincipalKind::User {
+                        users.insert(member.name.clone());
+                    }
+                    next.push(member.name);
+                }
+            }
+            frontier = next;
+        }
+        let mut allowed = Vec::new();
+        for user in users {
+            if decide(&self.view, &user, &uri)?.allows(level) {
+                allowed.push(user);
+            }
+        }
+        Ok(Page::cut(allowed, page, |n| n.to_string()))
+    }
+
+    /// Every fence, or those at or below `within`, in (URI, group) order.
+    pub fn fences(&self, within: Option<&Uri>) -> Result<Vec<Fence>> {
+        let within = within.map(|u| self.uri(u)).transpose()?;
+        self.view.fences(within.as_ref(), None, ALL)
+    }
+
+    /// The changelog after `after`, by `actor` when given (rule M3), paginated (the cursor
+    /// is the last revision).
+    pub fn changes(
+        &self,
+        after: Revision,
+        actor: Option<&PrincipalName>,
+        page: &PageRequest,
+    ) -> Result<Page<ChangeEntry>> {
+        check_page(page)?;
+        let start = match &page.after {
+            Some(cursor) => Revision(cursor.as_str().parse().map_err(|_| bad_cursor())?),
+            None => after,
+        }
+        .max(after);
+        let limit = page.limit.unwrap_or(ALL);
+        let mut rows = self.view.changes(start, actor, limit.saturating_add(1))?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = match (more, rows.last()) {
+            (true, Some(last)) => Some(crate::page::Cursor::new(last.revision.to_string())),
+            _ => None,
+        };
+        Ok(Page { items: rows, next })
+    }
+}
+
+fn shared_key(grant: &Grant) -> String {
+    format!("{}\n{}", grant.uri, grant.holder)
+}
+
+fn check_page(page: &PageRequest) -> Result<()> {
+    if page.limit == Some(0) {
+        return Err(Error::InvalidInput(
+            "a page limit must be at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn bad_cursor() -> Error {
+    Error::InvalidInput("the cursor does not belong to this listing".into())
+}
+
+fn cluster_of<V: ReadView + ?Sized>(view: &V) -> Result<ClusterName> {
+    view.cluster()?
+        .ok_or_else(|| Error::not_found("cluster", "(the store is not initialized: run init)"))
+}
+
+fn cluster_role(cluster: &ClusterName, role: &str) -> Result<PrincipalName> {
+    PrincipalName::new(&format!("{cluster}/{role}"))
+}
+
+/// Whether `name` is `{C}/users/...`, the alias space of users (rule P1).
+fn is_user_alias(cluster: &ClusterName, name: &PrincipalName) -> bool {
+    let mut segments = name.segments();
+    segments.next() == Some(cluster.as_str()) && segments.next() == Some("users")
+}
+
+/// `{C}/users/u` is user `u` (rule P1); every other name is itself.
+fn canonical_name(cluster: &ClusterName, name: &PrincipalName) -> PrincipalName {
+    let mut segments = name.segments();
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some(c), Some("users"), Some(user), None) if c == cluster.as_str() => {
+            PrincipalName::new(user).unwrap_or_else(|_| name.clone())
+        }
+        _ => name.clone(),
+    }
+}
+
+fn validate_user_name(cluster: &ClusterName, name: &PrincipalName) -> Result<()> {
+    if !name.is_single_segment() {
+        return Err(Error::InvalidInput(format!(
+            "user name `{name}` must be a single segment"
+        )));
+    }
+    if name.as_str() == cluster.as_str() {
+        return Err(Error::InvalidInput(format!(
+            "user name `{name}` is the cluster's name"
+        )));
+    }
+    Ok(())
+}
+
+fn forbidden(actor: &PrincipalName, action: &'static str, uri: &Uri, needed: Level) -> Error {
+    Error::Forbidden {
+        actor: actor.to_string(),
+        action,
+        uri: uri.to_string(),
+        needed,
+    }
+}
+
+/// Authorizes `actor` for `needed` on `uri`, returning its closure for further checks.
+fn authorize<V: ReadView + ?Sized>(
+    view: &V,
+    actor: &PrincipalName,
+    uri: &Uri,
+    needed: Level,
+    action: &'static str,
+) -> Result<Closure> {
+    match closure_of(view, actor)? {
+        Ok(closure) if decide_with(view, &closure, uri)?.allows(needed) => Ok(closure),
+        _ => Err(forbidden(actor, action, uri, needed)),
+    }
+}
+
+/// Refuses a grant outside the scheme's share scope (rule V2): actor and grantee must have
+/// a group in both closures.
+fn refuse_outside_scope<V: ReadView + ?Sized>(
+    view: &V,
+    actor_closure: &Closure,
+    grantee: &PrincipalRecord,
+    uri: &Uri,
+) -> Result<()> {
+    let grantee_closure = Closure::load(view, grantee.clone(), Walk::Live)?;
+    let shared = grantee_closure.names().any(|name| {
+        actor_closure.contains(name)
+            && grantee_closure
+                .record(name)
+                .is_some_and(|r| r.kind == PrincipalKind::Group)
+    });
+    if shared {
+        Ok(())
+    } else {
+        Err(Error::NotPermitted(format!(
+            "`{}` shares no group with `{}`: grants on `{}` stay within a group",
+            grantee.name,
+            actor_closure
+                .start()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            uri.scheme()
+        )))
+    }
+}
+
+/// Writes a grant and keeps the membership edge of rule P2 in step with it.
+fn put_grant<T: WriteTxn + ?Sized>(
+    tx: &mut T,
+    holder: &PrincipalName,
+    uri: &Uri,
+    level: Level,
+) -> Result<()> {
+    tx.put_grant(&Grant {
+        holder: holder.clone(),
+        uri: uri.clone(),
+        level,
+    })?;
+    if let Some(role_name) = uri.role_name()
+        && level >= Level::Read
+        && let Some(role) = tx.principal(&role_name)?
+    {
+        let edge = Edge {
+            member: holder.clone(),
+            role: role_name,
+        };
+        let present = tx
+            .roles_of(std::slice::from_ref(holder))?
+            .iter()
+            .any(|(_, r)| r.name == edge.role);
+        if !present {
+            refuse_cycle(tx, holder, &role)?;
+            tx.insert_edge(&edge)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a grant and the membership edge it made, returning the level it had.
+fn remove_grant<T: WriteTxn + ?Sized>(
+    tx: &mut T,
+    holder: &PrincipalName,
+    uri: &Uri,
+) -> Result<Option<Level>> {
+    let Some(existing) = tx
+        .grants_at(std::slice::from_ref(holder), std::slice::from_ref(uri))?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    tx.delete_grant(holder, uri)?;
+    if let Some(role) = uri.role_name() {
+        tx.delete_edge(&Edge {
+            member: holder.clone(),
+            role,
+        })?;
+    }
+    Ok(Some(existing.level))
+}
+
+/// A new principal R turns the existing grants of `read` or more on exactly `role://R`
+/// into memberships (docs/semantics.md, P2). R has no edges out yet, so no cycle can form.
+fn link_existing_members<T: WriteTxn + ?Sized>(tx: &mut T, record: &PrincipalRecord) -> Result<()> {
+    for grant in tx.grants_on(&[Uri::of_role(&record.name)])? {
+        if grant.level >= Level::Read && grant.holder != record.name {
+            tx.insert_edge(&Edge {
+                member: grant.holder,
+                role: record.name.clone(),
+            })?;
+        }
+    }
+    Ok(())
+}
