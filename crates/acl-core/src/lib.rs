@@ -42,6 +42,9 @@ mod schema;
 mod store;
 mod uri;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use engine::{
     Applied, Caller, Engine, GrantOutcome, ListFilter, Reader, RemovedRole, TreeNode,
 };

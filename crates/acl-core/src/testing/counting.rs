@@ -1,0 +1,182 @@
+//! A store wrapper that counts what reads touch, to show that resolution never scans every
+//! grant (rule E7).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::Result;
+use crate::name::{ClusterName, PrincipalName};
+use crate::store::{ChangeEntry, Fence, Grant, PrincipalRecord, ReadView, Revision, Store};
+use crate::uri::Uri;
+
+/// Wraps a store; every read view it hands out counts the store calls made and the rows
+/// they returned. Writes go to the inner store unchanged.
+#[derive(Debug, Default)]
+pub struct CountingStore<S> {
+    inner: S,
+    calls: AtomicUsize,
+    rows: AtomicUsize,
+}
+
+/// What the read views of a [`CountingStore`] have touched since the last reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Touched {
+    /// Store calls made.
+    pub calls: usize,
+    /// Rows (grants, edges, fences, principals, entries) returned.
+    pub rows: usize,
+}
+
+impl<S> CountingStore<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S) -> CountingStore<S> {
+        CountingStore {
+            inner,
+            calls: AtomicUsize::new(0),
+            rows: AtomicUsize::new(0),
+        }
+    }
+
+    /// What was touched since the last reset; resets the counts.
+    pub fn take(&self) -> Touched {
+        Touched {
+            calls: self.calls.swap(0, Ordering::SeqCst),
+            rows: self.rows.swap(0, Ordering::SeqCst),
+        }
+    }
+}
+
+/// A read view of a [`CountingStore`].
+#[derive(Debug)]
+pub struct CountingView<'a, V> {
+    inner: V,
+    calls: &'a AtomicUsize,
+    rows: &'a AtomicUsize,
+}
+
+impl<V> CountingView<'_, V> {
+    fn count<T>(&self, rows: Result<Vec<T>>) -> Result<Vec<T>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Ok(rows) = &rows {
+            self.rows.fetch_add(rows.len(), Ordering::SeqCst);
+        }
+        rows
+    }
+
+    fn count_one<T>(&self, row: Result<Option<T>>) -> Result<Option<T>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Ok(Some(_)) = &row {
+            self.rows.fetch_add(1, Ordering::SeqCst);
+        }
+        row
+    }
+}
+
+impl<S: Store> Store for CountingStore<S> {
+    type Read<'a>
+        = CountingView<'a, S::Read<'a>>
+    where
+        Self: 'a;
+    type Write<'a>
+        = S::Write<'a>
+    where
+        Self: 'a;
+
+    fn read(&self) -> Result<Self::Read<'_>> {
+        Ok(CountingView {
+            inner: self.inner.read()?,
+            calls: &self.calls,
+            rows: &self.rows,
+        })
+    }
+
+    fn write(&self) -> Result<Self::Write<'_>> {
+        self.inner.write()
+    }
+}
+
+impl<V: ReadView> ReadView for CountingView<'_, V> {
+    fn revision(&self) -> Result<Revision> {
+        self.inner.revision()
+    }
+
+    fn cluster(&self) -> Result<Option<ClusterName>> {
+        self.inner.cluster()
+    }
+
+    fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
+        self.count_one(self.inner.principal(name))
+    }
+
+    fn principals(
+        &self,
+        after: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<PrincipalRecord>> {
+        self.count(self.inner.principals(after, limit))
+    }
+
+    fn roles_of(&self, members: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        self.count(self.inner.roles_of(members))
+    }
+
+    fn members_of(&self, roles: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        self.count(self.inner.members_of(roles))
+    }
+
+    fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
+        self.count(self.inner.grants_at(holders, uris))
+    }
+
+    fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
+        self.count(self.inner.grants_on(uris))
+    }
+
+    fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
+        self.count_one(self.inner.grant_below(holders, uri))
+    }
+
+    fn grants_of(
+        &self,
+        holder: &PrincipalName,
+        within: Option<&Uri>,
+        after: Option<&Uri>,
+        limit: usize,
+    ) -> Result<Vec<Grant>> {
+        self.count(self.inner.grants_of(holder, within, after, limit))
+    }
+
+    fn grants_within(
+        &self,
+        within: &Uri,
+        after: Option<(&Uri, &PrincipalName)>,
+        limit: usize,
+    ) -> Result<Vec<Grant>> {
+        self.count(self.inner.grants_within(within, after, limit))
+    }
+
+    fn fences_at(&self, uris: &[Uri]) -> Result<Vec<Fence>> {
+        self.count(self.inner.fences_at(uris))
+    }
+
+    fn fences(
+        &self,
+        within: Option<&Uri>,
+        after: Option<&Fence>,
+        limit: usize,
+    ) -> Result<Vec<Fence>> {
+        self.count(self.inner.fences(within, after, limit))
+    }
+
+    fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
+        self.count(self.inner.fences_of_group(group))
+    }
+
+    fn changes(
+        &self,
+        after: Revision,
+        actor: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEntry>> {
+        self.count(self.inner.changes(after, actor, limit))
+    }
+}
