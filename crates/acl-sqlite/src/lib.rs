@@ -1,0 +1,630 @@
+//! acl-sqlite: a durable [`Store`] for `acl` on SQLite.
+//!
+//! This is the default store of the `acl` CLI and of any service that embeds `acl` on one
+//! machine. The main type is [`SqliteStore`]: open it on a file with [`SqliteStore::open`]
+//! (or a throwaway one with [`SqliteStore::open_in_memory`]) and hand it to the engine.
+//! SQLite is compiled in (rusqlite's `bundled` feature), so nothing needs installing.
+//!
+//! # Key decisions
+//!
+//! - **WAL journal.** Readers never block the writer and the writer never blocks readers;
+//!   a read view is a `BEGIN DEFERRED` transaction on a pooled connection, pinned to the
+//!   WAL snapshot of its first read for its whole life (the contract's snapshot isolation).
+//! - **`synchronous = FULL`.** In WAL mode `NORMAL` survives a process crash but may lose
+//!   the last commits on power loss or an OS crash. For an access-control store a lost
+//!   commit can be a revocation that silently comes back, so every commit fsyncs the WAL
+//!   before it is acknowledged. The cost is one fsync per commit, not per row: a bulk
+//!   import is one transaction.
+//! - **One writer at a time.** Writes go through one writer connection. In a process,
+//!   writers queue for it; across processes, `BEGIN IMMEDIATE` takes SQLite's write lock at
+//!   the start of the transaction, and the busy timeout (default 10 s, see
+//!   [`SqliteOptions`]) makes the next writer wait for it rather than fail. Several
+//!   processes can share one file: readers never block, writers queue, nothing is lost.
+//! - **One SQLite transaction per write transaction.** Every write, the changelog entry
+//!   and the revision (a column of the one-row `meta` table) are committed by one
+//!   `COMMIT`. Dropping a [`SqliteWrite`] without committing rolls back, so the store is
+//!   exactly as before.
+//! - **Migrations.** The schema is an ordered list of SQL steps; `PRAGMA user_version`
+//!   records how many a database has had. Opening applies the missing steps in one
+//!   `BEGIN IMMEDIATE` transaction. A database written by a newer version is refused
+//!   with [`Error::Storage`], never downgraded, and so is a file of another application.
+//! - **Real constraints.** STRICT tables, primary keys, enforced foreign keys
+//!   (`PRAGMA foreign_keys = ON` on every connection), CHECK constraints on every enum.
+//!   Every value is a bound parameter; no input is ever formatted into SQL.
+//! - **Indexed lookups only.** Every query is an index search (a test checks
+//!   `EXPLAIN QUERY PLAN` of each), batch lookups are one statement for up to 512 keys,
+//!   and statements are cached per connection (`prepare_cached`), which also makes many
+//!   `put_grant` calls in one transaction fast.
+//!
+//! # Example
+//!
+//! ```
+//! use acl_core::{Change, Grant, Level, PrincipalKind, PrincipalName, PrincipalRecord};
+//! use acl_core::{ReadView, Revision, Store, Timestamp, Uri, WriteTxn};
+//! use acl_sqlite::SqliteStore;
+//!
+//! # fn main() -> acl_core::Result<()> {
+//! let store = SqliteStore::open_in_memory()?;
+//! let alice = PrincipalName::new("alice")?;
+//! let mut txn = store.write()?;
+//! txn.insert_principal(&PrincipalRecord {
+//!     name: alice.clone(),
+//!     kind: PrincipalKind::User,
+//!     active: true,
+//! })?;
+//! let home = Uri::parse("storage://prod/alice")?;
+//! txn.put_grant(&Grant { holder: alice.clone(), uri: home.clone(), level: Level::Manage })?;
+//! let revision = txn.commit(Change {
+//!     at: Timestamp(0),
+//!     actor: None,
+//!     action: "grant".into(),
+//!     target: home.to_string(),
+//!     detail: "alice manage".into(),
+//! })?;
+//! assert_eq!(revision, Revision(1));
+//!
+//! let view = store.read()?;
+//! let grants = view.grants_at(&[alice], &[home])?;
+//! assert_eq!(grants.len(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Invariants
+//!
+//! - The revision in `meta` equals the number of changelog entries, and the changelog
+//!   holds exactly revisions `1..=revision`: both are written only by
+//!   [`WriteTxn::commit`], in the same transaction.
+//! - Every grant holder, edge end and fence group is an existing principal (foreign keys);
+//!   at most one grant per (holder, URI), edges and fences are sets (primary keys).
+//! - Every stored name and URI is valid and canonical: they are written only from
+//!   validated [`PrincipalName`]s and [`Uri`]s, and checked again when read back (a bad
+//!   row is an [`Error::Storage`], never a panic).
+//!
+//! [`PrincipalName`]: acl_core::PrincipalName
+//! [`Uri`]: acl_core::Uri
+
+mod read;
+mod schema;
+mod sql;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags};
+
+use acl_core::{
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord,
+    ReadView, Result, Revision, Store, Uri, WriteTxn,
+};
+
+use crate::sql::db_err;
+
+pub use crate::schema::{APPLICATION_ID, CURRENT_VERSION as SCHEMA_VERSION};
+
+/// Idle reader connections kept for reuse; more are opened on demand and closed after use.
+const MAX_IDLE_READERS: usize = 16;
+
+/// Prepared statements cached per connection: enough for every constant statement and
+/// every bucket size of the generated batch statements.
+const STATEMENT_CACHE: usize = 256;
+
+/// Settings of a [`SqliteStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// How long [`Store::write`] waits for the write lock (held by another transaction of
+    /// this store or of another process) before failing with [`Error::Storage`], and how
+    /// long any statement waits on a lock. Default: 10 seconds.
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A [`Store`] on one SQLite database file. `Send + Sync`: share it between threads with
+/// an `Arc` or by reference.
+///
+/// Read views ([`SqliteRead`]) take a pooled reader connection each, so any number can be
+/// open at once; the write transaction ([`SqliteWrite`]) takes the one writer connection.
+pub struct SqliteStore {
+    path: PathBuf,
+    options: SqliteOptions,
+    /// Durability of commits: FULL for files, OFF for the throwaway store.
+    synchronous: &'static str,
+    writer: Mutex<WriterSlot>,
+    writer_free: Condvar,
+    readers: Mutex<Vec<Connection>>,
+    /// Declared last, so it is dropped after every connection is closed.
+    temp_dir: Option<TempDir>,
+}
+
+/// The writer connection and whether a write transaction holds it.
+struct WriterSlot {
+    busy: bool,
+    /// `None` while a transaction holds it, or after a connection was discarded (the next
+    /// transaction opens a new one).
+    conn: Option<Connection>,
+}
+
+/// Which of the two connection roles to set up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Writer,
+    Reader,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("options", &self.options)
+            .field("temporary", &self.temp_dir.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the store in the database file at `path`, with the
+    /// default [`SqliteOptions`], and migrates it to the current schema.
+    ///
+    /// Fails with [`Error::Storage`] if the file cannot be opened, is not an acl database,
+    /// or was written by a newer version of the schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, SqliteOptions::default())
+    }
+
+    /// [`SqliteStore::open`] with explicit options.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
+        SqliteStore::init(path.as_ref().to_owned(), options, "FULL", None)
+    }
+
+    /// Opens a new, empty, private store that disappears when dropped; for tests.
+    ///
+    /// SQLite's own in-memory databases cannot give WAL snapshots to several connections,
+    /// and without them a read view would block commits. So this store is a file in a fresh
+    /// temporary directory (removed on drop) with exactly the semantics of a file store,
+    /// except that commits are not fsynced (`synchronous = OFF`): nothing about it needs to
+    /// survive a crash.
+    pub fn open_in_memory() -> Result<SqliteStore> {
+        let dir = TempDir::new()?;
+        let path = dir.0.join("acl.db");
+        SqliteStore::init(path, SqliteOptions::default(), "OFF", Some(dir))
+    }
+
+    fn init(
+        path: PathBuf,
+        options: SqliteOptions,
+        synchronous: &'static str,
+        temp_dir: Option<TempDir>,
+    ) -> Result<SqliteStore> {
+        let store = SqliteStore {
+            path,
+            options,
+            synchronous,
+            writer: Mutex::new(WriterSlot {
+                busy: false,
+                conn: None,
+            }),
+            writer_free: Condvar::new(),
+            readers: Mutex::new(Vec::new()),
+            temp_dir,
+        };
+        let writer = store.connect(Role::Writer)?;
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(db_err("switching to WAL mode"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Storage(format!(
+                "the database refused WAL mode (it is in `{mode}` mode)"
+            )));
+        }
+        schema::migrate(&writer, schema::MIGRATIONS)?;
+        lock(&store.writer).conn = Some(writer);
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs SQLite's `PRAGMA integrity_check` and `PRAGMA foreign_key_check` on the latest
+    /// committed state; [`Error::Storage`] listing the problems if either finds any.
+    pub fn check_integrity(&self) -> Result<()> {
+        let view = self.read()?;
+        let conn = view.conn()?;
+        let mut problems = Vec::new();
+        let mut stmt = conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(db_err("checking integrity"))?;
+        let mut rows = stmt.query([]).map_err(db_err("checking integrity"))?;
+        while let Some(row) = rows.next().map_err(db_err("checking integrity"))? {
+            let line: String = row.get(0).map_err(db_err("checking integrity"))?;
+            if line != "ok" {
+                problems.push(line);
+            }
+        }
+        let mut stmt = conn
+            .prepare("PRAGMA foreign_key_check")
+            .map_err(db_err("checking foreign keys"))?;
+        let mut rows = stmt.query([]).map_err(db_err("checking foreign keys"))?;
+        while let Some(row) = rows.next().map_err(db_err("checking foreign keys"))? {
+            let table: String = row.get(0).map_err(db_err("checking foreign keys"))?;
+            problems.push(format!("a row of `{table}` breaks a foreign key"));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Storage(format!(
+                "integrity check failed: {}",
+                problems.join("; ")
+            )))
+        }
+    }
+
+    /// Opens and sets up a connection.
+    fn connect(&self, role: Role) -> Result<Connection> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if role == Role::Writer {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| {
+            Error::Storage(format!(
+                "cannot open database `{}`: {e}",
+                self.path.display()
+            ))
+        })?;
+        conn.busy_timeout(self.options.busy_timeout)
+            .map_err(db_err("setting the busy timeout"))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let mut setup = format!(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
+            self.synchronous
+        );
+        if role == Role::Reader {
+            setup.push_str(" PRAGMA query_only = ON;");
+        }
+        conn.execute_batch(&setup)
+            .map_err(db_err("setting up a connection"))?;
+        Ok(conn)
+    }
+
+    /// Gives the writer connection back (or `None` to have the next writer open a new one)
+    /// and wakes one waiting writer.
+    fn release_writer(&self, conn: Option<Connection>) {
+        let mut slot = lock(&self.writer);
+        slot.busy = false;
+        if conn.is_some() {
+            slot.conn = conn;
+        }
+        drop(slot);
+        self.writer_free.notify_one();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded data stays consistent even if a holder panicked: every critical section
+    // here is a few field assignments.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Store for SqliteStore {
+    type Read<'a> = SqliteRead<'a>;
+    type Write<'a> = SqliteWrite<'a>;
+
+    fn read(&self) -> Result<SqliteRead<'_>> {
+        let pooled = lock(&self.readers).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => self.connect(Role::Reader)?,
+        };
+        let view = SqliteRead {
+            store: self,
+            conn: Some(conn),
+        };
+        let conn = view.conn()?;
+        conn.execute_batch("BEGIN DEFERRED")
+            .map_err(db_err("starting a read transaction"))?;
+        // The first read pins the WAL snapshot the view sees for its whole life.
+        read::revision(conn)?;
+        Ok(view)
+    }
+
+    fn write(&self) -> Result<SqliteWrite<'_>> {
+        let timeout = self.options.busy_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut slot = lock(&self.writer);
+        while slot.busy {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Storage(format!(
+                    "timed out after {timeout:?} waiting for another write transaction of \
+                     this store to end"
+                )));
+            }
+            slot = self
+                .writer_free
+                .wait_timeout(slot, left)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+        }
+        slot.busy = true;
+        let conn = slot.conn.take();
+        drop(slot);
+        // From here the transaction owns the slot; its Drop gives it back on every path.
+        let mut txn = SqliteWrite {
+            store: self,
+            conn: None,
+        };
+        txn.conn = Some(match conn {
+            Some(conn) => conn,
+            None => self.connect(Role::Writer)?,
+        });
+        txn.conn()?
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| Error::Storage(format!("starting a write transaction: {e}")))?;
+        Ok(txn)
+    }
+}
+
+/// A consistent read view: a read transaction on a pooled connection, pinned to one
+/// snapshot until dropped.
+pub struct SqliteRead<'a> {
+    store: &'a SqliteStore,
+    conn: Option<Connection>,
+}
+
+impl SqliteRead<'_> {
+    fn conn(&self) -> Result<&Connection> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| Error::Storage("the read view has no connection".to_owned()))
+    }
+}
+
+impl Drop for SqliteRead<'_> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        // A connection whose transaction cannot be ended is closed, not pooled.
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return;
+        }
+        let mut pool = lock(&self.store.readers);
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+    }
+}
+
+/// The write transaction: the writer connection inside `BEGIN IMMEDIATE`. Rolled back when
+/// dropped without [`WriteTxn::commit`].
+pub struct SqliteWrite<'a> {
+    store: &'a SqliteStore,
+    conn: Option<Connection>,
+}
+
+impl SqliteWrite<'_> {
+    fn conn(&self) -> Result<&Connection> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| Error::Storage("the write transaction has no connection".to_owned()))
+    }
+}
+
+impl Drop for SqliteWrite<'_> {
+    fn drop(&mut self) {
+        let conn = self.conn.take().and_then(|conn| {
+            if conn.is_autocommit() || conn.execute_batch("ROLLBACK").is_ok() {
+                Some(conn)
+            } else {
+                // Closing the connection rolls its transaction back.
+                None
+            }
+        });
+        self.store.release_writer(conn);
+    }
+}
+
+/// Implements [`ReadView`] for a type with a `conn()` by delegating to [`read`].
+macro_rules! read_view {
+    ($ty:ty) => {
+        impl ReadView for $ty {
+            fn revision(&self) -> Result<Revision> {
+                read::revision(self.conn()?)
+            }
+
+            fn cluster(&self) -> Result<Option<ClusterName>> {
+                read::cluster(self.conn()?)
+            }
+
+            fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
+                read::principal(self.conn()?, name)
+            }
+
+            fn principals(
+                &self,
+                after: Option<&PrincipalName>,
+                limit: usize,
+            ) -> Result<Vec<PrincipalRecord>> {
+                read::principals(self.conn()?, after, limit)
+            }
+
+            fn roles_of(
+                &self,
+                members: &[PrincipalName],
+            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+                read::roles_of(self.conn()?, members)
+            }
+
+            fn members_of(
+                &self,
+                roles: &[PrincipalName],
+            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+                read::members_of(self.conn()?, roles)
+            }
+
+            fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
+                read::grants_at(self.conn()?, holders, uris)
+            }
+
+            fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
+                read::grants_on(self.conn()?, uris)
+            }
+
+            fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
+                read::grant_below(self.conn()?, holders, uri)
+            }
+
+            fn grants_of(
+                &self,
+                holder: &PrincipalName,
+                within: Option<&Uri>,
+                after: Option<&Uri>,
+                limit: usize,
+            ) -> Result<Vec<Grant>> {
+                read::grants_of(self.conn()?, holder, within, after, limit)
+            }
+
+            fn grants_within(
+                &self,
+                within: &Uri,
+                after: Option<(&Uri, &PrincipalName)>,
+                limit: usize,
+            ) -> Result<Vec<Grant>> {
+                read::grants_within(self.conn()?, within, after, limit)
+            }
+
+            fn fences_at(&self, uris: &[Uri]) -> Result<Vec<Fence>> {
+                read::fences_at(self.conn()?, uris)
+            }
+
+            fn fences(
+                &self,
+                within: Option<&Uri>,
+                after: Option<&Fence>,
+                limit: usize,
+            ) -> Result<Vec<Fence>> {
+                read::fences(self.conn()?, within, after, limit)
+            }
+
+            fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
+                read::fences_of_group(self.conn()?, group)
+            }
+
+            fn changes(
+                &self,
+                after: Revision,
+                actor: Option<&PrincipalName>,
+                limit: usize,
+            ) -> Result<Vec<ChangeEntry>> {
+                read::changes(self.conn()?, after, actor, limit)
+            }
+        }
+    };
+}
+
+read_view!(SqliteRead<'_>);
+read_view!(SqliteWrite<'_>);
+
+impl WriteTxn for SqliteWrite<'_> {
+    fn set_cluster(&mut self, cluster: &ClusterName) -> Result<()> {
+        write::set_cluster(self.conn()?, cluster)
+    }
+
+    fn insert_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
+        write::insert_principal(self.conn()?, record)
+    }
+
+    fn update_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
+        write::update_principal(self.conn()?, record)
+    }
+
+    fn delete_principal(&mut self, name: &PrincipalName) -> Result<()> {
+        write::delete_principal(self.conn()?, name)
+    }
+
+    fn put_grant(&mut self, grant: &Grant) -> Result<()> {
+        write::put_grant(self.conn()?, grant)
+    }
+
+    fn delete_grant(&mut self, holder: &PrincipalName, uri: &Uri) -> Result<bool> {
+        write::delete_grant(self.conn()?, holder, uri)
+    }
+
+    fn insert_edge(&mut self, edge: &Edge) -> Result<()> {
+        write::insert_edge(self.conn()?, edge)
+    }
+
+    fn delete_edge(&mut self, edge: &Edge) -> Result<bool> {
+        write::delete_edge(self.conn()?, edge)
+    }
+
+    fn insert_fence(&mut self, fence: &Fence) -> Result<()> {
+        write::insert_fence(self.conn()?, fence)
+    }
+
+    fn delete_fence(&mut self, fence: &Fence) -> Result<bool> {
+        write::delete_fence(self.conn()?, fence)
+    }
+
+    fn commit(self, change: Change) -> Result<Revision> {
+        let conn = self.conn()?;
+        let revision = write::append_change(conn, &change)?;
+        conn.execute_batch("COMMIT")
+            .map_err(db_err("committing the write transaction"))?;
+        // Drop sees a connection out of its transaction and just gives it back.
+        Ok(revision)
+    }
+}
+
+/// A fresh directory under the system temporary directory, removed with its contents on
+/// drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let base = std::env::temp_dir();
+        let mut last_error = None;
+        for _ in 0..16 {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or_default();
+            let name = format!(
+                "acl-sqlite-{}-{}-{nanos}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
+            let dir = base.join(name);
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok(TempDir(dir)),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(Error::Storage(format!(
+            "cannot create a temporary directory in `{}`: {}",
+            base.display(),
+            last_error.map(|e| e.to_string()).unwrap_or_default()
+        )))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,512 @@
+//! The read queries, on a connection that is inside a transaction (a read view's or the
+//! write transaction's). Rows read back are validated: a row that does not decode to a
+//! valid value is reported as [`Error::Storage`] naming the table, never a panic.
+
+use std::cmp::Ordering;
+
+use rusqlite::{CachedStatement, Connection, Params, Row, ToSql};
+
+use acl_core::{
+    Change, ChangeEntry, ClusterName, Error, Fence, Grant, Level, PrincipalKind, PrincipalName,
+    PrincipalRecord, Result, Revision, Timestamp, Uri,
+};
+
+use crate::sql::{self, CHUNK, bucket, db_err};
+
+/// A `LIMIT` value for `limit` (SQLite takes a signed 64-bit integer).
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn prepare<'c>(conn: &'c Connection, sql: &str) -> Result<CachedStatement<'c>> {
+    conn.prepare_cached(sql)
+        .map_err(db_err("preparing a statement"))
+}
+
+/// Runs `stmt` and decodes every row.
+fn collect<T>(
+    stmt: &mut CachedStatement<'_>,
+    params: impl Params,
+    mut decode: impl FnMut(&Row<'_>) -> Result<T>,
+    out: &mut Vec<T>,
+) -> Result<()> {
+    let mut rows = stmt.query(params).map_err(db_err("running a query"))?;
+    while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
+        out.push(decode(row)?);
+    }
+    Ok(())
+}
+
+fn corrupt(table: &str, what: impl std::fmt::Display) -> Error {
+    Error::Storage(format!("corrupt row in table `{table}`: {what}"))
+}
+
+fn text<'r>(row: &'r Row<'_>, idx: usize, table: &str) -> Result<&'r str> {
+    row.get_ref(idx)
+        .map_err(|e| corrupt(table, e))?
+        .as_str()
+        .map_err(|e| corrupt(table, format!("column {idx}: {e}")))
+}
+
+fn int(row: &Row<'_>, idx: usize, table: &str) -> Result<i64> {
+    row.get_ref(idx)
+        .map_err(|e| corrupt(table, e))?
+        .as_i64()
+        .map_err(|e| corrupt(table, format!("column {idx}: {e}")))
+}
+
+pub(crate) fn name(row: &Row<'_>, idx: usize, table: &str) -> Result<PrincipalName> {
+    let raw = text(row, idx, table)?;
+    PrincipalName::new(raw).map_err(|e| corrupt(table, e))
+}
+
+pub(crate) fn uri(row: &Row<'_>, idx: usize, table: &str) -> Result<Uri> {
+    let raw = text(row, idx, table)?;
+    let uri = Uri::parse(raw).map_err(|e| corrupt(table, e))?;
+    if uri.as_str() != raw {
+        return Err(corrupt(
+            table,
+            format!("uri `{}` is not in canonical form", uri.as_str()),
+        ));
+    }
+    Ok(uri)
+}
+
+fn level(row: &Row<'_>, idx: usize, table: &str) -> Result<Level> {
+    let rank = int(row, idx, table)?;
+    u8::try_from(rank)
+        .ok()
+        .and_then(Level::from_rank)
+        .ok_or_else(|| corrupt(table, format!("level rank {rank} is not 0..=4")))
+}
+
+fn record(row: &Row<'_>, first: usize) -> Result<PrincipalRecord> {
+    let table = "principals";
+    let name = name(row, first, table)?;
+    let rank = int(row, first + 1, table)?;
+    let kind = u8::try_from(rank)
+        .ok()
+        .and_then(PrincipalKind::from_rank)
+        .ok_or_else(|| corrupt(table, format!("kind {rank} is not 0..=2")))?;
+    let active = match int(row, first + 2, table)? {
+        0 => false,
+        1 => true,
+        other => return Err(corrupt(table, format!("active {other} is not 0 or 1"))),
+    };
+    Ok(PrincipalRecord { name, kind, active })
+}
+
+/// Decodes `holder, uri, level`.
+fn grant(row: &Row<'_>) -> Result<Grant> {
+    Ok(Grant {
+        holder: name(row, 0, "grants")?,
+        uri: uri(row, 1, "grants")?,
+        level: level(row, 2, "grants")?,
+    })
+}
+
+/// Decodes `uri, grp`.
+fn fence(row: &Row<'_>) -> Result<Fence> {
+    Ok(Fence {
+        uri: uri(row, 0, "fences")?,
+        group: name(row, 1, "fences")?,
+    })
+}
+
+fn change_entry(row: &Row<'_>) -> Result<ChangeEntry> {
+    let table = "changelog";
+    let revision = int(row, 0, table)?;
+    let revision = u64::try_from(revision)
+        .map_err(|_| corrupt(table, format!("revision {revision} is negative")))?;
+    let actor = match row.get_ref(2).map_err(|e| corrupt(table, e))? {
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(name(row, 2, table)?),
+    };
+    Ok(ChangeEntry {
+        revision: Revision(revision),
+        change: Change {
+            at: Timestamp(int(row, 1, table)?),
+            actor,
+            action: text(row, 3, table)?.to_owned(),
+            target: text(row, 4, table)?.to_owned(),
+            detail: text(row, 5, table)?.to_owned(),
+        },
+    })
+}
+
+/// The distinct texts of `items`, sorted, so chunks never overlap and no row is returned
+/// twice.
+fn distinct<T: AsRef<str>>(items: &[T]) -> Vec<&str> {
+    let mut out: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// `chunk` padded to its bucket size by repeating its last value.
+fn padded<'a>(chunk: &[&'a str]) -> Vec<&'a str> {
+    let mut out = chunk.to_vec();
+    if let Some(last) = chunk.last() {
+        out.resize(bucket(chunk.len()), last);
+    }
+    out
+}
+
+// ---- the queries ---------------------------------------------------------------------
+
+pub(crate) fn revision(conn: &Connection) -> Result<Revision> {
+    let mut stmt = prepare(conn, sql::REVISION)?;
+    let mut out = Vec::with_capacity(1);
+    collect(&mut stmt, [], |row| int(row, 0, "meta"), &mut out)?;
+    match out.as_slice() {
+        [value] => u64::try_from(*value)
+            .map(Revision)
+            .map_err(|_| corrupt("meta", format!("revision {value} is negative"))),
+        _ => Err(corrupt("meta", "the meta row is missing")),
+    }
+}
+
+pub(crate) fn cluster(conn: &Connection) -> Result<Option<ClusterName>> {
+    let mut stmt = prepare(conn, sql::CLUSTER)?;
+    let mut out = Vec::with_capacity(1);
+    collect(
+        &mut stmt,
+        [],
+        |row| match row.get_ref(0).map_err(|e| corrupt("meta", e))? {
+            rusqlite::types::ValueRef::Null => Ok(None),
+            _ => {
+                let raw = text(row, 0, "meta")?;
+                ClusterName::new(raw)
+                    .map(Some)
+                    .map_err(|e| corrupt("meta", e))
+            }
+        },
+        &mut out,
+    )?;
+    match out.pop() {
+        Some(value) if out.is_empty() => Ok(value),
+        _ => Err(corrupt("meta", "the meta row is missing")),
+    }
+}
+
+pub(crate) fn principal(
+    conn: &Connection,
+    name: &PrincipalName,
+) -> Result<Option<PrincipalRecord>> {
+    let mut stmt = prepare(conn, sql::PRINCIPAL)?;
+    let mut out = Vec::with_capacity(1);
+    collect(&mut stmt, [name.as_str()], |row| record(row, 0), &mut out)?;
+    Ok(out.pop())
+}
+
+pub(crate) fn principals(
+    conn: &Connection,
+    after: Option<&PrincipalName>,
+    limit: usize,
+) -> Result<Vec<PrincipalRecord>> {
+    let mut out = Vec::new();
+    if limit == 0 {
+        return Ok(out);
+    }
+    let mut stmt = prepare(conn, sql::PRINCIPALS)?;
+    let after = after.map_or("", PrincipalName::as_str);
+    collect(
+        &mut stmt,
+        (after, sql_limit(limit)),
+        |row| record(row, 0),
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// Runs a one-list batch statement (`make(bucket)`) over `keys` in chunks, decoding each
+/// row with `decode`.
+fn batch<T>(
+    conn: &Connection,
+    keys: &[&str],
+    make: fn(usize) -> String,
+    mut decode: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(CHUNK) {
+        let values = padded(chunk);
+        let mut stmt = prepare(conn, &make(values.len()))?;
+        collect(
+            &mut stmt,
+            rusqlite::params_from_iter(values),
+            &mut decode,
+            &mut out,
+        )?;
+    }
+    Ok(out)
+}
+
+fn edge_pairs(
+    conn: &Connection,
+    keys: &[PrincipalName],
+    make: fn(usize) -> String,
+) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+    let keys = distinct(keys);
+    batch(conn, &keys, make, |row| {
+        Ok((name(row, 0, "edges")?, record(row, 1)?))
+    })
+}
+
+pub(crate) fn roles_of(
+    conn: &Connection,
+    members: &[PrincipalName],
+) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+    edge_pairs(conn, members, sql::roles_of)
+}
+
+pub(crate) fn members_of(
+    conn: &Connection,
+    roles: &[PrincipalName],
+) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+    edge_pairs(conn, roles, sql::members_of)
+}
+
+pub(crate) fn grants_at(
+    conn: &Connection,
+    holders: &[PrincipalName],
+    uris: &[Uri],
+) -> Result<Vec<Grant>> {
+    let holders = distinct(holders);
+    let uris = distinct(uris);
+    let mut out = Vec::new();
+    for holder_chunk in holders.chunks(CHUNK) {
+        let holder_values = padded(holder_chunk);
+        for uri_chunk in uris.chunks(CHUNK) {
+            let uri_values = padded(uri_chunk);
+            let mut stmt = prepare(conn, &sql::grants_at(holder_values.len(), uri_values.len()))?;
+            let params = holder_values.iter().chain(uri_values.iter());
+            collect(
+                &mut stmt,
+                rusqlite::params_from_iter(params),
+                grant,
+                &mut out,
+            )?;
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn grants_on(conn: &Connection, uris: &[Uri]) -> Result<Vec<Grant>> {
+    let uris = distinct(uris);
+    batch(conn, &uris, sql::grants_on, grant)
+}
+
+pub(crate) fn grant_below(
+    conn: &Connection,
+    holders: &[PrincipalName],
+    uri: &Uri,
+) -> Result<Option<Grant>> {
+    let holders = distinct(holders);
+    let (lo, hi) = uri.descendant_bounds();
+    let mut best: Option<Grant> = None;
+    for chunk in holders.chunks(CHUNK) {
+        let mut values = padded(chunk);
+        let n = values.len();
+        values.push(&lo);
+        values.push(&hi);
+        let mut stmt = prepare(conn, &sql::grant_below(n))?;
+        let mut found = Vec::with_capacity(1);
+        collect(
+            &mut stmt,
+            rusqlite::params_from_iter(values),
+            grant,
+            &mut found,
+        )?;
+        for candidate in found {
+            let better = match &best {
+                None => true,
+                Some(current) => {
+                    (&candidate.uri, &candidate.holder) < (&current.uri, &current.holder)
+                }
+            };
+            if better {
+                best = Some(candidate);
+            }
+        }
+    }
+    Ok(best)
+}
+
+pub(crate) fn grants_of(
+    conn: &Connection,
+    holder: &PrincipalName,
+    within: Option<&Uri>,
+    after: Option<&Uri>,
+    limit: usize,
+) -> Result<Vec<Grant>> {
+    let mut out = Vec::new();
+    if limit == 0 {
+        return Ok(out);
+    }
+    match within {
+        None => {
+            let mut stmt = prepare(conn, sql::GRANTS_OF_ALL)?;
+            let after = after.map_or("", Uri::as_str);
+            collect(
+                &mut stmt,
+                (holder.as_str(), after, sql_limit(limit)),
+                grant,
+                &mut out,
+            )?;
+        }
+        Some(within) => {
+            let (lo, hi) = within.descendant_bounds();
+            // The point branch: the URI itself, unless `after` is at or past it.
+            let point = match after {
+                Some(after) if after >= within => None,
+                _ => Some(within.as_str()),
+            };
+            // The strict descendants: after `lo` and after `after`, whichever is later.
+            let lower = match after {
+                Some(after) if after.as_str() > lo.as_str() => after.as_str(),
+                _ => lo.as_str(),
+            };
+            let mut stmt = prepare(conn, sql::GRANTS_OF_WITHIN)?;
+            collect(
+                &mut stmt,
+                (holder.as_str(), point, lower, hi.as_str(), sql_limit(limit)),
+                grant,
+                &mut out,
+            )?;
+        }
+    }
+    Ok(out)
+}
+
+/// The parameters of the two-branch subtree statements ([`sql::GRANTS_WITHIN`],
+/// [`sql::FENCES_WITHIN`]) for keys `(uri, second)` at or below `within`, after `after`:
+/// `(point uri or NULL, point second-after, range uri-after, range second-after, hi)`.
+///
+/// For a non-root URI the point branch returns the URI's own rows and the range branch
+/// its strict descendants (from `lo`, which is no URI). For the root, whose text is its own
+/// `lo`, the range branch covers both and the point branch is off.
+fn subtree_keys<'a>(
+    within: &'a Uri,
+    lo: &'a str,
+    after: Option<(&'a str, &'a str)>,
+) -> (Option<&'a str>, &'a str, &'a str, &'a str) {
+    let (point, point_after) = if within.is_root() {
+        (None, "")
+    } else {
+        match after {
+            None => (Some(within.as_str()), ""),
+            Some((uri, second)) => match uri.cmp(within.as_str()) {
+                Ordering::Less => (Some(within.as_str()), ""),
+                Ordering::Equal => (Some(within.as_str()), second),
+                Ordering::Greater => (None, ""),
+            },
+        }
+    };
+    let (range_uri, range_second) = match after {
+        Some(key) if key > (lo, "") => key,
+        _ => (lo, ""),
+    };
+    (point, point_after, range_uri, range_second)
+}
+
+pub(crate) fn grants_within(
+    conn: &Connection,
+    within: &Uri,
+    after: Option<(&Uri, &PrincipalName)>,
+    limit: usize,
+) -> Result<Vec<Grant>> {
+    let mut out = Vec::new();
+    if limit == 0 {
+        return Ok(out);
+    }
+    let (lo, hi) = within.descendant_bounds();
+    let after = after.map(|(uri, holder)| (uri.as_str(), holder.as_str()));
+    let (point, point_after, range_uri, range_holder) = subtree_keys(within, &lo, after);
+    let mut stmt = prepare(conn, sql::GRANTS_WITHIN)?;
+    let params: [&dyn ToSql; 6] = [
+        &point,
+        &point_after,
+        &range_uri,
+        &range_holder,
+        &hi,
+        &sql_limit(limit),
+    ];
+    collect(&mut stmt, &params[..], grant, &mut out)?;
+    Ok(out)
+}
+
+pub(crate) fn fences_at(conn: &Connection, uris: &[Uri]) -> Result<Vec<Fence>> {
+    let uris = distinct(uris);
+    batch(conn, &uris, sql::fences_at, fence)
+}
+
+pub(crate) fn fences(
+    conn: &Connection,
+    within: Option<&Uri>,
+    after: Option<&Fence>,
+    limit: usize,
+) -> Result<Vec<Fence>> {
+    let mut out = Vec::new();
+    if limit == 0 {
+        return Ok(out);
+    }
+    let after = after.map(|f| (f.uri.as_str(), f.group.as_str()));
+    match within {
+        None => {
+            let (uri, group) = after.unwrap_or(("", ""));
+            let mut stmt = prepare(conn, sql::FENCES_ALL)?;
+            collect(&mut stmt, (uri, group, sql_limit(limit)), fence, &mut out)?;
+        }
+        Some(within) => {
+            let (lo, hi) = within.descendant_bounds();
+            let (point, point_after, range_uri, range_group) = subtree_keys(within, &lo, after);
+            let mut stmt = prepare(conn, sql::FENCES_WITHIN)?;
+            let params: [&dyn ToSql; 6] = [
+                &point,
+                &point_after,
+                &range_uri,
+                &range_group,
+                &hi,
+                &sql_limit(limit),
+            ];
+            collect(&mut stmt, &params[..], fence, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn fences_of_group(conn: &Connection, group: &PrincipalName) -> Result<Vec<Fence>> {
+    let mut out = Vec::new();
+    let mut stmt = prepare(conn, sql::FENCES_OF_GROUP)?;
+    collect(&mut stmt, [group.as_str()], fence, &mut out)?;
+    Ok(out)
+}
+
+pub(crate) fn changes(
+    conn: &Connection,
+    after: Revision,
+    actor: Option<&PrincipalName>,
+    limit: usize,
+) -> Result<Vec<ChangeEntry>> {
+    let mut out = Vec::new();
+    if limit == 0 {
+        return Ok(out);
+    }
+    let after = i64::try_from(after.0).unwrap_or(i64::MAX);
+    match actor {
+        None => {
+            let mut stmt = prepare(conn, sql::CHANGES)?;
+            collect(&mut stmt, (after, sql_limit(limit)), change_entry, &mut out)?;
+        }
+        Some(actor) => {
+            let mut stmt = prepare(conn, sql::CHANGES_BY)?;
+            collect(
+                &mut stmt,
+                (actor.as_str(), after, sql_limit(limit)),
+                change_entry,
+                &mut out,
+            )?;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,171 @@
+//! The schema and its migrations.
+//!
+//! The schema is the result of applying [`MIGRATIONS`] in order to an empty database. A
+//! database records how many steps it has had in `PRAGMA user_version`, so the version of
+//! a database is the number of steps applied. Opening a database applies the missing steps
+//! in one `BEGIN IMMEDIATE` transaction, together with the new `user_version`: a crash
+//! mid-migration leaves the database at its old version, never half-migrated.
+//!
+//! A released step is never edited: later issues append steps (the migration test keeps
+//! a frozen copy of step 1 and fails if it changes).
+
+use rusqlite::Connection;
+
+use acl_core::{Error, Result};
+
+use crate::sql::db_err;
+
+/// Marks a database as an acl store (`PRAGMA application_id`): ASCII `acl1`.
+pub const APPLICATION_ID: i32 = 0x6163_6C31;
+
+/// One migration step: its SQL, run as one batch inside the migration transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// What the step does, for error messages.
+    pub summary: &'static str,
+    /// The SQL of the step.
+    pub sql: &'static str,
+}
+
+/// Every migration step, oldest first. The schema version of a database is the number of
+/// steps applied to it.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    summary: "tables for meta, principals, grants, edges, fences and the changelog",
+    sql: V1,
+}];
+
+/// The schema version this build writes: the number of [`MIGRATIONS`].
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Step 1. Every table is STRICT (a value of the wrong type is refused) and every key
+/// table is WITHOUT ROWID (the primary key is the storage order, so a key lookup is one
+/// B-tree search). TEXT keys compare with the BINARY collation (memcmp), the byte order
+/// the Store contract's "in order" results need.
+const V1: &str = "
+CREATE TABLE meta (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    revision INTEGER NOT NULL CHECK (revision >= 0),
+    cluster  TEXT CHECK (cluster IS NULL OR length(cluster) BETWEEN 1 AND 255)
+) STRICT;
+INSERT INTO meta (id, revision, cluster) VALUES (1, 0, NULL);
+
+CREATE TABLE principals (
+    name   TEXT NOT NULL PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 255),
+    kind   INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 2),
+    active INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE grants (
+    holder TEXT NOT NULL REFERENCES principals (name),
+    uri    TEXT NOT NULL CHECK (length(uri) BETWEEN 1 AND 2048),
+    level  INTEGER NOT NULL CHECK (level BETWEEN 0 AND 4),
+    PRIMARY KEY (holder, uri)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX grants_by_uri ON grants (uri, holder, level);
+
+CREATE TABLE edges (
+    member TEXT NOT NULL REFERENCES principals (name),
+    role   TEXT NOT NULL REFERENCES principals (name),
+    PRIMARY KEY (member, role)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX edges_by_role ON edges (role, member);
+
+CREATE TABLE fences (
+    uri TEXT NOT NULL CHECK (length(uri) BETWEEN 1 AND 2048),
+    grp TEXT NOT NULL REFERENCES principals (name),
+    PRIMARY KEY (uri, grp)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX fences_by_group ON fences (grp, uri);
+
+CREATE TABLE changelog (
+    revision INTEGER PRIMARY KEY CHECK (revision >= 1),
+    at       INTEGER NOT NULL,
+    actor    TEXT,
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    detail   TEXT NOT NULL
+) STRICT;
+CREATE INDEX changelog_by_actor ON changelog (actor, revision);
+";
+
+/// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally
+/// [`MIGRATIONS`]) after the ones it has, all in one `BEGIN IMMEDIATE` transaction.
+///
+/// Refuses, changing nothing, a database from a newer version, a database of another
+/// application, and an unversioned database that already has tables.
+pub(crate) fn migrate(conn: &Connection, steps: &[Migration]) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(db_err("starting the migration transaction"))?;
+    let outcome = migrate_in_txn(conn, steps);
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    let ended = conn
+        .execute_batch(end)
+        .map_err(db_err("ending the migration transaction"));
+    if ended.is_err() && !conn.is_autocommit() {
+        // A failed COMMIT leaves the transaction open: undo it before reporting.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    outcome.and(ended)
+}
+
+fn migrate_in_txn(conn: &Connection, steps: &[Migration]) -> Result<()> {
+    let target = i64::try_from(steps.len()).unwrap_or(i64::MAX);
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(db_err("reading the schema version"))?;
+    let app_id: i32 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(db_err("reading the application id"))?;
+    if app_id != 0 && app_id != APPLICATION_ID {
+        return Err(Error::Storage(format!(
+            "not an acl database: application id {app_id:#010x}, expected {APPLICATION_ID:#010x}"
+        )));
+    }
+    if version > target {
+        return Err(Error::Storage(format!(
+            "the database has schema version {version}, newer than the {target} this build of \
+             acl-sqlite knows: open it with a newer acl (refusing to downgrade)"
+        )));
+    }
+    if version < 0 {
+        return Err(Error::Storage(format!(
+            "the database has an invalid schema version {version}"
+        )));
+    }
+    if version == 0 {
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(db_err("reading the schema"))?;
+        if tables > 0 {
+            return Err(Error::Storage(format!(
+                "not an acl database: it has {tables} schema objects but no acl schema version"
+            )));
+        }
+    }
+    let start = usize::try_from(version).unwrap_or(usize::MAX);
+    for (index, step) in steps.iter().enumerate().skip(start) {
+        conn.execute_batch(step.sql).map_err(|e| {
+            Error::Storage(format!(
+                "migration step {} ({}) failed: {e}",
+                index + 1,
+                step.summary
+            ))
+        })?;
+    }
+    if version < target {
+        // PRAGMA takes no bound parameters; `target` is an integer this code computed.
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {target}; PRAGMA application_id = {APPLICATION_ID};"
+        ))
+        .map_err(db_err("recording the schema version"))?;
+    }
+    Ok(())
+}

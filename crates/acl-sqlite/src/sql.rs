@@ -1,0 +1,227 @@
+//! Every SQL statement the store issues, as constants or generated from a fixed template,
+//! so the query-plan test can iterate over all of them ([`all_statements`]).
+//!
+//! Values are always bound parameters. The only generated parts are placeholder lists
+//! (`?1, ?2, ...`) whose length is a power of two (see [`bucket`]), so the number of
+//! distinct statement texts stays small and every one of them stays in the prepared
+//! statement cache.
+
+use acl_core::Error;
+
+/// The most values bound in one `IN (...)` list; longer lists are split into chunks.
+pub(crate) const CHUNK: usize = 512;
+
+/// Maps a rusqlite error to [`Error::Storage`], saying what was being done.
+pub(crate) fn db_err(context: &'static str) -> impl Fn(rusqlite::Error) -> Error {
+    move |e| Error::Storage(format!("{context}: {e}"))
+}
+
+// ---- meta --------------------------------------------------------------------------
+
+pub(crate) const REVISION: &str = "SELECT revision FROM meta WHERE id = 1";
+pub(crate) const CLUSTER: &str = "SELECT cluster FROM meta WHERE id = 1";
+pub(crate) const SET_CLUSTER: &str = "UPDATE meta SET cluster = ?1 WHERE id = 1";
+pub(crate) const SET_REVISION: &str = "UPDATE meta SET revision = ?1 WHERE id = 1";
+
+// ---- principals ----------------------------------------------------------------------
+
+pub(crate) const PRINCIPAL: &str = "SELECT name, kind, active FROM principals WHERE name = ?1";
+/// `?1` is the exclusive lower bound: the `after` name, or `''` (below every name).
+pub(crate) const PRINCIPALS: &str =
+    "SELECT name, kind, active FROM principals WHERE name > ?1 ORDER BY name LIMIT ?2";
+pub(crate) const INSERT_PRINCIPAL: &str = "INSERT INTO principals (name, kind, active) \
+     VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING";
+pub(crate) const UPDATE_PRINCIPAL: &str =
+    "UPDATE principals SET kind = ?2, active = ?3 WHERE name = ?1";
+pub(crate) const DELETE_PRINCIPAL: &str = "DELETE FROM principals WHERE name = ?1";
+
+// ---- grants --------------------------------------------------------------------------
+
+pub(crate) const PUT_GRANT: &str = "INSERT INTO grants (holder, uri, level) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (holder, uri) DO UPDATE SET level = excluded.level";
+pub(crate) const DELETE_GRANT: &str = "DELETE FROM grants WHERE holder = ?1 AND uri = ?2";
+
+/// `grants_of` everywhere: `?1` holder, `?2` exclusive lower URI (`after` or `''`), `?3`
+/// limit.
+pub(crate) const GRANTS_OF_ALL: &str = "SELECT holder, uri, level FROM grants \
+     WHERE holder = ?1 AND uri > ?2 ORDER BY uri LIMIT ?3";
+
+/// `grants_of` within a subtree, as a point branch (the URI itself, `?2`, NULL when
+/// `after` is past it) and a strict-descendant branch (exclusive bounds `?3`, `?4`), merged
+/// in URI order. `?5` is the limit.
+pub(crate) const GRANTS_OF_WITHIN: &str = "\
+SELECT holder, uri, level FROM grants WHERE holder = ?1 AND uri = ?2
+UNION ALL
+SELECT holder, uri, level FROM grants WHERE holder = ?1 AND uri > ?3 AND uri < ?4
+ORDER BY uri LIMIT ?5";
+
+/// `grants_within`: a point branch (URI `?1`, NULL when not wanted, holders after `?2`)
+/// and a range branch (keys after `(?3, ?4)`, URIs before `?5`), merged in (URI, holder)
+/// order. `?6` is the limit.
+pub(crate) const GRANTS_WITHIN: &str = "\
+SELECT holder, uri, level FROM grants WHERE uri = ?1 AND holder > ?2
+UNION ALL
+SELECT holder, uri, level FROM grants WHERE (uri, holder) > (?3, ?4) AND uri < ?5
+ORDER BY uri, holder LIMIT ?6";
+
+// ---- edges ---------------------------------------------------------------------------
+
+pub(crate) const INSERT_EDGE: &str =
+    "INSERT INTO edges (member, role) VALUES (?1, ?2) ON CONFLICT (member, role) DO NOTHING";
+pub(crate) const DELETE_EDGE: &str = "DELETE FROM edges WHERE member = ?1 AND role = ?2";
+
+// ---- fences --------------------------------------------------------------------------
+
+pub(crate) const INSERT_FENCE: &str =
+    "INSERT INTO fences (uri, grp) VALUES (?1, ?2) ON CONFLICT (uri, grp) DO NOTHING";
+pub(crate) const DELETE_FENCE: &str = "DELETE FROM fences WHERE uri = ?1 AND grp = ?2";
+pub(crate) const FENCES_OF_GROUP: &str =
+    "SELECT uri, grp FROM fences WHERE grp = ?1 ORDER BY uri, grp";
+/// `fences` everywhere: keys after `(?1, ?2)` (`('', '')` for all), `?3` the limit.
+pub(crate) const FENCES_ALL: &str =
+    "SELECT uri, grp FROM fences WHERE (uri, grp) > (?1, ?2) ORDER BY uri, grp LIMIT ?3";
+/// `fences` within a subtree: the same two branches as [`GRANTS_WITHIN`].
+pub(crate) const FENCES_WITHIN: &str = "\
+SELECT uri, grp FROM fences WHERE uri = ?1 AND grp > ?2
+UNION ALL
+SELECT uri, grp FROM fences WHERE (uri, grp) > (?3, ?4) AND uri < ?5
+ORDER BY uri, grp LIMIT ?6";
+
+// ---- changelog -----------------------------------------------------------------------
+
+pub(crate) const APPEND_CHANGE: &str = "INSERT INTO changelog \
+     (revision, at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+pub(crate) const CHANGES: &str = "SELECT revision, at, actor, action, target, detail \
+     FROM changelog WHERE revision > ?1 ORDER BY revision LIMIT ?2";
+pub(crate) const CHANGES_BY: &str = "SELECT revision, at, actor, action, target, detail \
+     FROM changelog WHERE actor = ?1 AND revision > ?2 ORDER BY revision LIMIT ?3";
+
+// ---- generated batch statements ------------------------------------------------------
+
+/// The placeholder count used for `n` values: the next power of two, so a handful of
+/// statement texts serve every batch size. The extra slots repeat the last value, which
+/// changes nothing in an `IN` list.
+pub(crate) fn bucket(n: usize) -> usize {
+    n.max(1).next_power_of_two()
+}
+
+/// `?{first}, ?{first+1}, ...` with `count` placeholders.
+fn list(first: usize, count: usize) -> String {
+    let mut out = String::with_capacity(count * 5);
+    for i in first..first + count {
+        if i > first {
+            out.push_str(", ");
+        }
+        out.push('?');
+        out.push_str(&i.to_string());
+    }
+    out
+}
+
+/// `roles_of`: the role records of the edges from `n` members (`?1..?n`).
+pub(crate) fn roles_of(n: usize) -> String {
+    format!(
+        "SELECT e.member, p.name, p.kind, p.active FROM edges AS e \
+         JOIN principals AS p ON p.name = e.role WHERE e.member IN ({})",
+        list(1, n)
+    )
+}
+
+/// `members_of`: the member records of the edges into `n` roles (`?1..?n`).
+pub(crate) fn members_of(n: usize) -> String {
+    format!(
+        "SELECT e.role, p.name, p.kind, p.active FROM edges AS e \
+         JOIN principals AS p ON p.name = e.member WHERE e.role IN ({})",
+        list(1, n)
+    )
+}
+
+/// `grants_at`: `h` holders (`?1..?h`) and `u` URIs (`?h+1..?h+u`).
+pub(crate) fn grants_at(h: usize, u: usize) -> String {
+    format!(
+        "SELECT holder, uri, level FROM grants WHERE holder IN ({}) AND uri IN ({})",
+        list(1, h),
+        list(h + 1, u)
+    )
+}
+
+/// `grants_on`: `n` URIs (`?1..?n`).
+pub(crate) fn grants_on(n: usize) -> String {
+    format!(
+        "SELECT holder, uri, level FROM grants WHERE uri IN ({})",
+        list(1, n)
+    )
+}
+
+/// `fences_at`: `n` URIs (`?1..?n`).
+pub(crate) fn fences_at(n: usize) -> String {
+    format!("SELECT uri, grp FROM fences WHERE uri IN ({})", list(1, n))
+}
+
+/// `grant_below`: for each of `n` holders (`?1..?n`) its first allow grant strictly
+/// between `?n+1` and `?n+2` (one index seek per holder), then the first of those in
+/// (URI, holder) order.
+pub(crate) fn grant_below(n: usize) -> String {
+    let rows = (1..=n)
+        .map(|i| format!("(?{i})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lo = n + 1;
+    let hi = n + 2;
+    format!(
+        "WITH h (holder) AS (VALUES {rows}), \
+         firsts (holder, uri) AS (SELECT h.holder, \
+           (SELECT g.uri FROM grants AS g WHERE g.holder = h.holder \
+              AND g.uri > ?{lo} AND g.uri < ?{hi} AND g.level > 0 ORDER BY g.uri LIMIT 1) \
+           FROM h) \
+         SELECT g.holder, g.uri, g.level FROM firsts \
+         JOIN grants AS g ON g.holder = firsts.holder AND g.uri = firsts.uri \
+         ORDER BY g.uri, g.holder LIMIT 1"
+    )
+}
+
+/// Every statement the store can issue, named, for the query-plan test: the constants,
+/// and the generated ones at a few bucket sizes.
+#[cfg(test)]
+pub(crate) fn all_statements() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = [
+        ("REVISION", REVISION),
+        ("CLUSTER", CLUSTER),
+        ("SET_CLUSTER", SET_CLUSTER),
+        ("SET_REVISION", SET_REVISION),
+        ("PRINCIPAL", PRINCIPAL),
+        ("PRINCIPALS", PRINCIPALS),
+        ("INSERT_PRINCIPAL", INSERT_PRINCIPAL),
+        ("UPDATE_PRINCIPAL", UPDATE_PRINCIPAL),
+        ("DELETE_PRINCIPAL", DELETE_PRINCIPAL),
+        ("PUT_GRANT", PUT_GRANT),
+        ("DELETE_GRANT", DELETE_GRANT),
+        ("GRANTS_OF_ALL", GRANTS_OF_ALL),
+        ("GRANTS_OF_WITHIN", GRANTS_OF_WITHIN),
+        ("GRANTS_WITHIN", GRANTS_WITHIN),
+        ("INSERT_EDGE", INSERT_EDGE),
+        ("DELETE_EDGE", DELETE_EDGE),
+        ("INSERT_FENCE", INSERT_FENCE),
+        ("DELETE_FENCE", DELETE_FENCE),
+        ("FENCES_OF_GROUP", FENCES_OF_GROUP),
+        ("FENCES_ALL", FENCES_ALL),
+        ("FENCES_WITHIN", FENCES_WITHIN),
+        ("APPEND_CHANGE", APPEND_CHANGE),
+        ("CHANGES", CHANGES),
+        ("CHANGES_BY", CHANGES_BY),
+    ]
+    .into_iter()
+    .map(|(name, sql)| (name.to_owned(), sql.to_owned()))
+    .collect();
+    for n in [1, 2, 8, CHUNK] {
+        out.push((format!("roles_of({n})"), roles_of(n)));
+        out.push((format!("members_of({n})"), members_of(n)));
+        out.push((format!("grants_on({n})"), grants_on(n)));
+        out.push((format!("fences_at({n})"), fences_at(n)));
+        out.push((format!("grant_below({n})"), grant_below(n)));
+        for u in [1, 4, CHUNK] {
+            out.push((format!("grants_at({n}, {u})"), grants_at(n, u)));
+        }
+    }
+    out
+}

@@ -1,0 +1,82 @@
+//! Every statement the store issues is an index search: `EXPLAIN QUERY PLAN` of each must
+//! not `SCAN` a table of the schema.
+
+use rusqlite::Connection;
+
+use crate::sql::all_statements;
+use crate::{SqliteStore, Store};
+
+/// The schema's tables, and the aliases the statements give them (`grants AS g`, ...).
+const TABLES: &[&str] = &[
+    "meta",
+    "principals",
+    "grants",
+    "edges",
+    "fences",
+    "changelog",
+    "g",
+    "e",
+    "p",
+];
+
+/// The plan lines of `sql` that scan a schema table (a scan of constant rows or of a CTE
+/// is fine: it is the input list itself).
+fn full_scans(conn: &Connection, sql: &str) -> (Vec<String>, Vec<String>) {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let n = stmt.parameter_count();
+    let lines: Vec<String> = stmt
+        .query_map(
+            rusqlite::params_from_iter(vec![rusqlite::types::Null; n]),
+            |row| row.get::<_, String>(3),
+        )
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let scans = lines
+        .iter()
+        .filter(|line| {
+            line.strip_prefix("SCAN ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .is_some_and(|table| TABLES.contains(&table))
+        })
+        .cloned()
+        .collect();
+    (lines, scans)
+}
+
+#[test]
+fn every_statement_is_an_index_search() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let view = store.read().unwrap();
+    let conn = view.conn().unwrap();
+    let mut failures = Vec::new();
+    let statements = all_statements();
+    assert!(statements.len() > 40, "{}", statements.len());
+    for (name, sql) in statements {
+        let (lines, scans) = full_scans(conn, &sql);
+        if std::env::var_os("SHOW_PLANS").is_some() {
+            println!("{name}:\n  {}", lines.join("\n  "));
+        }
+        for line in scans {
+            failures.push(format!("{name}: {line}\n    {sql}"));
+        }
+    }
+    assert!(failures.is_empty(), "full scans:\n{}", failures.join("\n"));
+}
+
+// The detector itself: a query without a usable index is caught.
+#[test]
+fn the_plan_check_catches_a_full_scan() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let view = store.read().unwrap();
+    let conn = view.conn().unwrap();
+    for sql in [
+        "SELECT holder FROM grants WHERE level = ?1",
+        "SELECT * FROM principals WHERE kind = 1",
+        "SELECT g.uri FROM grants AS g JOIN edges AS e ON e.role = g.holder",
+        "SELECT * FROM changelog WHERE target = ?1",
+    ] {
+        let (lines, scans) = full_scans(conn, sql);
+        assert!(!scans.is_empty(), "{sql}: {lines:?}");
+    }
+}

@@ -1,0 +1,217 @@
+//! The writes, on the writer connection inside its `BEGIN IMMEDIATE` transaction.
+
+use rusqlite::{Connection, ErrorCode, ToSql};
+
+use acl_core::{
+    Change, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord, Result,
+    Revision, Uri,
+};
+
+use crate::read;
+use crate::sql;
+
+/// Clips user input for an error message, like acl-core does: at most 80 characters.
+fn clip(input: &str) -> String {
+    const MAX: usize = 80;
+    if input.chars().count() <= MAX {
+        input.to_owned()
+    } else {
+        let mut out: String = input.chars().take(MAX).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Runs one write statement and returns the number of rows it changed. A constraint
+/// violation is reported as a broken store invariant: `what` names the row.
+fn run(conn: &Connection, sql: &str, params: &[&dyn ToSql], what: &str) -> Result<usize> {
+    let mut stmt = conn
+        .prepare_cached(sql)
+        .map_err(sql::db_err("preparing a statement"))?;
+    stmt.execute(params).map_err(|e| {
+        let constraint = matches!(e.sqlite_error_code(), Some(ErrorCode::ConstraintViolation));
+        if constraint {
+            let why = match e.sqlite_error().map(|f| f.extended_code) {
+                Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
+                    "it names a principal that does not exist, or the principal is still \
+                     referenced by grants, edges or fences"
+                        .to_owned()
+                }
+                _ => e.to_string(),
+            };
+            Error::Storage(format!("{what} breaks a store invariant: {why}"))
+        } else {
+            Error::Storage(format!("writing {what}: {e}"))
+        }
+    })
+}
+
+pub(crate) fn set_cluster(conn: &Connection, cluster: &ClusterName) -> Result<()> {
+    let what = format!("cluster `{}`", clip(cluster.as_str()));
+    match run(conn, sql::SET_CLUSTER, &[&cluster.as_str()], &what)? {
+        1 => Ok(()),
+        _ => Err(Error::Storage("the meta row is missing".to_owned())),
+    }
+}
+
+pub(crate) fn insert_principal(conn: &Connection, record: &PrincipalRecord) -> Result<()> {
+    let what = format!("principal `{}`", clip(record.name.as_str()));
+    let changed = run(
+        conn,
+        sql::INSERT_PRINCIPAL,
+        &[
+            &record.name.as_str(),
+            &i64::from(record.kind as u8),
+            &record.active,
+        ],
+        &what,
+    )?;
+    if changed == 0 {
+        return Err(Error::already_exists("principal", &record.name));
+    }
+    Ok(())
+}
+
+pub(crate) fn update_principal(conn: &Connection, record: &PrincipalRecord) -> Result<()> {
+    let what = format!("principal `{}`", clip(record.name.as_str()));
+    let changed = run(
+        conn,
+        sql::UPDATE_PRINCIPAL,
+        &[
+            &record.name.as_str(),
+            &i64::from(record.kind as u8),
+            &record.active,
+        ],
+        &what,
+    )?;
+    if changed == 0 {
+        return Err(Error::not_found("principal", &record.name));
+    }
+    Ok(())
+}
+
+pub(crate) fn delete_principal(conn: &Connection, name: &PrincipalName) -> Result<()> {
+    let what = format!("deleting principal `{}`", clip(name.as_str()));
+    if run(conn, sql::DELETE_PRINCIPAL, &[&name.as_str()], &what)? == 0 {
+        return Err(Error::not_found("principal", name));
+    }
+    Ok(())
+}
+
+pub(crate) fn put_grant(conn: &Connection, grant: &Grant) -> Result<()> {
+    let what = format!(
+        "grant of `{}` on `{}`",
+        clip(grant.holder.as_str()),
+        clip(grant.uri.as_str())
+    );
+    run(
+        conn,
+        sql::PUT_GRANT,
+        &[
+            &grant.holder.as_str(),
+            &grant.uri.as_str(),
+            &i64::from(grant.level.rank()),
+        ],
+        &what,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_grant(conn: &Connection, holder: &PrincipalName, uri: &Uri) -> Result<bool> {
+    let what = format!(
+        "deleting the grant of `{}` on `{}`",
+        clip(holder.as_str()),
+        clip(uri.as_str())
+    );
+    let changed = run(
+        conn,
+        sql::DELETE_GRANT,
+        &[&holder.as_str(), &uri.as_str()],
+        &what,
+    )?;
+    Ok(changed > 0)
+}
+
+fn edge_what(verb: &str, edge: &Edge) -> String {
+    format!(
+        "{verb}edge `{}` -> `{}`",
+        clip(edge.member.as_str()),
+        clip(edge.role.as_str())
+    )
+}
+
+pub(crate) fn insert_edge(conn: &Connection, edge: &Edge) -> Result<()> {
+    run(
+        conn,
+        sql::INSERT_EDGE,
+        &[&edge.member.as_str(), &edge.role.as_str()],
+        &edge_what("", edge),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
+    let changed = run(
+        conn,
+        sql::DELETE_EDGE,
+        &[&edge.member.as_str(), &edge.role.as_str()],
+        &edge_what("deleting ", edge),
+    )?;
+    Ok(changed > 0)
+}
+
+fn fence_what(verb: &str, fence: &Fence) -> String {
+    format!(
+        "{verb}fence on `{}` for `{}`",
+        clip(fence.uri.as_str()),
+        clip(fence.group.as_str())
+    )
+}
+
+pub(crate) fn insert_fence(conn: &Connection, fence: &Fence) -> Result<()> {
+    run(
+        conn,
+        sql::INSERT_FENCE,
+        &[&fence.uri.as_str(), &fence.group.as_str()],
+        &fence_what("", fence),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_fence(conn: &Connection, fence: &Fence) -> Result<bool> {
+    let changed = run(
+        conn,
+        sql::DELETE_FENCE,
+        &[&fence.uri.as_str(), &fence.group.as_str()],
+        &fence_what("deleting ", fence),
+    )?;
+    Ok(changed > 0)
+}
+
+/// Appends `change` at the next revision and records that revision, inside the open
+/// transaction; the caller commits.
+pub(crate) fn append_change(conn: &Connection, change: &Change) -> Result<Revision> {
+    let next = read::revision(conn)?
+        .0
+        .checked_add(1)
+        .ok_or_else(|| Error::Storage("the revision counter is exhausted".to_owned()))?;
+    let next_sql = i64::try_from(next)
+        .map_err(|_| Error::Storage(format!("revision {next} does not fit SQLite")))?;
+    run(
+        conn,
+        sql::APPEND_CHANGE,
+        &[
+            &next_sql,
+            &change.at.0,
+            &change.actor.as_ref().map(PrincipalName::as_str),
+            &change.action,
+            &change.target,
+            &change.detail,
+        ],
+        &format!("changelog entry {next}"),
+    )?;
+    if run(conn, sql::SET_REVISION, &[&next_sql], "the revision")? != 1 {
+        return Err(Error::Storage("the meta row is missing".to_owned()));
+    }
+    Ok(Revision(next))
+}
