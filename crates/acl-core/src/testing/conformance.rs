@@ -478,6 +478,11 @@ pub fn e4_fences<S: Store>(make: &dyn Fn() -> S) {
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "project", PrincipalKind::Group);
     w.role(ADMIN, "other", PrincipalKind::Group);
+    // everyone shares a team, so the vm share scope (V2) is not what is tested here
+    w.role(ADMIN, "staff", PrincipalKind::Group);
+    for member in [ADMIN, "alice", "bob"] {
+        w.grant(ADMIN, "role://staff", member, Read);
+    }
     w.grant(ADMIN, "role://project", "alice", Read);
     w.grant(ADMIN, "vm://c/v1", "alice", Write);
     w.grant(ADMIN, "vm://c/v1", "bob", Write);
@@ -669,7 +674,10 @@ pub fn e6_list_filters_and_pages<S: Store>(make: &dyn Fn() -> S) {
     assert!(!names.contains(&"storage://c/alice/shared/no/x"));
     assert_eq!(
         list(&ListFilter::scheme("job").unwrap()),
-        vec![("job://c/alice/j1".to_owned(), Write)]
+        vec![
+            ("job://c/alice/j1".to_owned(), Write),
+            ("job://c/bob".to_owned(), Manage)
+        ]
     );
     assert_eq!(
         list(&ListFilter::under(uri("storage://c/alice"))),
