@@ -1,0 +1,664 @@
+//! The rows, their indexes and the lookups of [`acl_core::ReadView`] on them.
+//!
+//! Every grant is kept twice (by holder and by URI), every edge twice (both directions),
+//! every fence twice (by URI and by group). The mutators below keep the two copies in step
+//! and drop an inner collection as soon as it empties, so that undoing a write gives back a
+//! state equal, field by field, to the one before it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::Hash;
+use std::ops::Bound;
+
+use acl_core::{
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, Level, PrincipalName,
+    PrincipalRecord, Result, Revision, Uri,
+};
+
+/// One committed (or, inside a write transaction, in-progress) state of the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct State {
+    /// The number of commits so far.
+    revision: Revision,
+    /// Set at init.
+    cluster: Option<ClusterName>,
+    /// Every principal, in name order.
+    principals: BTreeMap<PrincipalName, PrincipalRecord>,
+    /// Grants by holder, then URI.
+    grants_by_holder: HashMap<PrincipalName, BTreeMap<Uri, Level>>,
+    /// Grants by URI, then holder: (URI, holder) order.
+    grants_by_uri: BTreeMap<Uri, BTreeMap<PrincipalName, Level>>,
+    /// Edges from a member to the roles it is a member of.
+    roles_by_member: HashMap<PrincipalName, BTreeSet<PrincipalName>>,
+    /// Edges from a role to its direct members.
+    members_by_role: HashMap<PrincipalName, BTreeSet<PrincipalName>>,
+    /// Fences by URI, then group: (URI, group) order.
+    fences_by_uri: BTreeMap<Uri, BTreeSet<PrincipalName>>,
+    /// Fences by group, then URI.
+    fences_by_group: HashMap<PrincipalName, BTreeSet<Uri>>,
+    /// Entry `i` has revision `i + 1`.
+    changelog: Vec<ChangeEntry>,
+    /// Changelog indexes by actor, ascending.
+    changes_by_actor: HashMap<PrincipalName, Vec<usize>>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Lookups. They mirror `ReadView` one for one; the store's view types forward to them.
+// ---------------------------------------------------------------------------------------
+
+impl State {
+    pub(crate) fn revision(&self) -> Result<Revision> {
+        Ok(self.revision)
+    }
+
+    pub(crate) fn cluster(&self) -> Result<Option<ClusterName>> {
+        Ok(self.cluster.clone())
+    }
+
+    pub(crate) fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
+        Ok(self.principals.get(name).cloned())
+    }
+
+    pub(crate) fn principals(
+        &self,
+        after: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<PrincipalRecord>> {
+        let lower = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.as_str()));
+        Ok(self
+            .principals
+            .range::<str, _>((lower, Bound::Unbounded))
+            .take(limit)
+            .map(|(_, record)| record.clone())
+            .collect())
+    }
+
+    pub(crate) fn roles_of(
+        &self,
+        members: &[PrincipalName],
+    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        self.edge_ends(members, &self.roles_by_member)
+    }
+
+    pub(crate) fn members_of(
+        &self,
+        roles: &[PrincipalName],
+    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        self.edge_ends(roles, &self.members_by_role)
+    }
+
+    /// For each distinct `from`, the record of every principal `index` links it to.
+    fn edge_ends(
+        &self,
+        from: &[PrincipalName],
+        index: &HashMap<PrincipalName, BTreeSet<PrincipalName>>,
+    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        let mut out = Vec::new();
+        for name in distinct(from) {
+            for other in index.get(name).into_iter().flatten() {
+                let record = self.principals.get(other).ok_or_else(|| {
+                    Error::storage(format!(
+                        "membership edge between `{name}` and `{other}` names a missing principal"
+                    ))
+                })?;
+                out.push((name.clone(), record.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
+        let uris = distinct(uris);
+        let mut out = Vec::new();
+        for holder in distinct(holders) {
+            let Some(held) = self.grants_by_holder.get(holder) else {
+                continue;
+            };
+            for &uri in &uris {
+                if let Some(&level) = held.get(uri) {
+                    out.push(grant(holder, uri, level));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
+        let mut out = Vec::new();
+        for uri in distinct(uris) {
+            for (holder, &level) in self.grants_by_uri.get(uri).into_iter().flatten() {
+                out.push(grant(holder, uri, level));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn grant_below(
+        &self,
+        holders: &[PrincipalName],
+        uri: &Uri,
+    ) -> Result<Option<Grant>> {
+        let mut best: Option<(&Uri, &PrincipalName, Level)> = None;
+        for holder in distinct(holders) {
+            let Some(held) = self.grants_by_holder.get(holder) else {
+                continue;
+            };
+            // Strictly below: `at_or_below` from just after `uri` itself.
+            let first = at_or_below(held, Some(uri), Bound::Excluded(uri.as_str()))
+                .find(|(_, level)| level.is_allow());
+            if let Some((found, &level)) = first {
+                if best.is_none_or(|(u, h, _)| (found, holder) < (u, h)) {
+                    best = Some((found, holder, level));
+                }
+            }
+        }
+        Ok(best.map(|(uri, holder, level)| grant(holder, uri, level)))
+    }
+
+    pub(crate) fn grants_of(
+        &self,
+        holder: &PrincipalName,
+        within: Option<&Uri>,
+        after: Option<&Uri>,
+        limit: usize,
+    ) -> Result<Vec<Grant>> {
+        let Some(held) = self.grants_by_holder.get(holder) else {
+            return Ok(Vec::new());
+        };
+        let from = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.as_str()));
+        Ok(at_or_below(held, within, from)
+            .take(limit)
+            .map(|(uri, &level)| grant(holder, uri, level))
+            .collect())
+    }
+
+    pub(crate) fn grants_within(
+        &self,
+        within: &Uri,
+        after: Option<(&Uri, &PrincipalName)>,
+        limit: usize,
+    ) -> Result<Vec<Grant>> {
+        let from = after.map_or(Bound::Unbounded, |(u, _)| Bound::Included(u.as_str()));
+        Ok(at_or_below(&self.grants_by_uri, Some(within), from)
+            .flat_map(|(uri, holders)| {
+                let start = match after {
+                    Some((u, h)) if u == uri => Bound::Excluded(h.as_str()),
+                    _ => Bound::Unbounded,
+                };
+                holders
+                    .range::<str, _>((start, Bound::Unbounded))
+                    .map(move |(holder, &level)| grant(holder, uri, level))
+            })
+            .take(limit)
+            .collect())
+    }
+
+    pub(crate) fn fences_at(&self, uris: &[Uri]) -> Result<Vec<Fence>> {
+        let mut out = Vec::new();
+        for uri in distinct(uris) {
+            for group in self.fences_by_uri.get(uri).into_iter().flatten() {
+                out.push(fence(uri, group));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn fences(
+        &self,
+        within: Option<&Uri>,
+        after: Option<&Fence>,
+        limit: usize,
+    ) -> Result<Vec<Fence>> {
+        let from = after.map_or(Bound::Unbounded, |f| Bound::Included(f.uri.as_str()));
+        Ok(at_or_below(&self.fences_by_uri, within, from)
+            .flat_map(|(uri, groups)| {
+                let start = match after {
+                    Some(f) if &f.uri == uri => Bound::Excluded(f.group.as_str()),
+                    _ => Bound::Unbounded,
+                };
+                groups
+                    .range::<str, _>((start, Bound::Unbounded))
+                    .map(move |group| fence(uri, group))
+            })
+            .take(limit)
+            .collect())
+    }
+
+    pub(crate) fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
+        Ok(self
+            .fences_by_group
+            .get(group)
+            .into_iter()
+            .flatten()
+            .map(|uri| fence(uri, group))
+            .collect())
+    }
+
+    pub(crate) fn changes(
+        &self,
+        after: Revision,
+        actor: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEntry>> {
+        // Revisions ascend with the index, so the first entry after `after` is found by
+        // bisection rather than by trusting that they are dense.
+        let start = self.changelog.partition_point(|e| e.revision <= after);
+        match actor {
+            None => Ok(self
+                .changelog
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take(limit)
+                .cloned()
+                .collect()),
+            Some(actor) => {
+                let indexes = self
+                    .changes_by_actor
+                    .get(actor)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let first = indexes.partition_point(|&i| i < start);
+                indexes
+                    .get(first..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take(limit)
+                    .map(|&i| {
+                        self.changelog.get(i).cloned().ok_or_else(|| {
+                            Error::storage(format!("changelog index {i} out of range"))
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Mutators. Each is infallible, changes both copies of a row, and returns what was there
+// before so the caller can record the inverse.
+// ---------------------------------------------------------------------------------------
+
+impl State {
+    /// Sets (or clears) the cluster name; returns the previous one.
+    pub(crate) fn set_cluster(&mut self, cluster: Option<ClusterName>) -> Option<ClusterName> {
+        std::mem::replace(&mut self.cluster, cluster)
+    }
+
+    /// Whether a principal of that name exists.
+    pub(crate) fn has_principal(&self, name: &PrincipalName) -> bool {
+        self.principals.contains_key(name)
+    }
+
+    /// Inserts or replaces a principal; returns the previous record.
+    pub(crate) fn put_principal(&mut self, record: PrincipalRecord) -> Option<PrincipalRecord> {
+        self.principals.insert(record.name.clone(), record)
+    }
+
+    /// Removes a principal; returns its record.
+    pub(crate) fn remove_principal(&mut self, name: &PrincipalName) -> Option<PrincipalRecord> {
+        self.principals.remove(name)
+    }
+
+    /// What still refers to `name` (grants it holds, edges at either end, fences of it as
+    /// group), if anything.
+    pub(crate) fn references_to(&self, name: &PrincipalName) -> Option<&'static str> {
+        if self.grants_by_holder.contains_key(name) {
+            Some("grants")
+        } else if self.roles_by_member.contains_key(name) || self.members_by_role.contains_key(name)
+        {
+            Some("membership edges")
+        } else if self.fences_by_group.contains_key(name) {
+            Some("fences")
+        } else {
+            None
+        }
+    }
+
+    /// Sets the level of `holder` on `uri`, or removes the grant when `level` is `None`;
+    /// returns the previous level.
+    pub(crate) fn set_grant(
+        &mut self,
+        holder: &PrincipalName,
+        uri: &Uri,
+        level: Option<Level>,
+    ) -> Option<Level> {
+        match level {
+            Some(level) => {
+                nested_insert(&mut self.grants_by_uri, uri, holder, level);
+                nested_insert(&mut self.grants_by_holder, holder, uri, level)
+            }
+            None => {
+                nested_remove(&mut self.grants_by_uri, uri, holder);
+                nested_remove(&mut self.grants_by_holder, holder, uri)
+            }
+        }
+    }
+
+    /// Adds (`present`) or removes an edge; returns whether it was there before.
+    pub(crate) fn set_edge(&mut self, edge: &Edge, present: bool) -> bool {
+        if present {
+            set_insert(&mut self.members_by_role, &edge.role, &edge.member);
+            !set_insert(&mut self.roles_by_member, &edge.member, &edge.role)
+        } else {
+            set_remove(&mut self.members_by_role, &edge.role, &edge.member);
+            set_remove(&mut self.roles_by_member, &edge.member, &edge.role)
+        }
+    }
+
+    /// Adds (`present`) or removes a fence; returns whether it was there before.
+    pub(crate) fn set_fence(&mut self, fence: &Fence, present: bool) -> bool {
+        if present {
+            set_insert(&mut self.fences_by_group, &fence.group, &fence.uri);
+            !set_insert(&mut self.fences_by_uri, &fence.uri, &fence.group)
+        } else {
+            set_remove(&mut self.fences_by_group, &fence.group, &fence.uri);
+            set_remove(&mut self.fences_by_uri, &fence.uri, &fence.group)
+        }
+    }
+
+    /// Appends `change` at the next revision and moves to it.
+    pub(crate) fn append_change(&mut self, change: Change) -> Revision {
+        let revision = self.revision.next();
+        let index = self.changelog.len();
+        if let Some(actor) = &change.actor {
+            match self.changes_by_actor.get_mut(actor) {
+                Some(indexes) => indexes.push(index),
+                None => {
+                    self.changes_by_actor.insert(actor.clone(), vec![index]);
+                }
+            }
+        }
+        self.changelog.push(ChangeEntry { revision, change });
+        self.revision = revision;
+        revision
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers.
+// ---------------------------------------------------------------------------------------
+
+fn grant(holder: &PrincipalName, uri: &Uri, level: Level) -> Grant {
+    Grant {
+        holder: holder.clone(),
+        uri: uri.clone(),
+        level,
+    }
+}
+
+fn fence(uri: &Uri, group: &PrincipalName) -> Fence {
+    Fence {
+        uri: uri.clone(),
+        group: group.clone(),
+    }
+}
+
+/// The distinct items of `items`, sorted: a key asked for twice is answered once, as a SQL
+/// `IN (...)` would.
+fn distinct<T: Ord>(items: &[T]) -> Vec<&T> {
+    let mut out: Vec<&T> = items.iter().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether `key` lies at or after the lower bound `from`.
+fn admits(from: Bound<&str>, key: &str) -> bool {
+    match from {
+        Bound::Unbounded => true,
+        Bound::Included(a) => key >= a,
+        Bound::Excluded(a) => key > a,
+    }
+}
+
+/// The entries of `map` whose URI is `within` or a strict descendant of it (every entry
+/// when `within` is `None`) and not before the lower bound `from`, in URI order.
+///
+/// This is at most one point lookup and one range scan, using the bounds of
+/// [`Uri::descendant_bounds`]. A non-root URI sorts before its descendants' range but
+/// not necessarily right before it (`storage://c/u-x` lies between `storage://c/u` and
+/// `storage://c/u/`), hence the separate point lookup; the root is its own range's `lo`.
+pub(crate) fn at_or_below<'m, V>(
+    map: &'m BTreeMap<Uri, V>,
+    within: Option<&Uri>,
+    from: Bound<&str>,
+) -> impl Iterator<Item = (&'m Uri, &'m V)> + use<'m, V> {
+    let (at, below) = match within {
+        None => (None, Some(map.range::<str, _>((from, Bound::Unbounded)))),
+        Some(within) => {
+            let at = if within.is_root() || !admits(from, within.as_str()) {
+                None
+            } else {
+                map.get_key_value(within.as_str())
+            };
+            let (lo, hi) = within.descendant_bounds();
+            // The tighter of `from` and `lo`.
+            let lower = match from {
+                Bound::Included(a) if a > lo.as_str() => Bound::Included(a),
+                Bound::Excluded(a) if a >= lo.as_str() => Bound::Excluded(a),
+                _ => Bound::Included(lo.as_str()),
+            };
+            // `BTreeMap::range` panics on an inverted range: check it is not empty first.
+            let below = match lower {
+                Bound::Included(a) | Bound::Excluded(a) if a >= hi.as_str() => None,
+                _ => Some(map.range::<str, _>((lower, Bound::Excluded(hi.as_str())))),
+            };
+            (at, below)
+        }
+    };
+    at.into_iter().chain(below.into_iter().flatten())
+}
+
+/// A map that can hold inner collections under a key: `HashMap` or `BTreeMap`.
+trait Outer<K, V> {
+    fn slot(&mut self, key: &K) -> Option<&mut V>;
+    fn put(&mut self, key: K, value: V);
+    fn take(&mut self, key: &K);
+}
+
+impl<K: Hash + Eq, V> Outer<K, V> for HashMap<K, V> {
+    fn slot(&mut self, key: &K) -> Option<&mut V> {
+        self.get_mut(key)
+    }
+    fn put(&mut self, key: K, value: V) {
+        self.insert(key, value);
+    }
+    fn take(&mut self, key: &K) {
+        self.remove(key);
+    }
+}
+
+impl<K: Ord, V> Outer<K, V> for BTreeMap<K, V> {
+    fn slot(&mut self, key: &K) -> Option<&mut V> {
+        self.get_mut(key)
+    }
+    fn put(&mut self, key: K, value: V) {
+        self.insert(key, value);
+    }
+    fn take(&mut self, key: &K) {
+        self.remove(key);
+    }
+}
+
+/// Sets `outer[key][inner] = value`; returns the previous value.
+fn nested_insert<K: Clone, I: Ord + Clone, V>(
+    outer: &mut impl Outer<K, BTreeMap<I, V>>,
+    key: &K,
+    inner: &I,
+    value: V,
+) -> Option<V> {
+    if let Some(map) = outer.slot(key) {
+        return map.insert(inner.clone(), value);
+    }
+    outer.put(key.clone(), BTreeMap::from([(inner.clone(), value)]));
+    None
+}
+
+/// Removes `outer[key][inner]`, and `outer[key]` if that empties it; returns the value.
+fn nested_remove<K, I: Ord, V>(
+    outer: &mut impl Outer<K, BTreeMap<I, V>>,
+    key: &K,
+    inner: &I,
+) -> Option<V> {
+    let map = outer.slot(key)?;
+    let before = map.remove(inner);
+    if map.is_empty() {
+        outer.take(key);
+    }
+    before
+}
+
+/// Adds `item` to the set `outer[key]`; returns whether it was new.
+fn set_insert<K: Clone, I: Ord + Clone>(
+    outer: &mut impl Outer<K, BTreeSet<I>>,
+    key: &K,
+    item: &I,
+) -> bool {
+    if let Some(set) = outer.slot(key) {
+        return set.insert(item.clone());
+    }
+    outer.put(key.clone(), BTreeSet::from([item.clone()]));
+    true
+}
+
+/// Removes `item` from the set `outer[key]`, and the set if that empties it; returns
+/// whether it was there.
+fn set_remove<K, I: Ord>(outer: &mut impl Outer<K, BTreeSet<I>>, key: &K, item: &I) -> bool {
+    let Some(set) = outer.slot(key) else {
+        return false;
+    };
+    let was = set.remove(item);
+    if set.is_empty() {
+        outer.take(key);
+    }
+    was
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    fn uri(text: &str) -> Uri {
+        Uri::parse(text).unwrap()
+    }
+
+    /// The URIs `at_or_below` yields from a map holding every URI of `UNIVERSE`.
+    fn run(within: Option<&str>, from: Bound<&str>) -> Vec<String> {
+        let map: BTreeMap<Uri, ()> = UNIVERSE.iter().map(|t| (uri(t), ())).collect();
+        let within = within.map(uri);
+        at_or_below(&map, within.as_ref(), from)
+            .map(|(u, ())| u.to_string())
+            .collect()
+    }
+
+    const UNIVERSE: &[&str] = &[
+        "job://",
+        "job://c/u",
+        "storage+x://c",
+        "storage-x://c",
+        "storage://",
+        "storage://c",
+        "storage://c/u",
+        "storage://c/u-x",
+        "storage://c/u.x",
+        "storage://c/u/x",
+        "storage://c/u/x/y",
+        "storage://c/u0",
+        "storage://c/ux",
+        "storage://d",
+        "storagex://c",
+    ];
+
+    // The root and `storage://c/u` vs `storage://c/ux` edges of `descendant_bounds`.
+    #[test]
+    fn at_or_below_table() {
+        use Bound::{Excluded, Included, Unbounded};
+        assert_eq!(run(None, Unbounded), UNIVERSE);
+        let cases: &[(Option<&str>, Bound<&str>, &[&str])] = &[
+            (
+                Some("storage://c/u"),
+                Unbounded,
+                &["storage://c/u", "storage://c/u/x", "storage://c/u/x/y"],
+            ),
+            (
+                Some("storage://c/u"),
+                Excluded("storage://c/u"),
+                &["storage://c/u/x", "storage://c/u/x/y"],
+            ),
+            (
+                Some("storage://c/u"),
+                Excluded("storage://c/u-x"),
+                &["storage://c/u/x", "storage://c/u/x/y"],
+            ),
+            (
+                Some("storage://c/u"),
+                Included("storage://c/u/x/y"),
+                &["storage://c/u/x/y"],
+            ),
+            (Some("storage://c/u"), Excluded("storage://c/u/x/y"), &[]),
+            (Some("storage://c/u"), Excluded("storage://c/u0"), &[]),
+            (Some("storage://c/u"), Included("storage://c/u0"), &[]),
+            (Some("storage://c/u"), Excluded("zzz"), &[]),
+            (
+                Some("storage://c/u"),
+                Excluded("a"),
+                &["storage://c/u", "storage://c/u/x", "storage://c/u/x/y"],
+            ),
+            (Some("storage://c/ux"), Unbounded, &["storage://c/ux"]),
+            (Some("storage://c/u/x/y"), Unbounded, &["storage://c/u/x/y"]),
+            (Some("storage://c/nothing"), Unbounded, &[]),
+            (
+                Some("storage://"),
+                Unbounded,
+                &[
+                    "storage://",
+                    "storage://c",
+                    "storage://c/u",
+                    "storage://c/u-x",
+                    "storage://c/u.x",
+                    "storage://c/u/x",
+                    "storage://c/u/x/y",
+                    "storage://c/u0",
+                    "storage://c/ux",
+                    "storage://d",
+                ],
+            ),
+            (
+                Some("storage://"),
+                Excluded("storage://"),
+                &[
+                    "storage://c",
+                    "storage://c/u",
+                    "storage://c/u-x",
+                    "storage://c/u.x",
+                    "storage://c/u/x",
+                    "storage://c/u/x/y",
+                    "storage://c/u0",
+                    "storage://c/ux",
+                    "storage://d",
+                ],
+            ),
+            (
+                Some("storage://"),
+                Excluded("storage://c/ux"),
+                &["storage://d"],
+            ),
+            (Some("job://"), Unbounded, &["job://", "job://c/u"]),
+            (
+                None,
+                Excluded("storage://c/u0"),
+                &["storage://c/ux", "storage://d", "storagex://c"],
+            ),
+        ];
+        for (within, from, want) in cases {
+            assert_eq!(
+                run(*within, *from),
+                *want,
+                "within {within:?} from {from:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,598 @@
+//! [`MemoryStore`] and its read view and write transaction.
+
+use std::fmt;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+
+use acl_core::{
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, Level, PrincipalName,
+    PrincipalRecord, ReadView, Result, Revision, Store, Uri, WriteTxn,
+};
+
+use crate::state::State;
+
+/// An in-memory [`Store`]: every row in indexed maps behind one [`RwLock`].
+///
+/// Read views hold the read lock, write transactions the write lock; see the
+/// [crate documentation](crate) for the design and its consequences.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: RwLock<State>,
+}
+
+impl MemoryStore {
+    /// An empty store at revision 0, with no cluster set.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("MemoryStore");
+        match self.state.try_read() {
+            Ok(state) => out.field("revision", &state.revision().ok()),
+            Err(TryLockError::WouldBlock) => out.field("revision", &format_args!("<locked>")),
+            Err(TryLockError::Poisoned(_)) => out.field("revision", &format_args!("<poisoned>")),
+        };
+        out.finish_non_exhaustive()
+    }
+}
+
+fn poisoned() -> Error {
+    Error::storage("memory store lock poisoned by a panic in an earlier writer")
+}
+
+impl Store for MemoryStore {
+    type Read<'a> = MemoryRead<'a>;
+    type Write<'a> = MemoryWrite<'a>;
+
+    /// Takes the read lock, waiting while a write transaction is open. Do not call it on a
+    /// thread that holds a [`MemoryWrite`] of the same store: it would wait forever.
+    fn read(&self) -> Result<MemoryRead<'_>> {
+        let state = self.state.read().map_err(|_| poisoned())?;
+        Ok(MemoryRead { state })
+    }
+
+    /// Takes the write lock, waiting for the open write transaction and every open read
+    /// view to end. Do not call it on a thread that holds a [`MemoryRead`] (or another
+    /// [`MemoryWrite`]) of the same store: it would wait forever.
+    fn write(&self) -> Result<MemoryWrite<'_>> {
+        let state = self.state.write().map_err(|_| poisoned())?;
+        Ok(MemoryWrite {
+            state,
+            undo: Vec::new(),
+        })
+    }
+}
+
+/// A read view of a [`MemoryStore`]: holds the read lock, so it sees one committed state
+/// for its whole life and no write transaction can open until it is dropped.
+pub struct MemoryRead<'a> {
+    state: RwLockReadGuard<'a, State>,
+}
+
+/// The write transaction of a [`MemoryStore`]: holds the write lock.
+///
+/// Each write is applied to the state at once (so the transaction reads its own writes)
+/// and its inverse pushed onto an undo log. [`WriteTxn::commit`] appends the changelog
+/// entry and forgets the log; dropping the transaction without committing replays the
+/// log backwards, leaving the store exactly as it was.
+///
+/// A write that fails (a taken or missing principal, a broken invariant) changes nothing,
+/// and the transaction stays usable.
+pub struct MemoryWrite<'a> {
+    state: RwLockWriteGuard<'a, State>,
+    /// The inverse of every write so far, oldest first.
+    undo: Vec<Undo>,
+}
+
+impl fmt::Debug for MemoryRead<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryRead")
+            .field("revision", &self.state.revision().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for MemoryWrite<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryWrite")
+            .field("revision", &self.state.revision().ok())
+            .field("writes", &self.undo.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The inverse of one write: what to put back.
+#[derive(Debug)]
+enum Undo {
+    /// Restore the cluster name.
+    Cluster(Option<ClusterName>),
+    /// Restore the principal `name` to `before` (`None`: remove it).
+    Principal {
+        name: PrincipalName,
+        before: Option<PrincipalRecord>,
+    },
+    /// Restore the grant of `holder` on `uri` to `before` (`None`: remove it).
+    Grant {
+        holder: PrincipalName,
+        uri: Uri,
+        before: Option<Level>,
+    },
+    /// Restore an edge's presence.
+    Edge { edge: Edge, present: bool },
+    /// Restore a fence's presence.
+    Fence { fence: Fence, present: bool },
+}
+
+impl Undo {
+    fn revert(self, state: &mut State) {
+        match self {
+            Undo::Cluster(before) => {
+                state.set_cluster(before);
+            }
+            Undo::Principal { name, before } => match before {
+                Some(record) => {
+                    state.put_principal(record);
+                }
+                None => {
+                    state.remove_principal(&name);
+                }
+            },
+            Undo::Grant {
+                holder,
+                uri,
+                before,
+            } => {
+                state.set_grant(&holder, &uri, before);
+            }
+            Undo::Edge { edge, present } => {
+                state.set_edge(&edge, present);
+            }
+            Undo::Fence { fence, present } => {
+                state.set_fence(&fence, present);
+            }
+        }
+    }
+}
+
+impl Drop for MemoryWrite<'_> {
+    /// Rolls back every write not committed, newest first. Runs during unwinding too, so
+    /// even a panicking writer leaves the state as it found it (though the lock is then
+    /// poisoned, and the store refuses further use with [`Error::Storage`]).
+    fn drop(&mut self) {
+        while let Some(step) = self.undo.pop() {
+            step.revert(&mut self.state);
+        }
+    }
+}
+
+impl MemoryWrite<'_> {
+    /// Fails unless `name` is an existing principal, naming the row that needs it.
+    fn require_principal(&self, name: &PrincipalName, role: &str) -> Result<()> {
+        if self.state.has_principal(name) {
+            Ok(())
+        } else {
+            Err(Error::storage(format!(
+                "{role} `{name}` is not a principal"
+            )))
+        }
+    }
+}
+
+impl WriteTxn for MemoryWrite<'_> {
+    fn set_cluster(&mut self, cluster: &ClusterName) -> Result<()> {
+        let before = self.state.set_cluster(Some(cluster.clone()));
+        if before.as_ref() != Some(cluster) {
+            self.undo.push(Undo::Cluster(before));
+        }
+        Ok(())
+    }
+
+    fn insert_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
+        if self.state.has_principal(&record.name) {
+            return Err(Error::already_exists("principal", &record.name));
+        }
+        self.state.put_principal(record.clone());
+        self.undo.push(Undo::Principal {
+            name: record.name.clone(),
+            before: None,
+        });
+        Ok(())
+    }
+
+    fn update_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
+        if !self.state.has_principal(&record.name) {
+            return Err(Error::not_found("principal", &record.name));
+        }
+        let before = self.state.put_principal(record.clone());
+        self.undo.push(Undo::Principal {
+            name: record.name.clone(),
+            before,
+        });
+        Ok(())
+    }
+
+    fn delete_principal(&mut self, name: &PrincipalName) -> Result<()> {
+        if !self.state.has_principal(name) {
+            return Err(Error::not_found("principal", name));
+        }
+        if let Some(rows) = self.state.references_to(name) {
+            return Err(Error::storage(format!(
+                "principal `{name}` still has {rows}: remove them first"
+            )));
+        }
+        let before = self.state.remove_principal(name);
+        self.undo.push(Undo::Principal {
+            name: name.clone(),
+            before,
+        });
+        Ok(())
+    }
+
+    fn put_grant(&mut self, grant: &Grant) -> Result<()> {
+        self.require_principal(&grant.holder, "grant holder")?;
+        let before = self
+            .state
+            .set_grant(&grant.holder, &grant.uri, Some(grant.level));
+        if before != Some(grant.level) {
+            self.undo.push(Undo::Grant {
+                holder: grant.holder.clone(),
+                uri: grant.uri.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn delete_grant(&mut self, holder: &PrincipalName, uri: &Uri) -> Result<bool> {
+        let before = self.state.set_grant(holder, uri, None);
+        if before.is_some() {
+            self.undo.push(Undo::Grant {
+                holder: holder.clone(),
+                uri: uri.clone(),
+                before,
+            });
+        }
+        Ok(before.is_some())
+    }
+
+    fn insert_edge(&mut self, edge: &Edge) -> Result<()> {
+        self.require_principal(&edge.member, "edge member")?;
+        self.require_principal(&edge.role, "edge role")?;
+        if !self.state.set_edge(edge, true) {
+            self.undo.push(Undo::Edge {
+                edge: edge.clone(),
+                present: false,
+            });
+        }
+        Ok(())
+    }
+
+    fn delete_edge(&mut self, edge: &Edge) -> Result<bool> {
+        let was = self.state.set_edge(edge, false);
+        if was {
+            self.undo.push(Undo::Edge {
+                edge: edge.clone(),
+                present: true,
+            });
+        }
+        Ok(was)
+    }
+
+    fn insert_fence(&mut self, fence: &Fence) -> Result<()> {
+        self.require_principal(&fence.group, "fence group")?;
+        if !self.state.set_fence(fence, true) {
+            self.undo.push(Undo::Fence {
+                fence: fence.clone(),
+                present: false,
+            });
+        }
+        Ok(())
+    }
+
+    fn delete_fence(&mut self, fence: &Fence) -> Result<bool> {
+        let was = self.state.set_fence(fence, false);
+        if was {
+            self.undo.push(Undo::Fence {
+                fence: fence.clone(),
+                present: true,
+            });
+        }
+        Ok(was)
+    }
+
+    fn commit(mut self, change: Change) -> Result<Revision> {
+        // Every write is already in place: appending the entry and forgetting the undo log
+        // is the whole commit, and neither can fail.
+        let revision = self.state.append_change(change);
+        self.undo.clear();
+        Ok(revision)
+    }
+}
+
+/// Implements [`ReadView`] for a type whose `state` field derefs to [`State`], forwarding
+/// each lookup.
+macro_rules! forward_read_view {
+    ($ty:ident) => {
+        impl ReadView for $ty<'_> {
+            fn revision(&self) -> Result<Revision> {
+                self.state.revision()
+            }
+
+            fn cluster(&self) -> Result<Option<ClusterName>> {
+                self.state.cluster()
+            }
+
+            fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
+                self.state.principal(name)
+            }
+
+            fn principals(
+                &self,
+                after: Option<&PrincipalName>,
+                limit: usize,
+            ) -> Result<Vec<PrincipalRecord>> {
+                self.state.principals(after, limit)
+            }
+
+            fn roles_of(
+                &self,
+                members: &[PrincipalName],
+            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+                self.state.roles_of(members)
+            }
+
+            fn members_of(
+                &self,
+                roles: &[PrincipalName],
+            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+                self.state.members_of(roles)
+            }
+
+            fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
+                self.state.grants_at(holders, uris)
+            }
+
+            fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
+                self.state.grants_on(uris)
+            }
+
+            fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
+                self.state.grant_below(holders, uri)
+            }
+
+            fn grants_of(
+                &self,
+                holder: &PrincipalName,
+                within: Option<&Uri>,
+                after: Option<&Uri>,
+                limit: usize,
+            ) -> Result<Vec<Grant>> {
+                self.state.grants_of(holder, within, after, limit)
+            }
+
+            fn grants_within(
+                &self,
+                within: &Uri,
+                after: Option<(&Uri, &PrincipalName)>,
+                limit: usize,
+            ) -> Result<Vec<Grant>> {
+                self.state.grants_within(within, after, limit)
+            }
+
+            fn fences_at(&self, uris: &[Uri]) -> Result<Vec<Fence>> {
+                self.state.fences_at(uris)
+            }
+
+            fn fences(
+                &self,
+                within: Option<&Uri>,
+                after: Option<&Fence>,
+                limit: usize,
+            ) -> Result<Vec<Fence>> {
+                self.state.fences(within, after, limit)
+            }
+
+            fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
+                self.state.fences_of_group(group)
+            }
+
+            fn changes(
+                &self,
+                after: Revision,
+                actor: Option<&PrincipalName>,
+                limit: usize,
+            ) -> Result<Vec<ChangeEntry>> {
+                self.state.changes(after, actor, limit)
+            }
+        }
+    };
+}
+
+forward_read_view!(MemoryRead);
+forward_read_view!(MemoryWrite);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use acl_core::{PrincipalKind, Timestamp};
+
+    use super::*;
+
+    fn name(text: &str) -> PrincipalName {
+        PrincipalName::new(text).unwrap()
+    }
+
+    fn uri(text: &str) -> Uri {
+        Uri::parse(text).unwrap()
+    }
+
+    fn record(text: &str, kind: PrincipalKind) -> PrincipalRecord {
+        PrincipalRecord {
+            name: name(text),
+            kind,
+            active: true,
+        }
+    }
+
+    fn change(action: &str) -> Change {
+        Change {
+            at: Timestamp(7),
+            actor: Some(name("alice")),
+            action: action.into(),
+            target: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    fn snapshot(store: &MemoryStore) -> State {
+        store.state.read().unwrap().clone()
+    }
+
+    /// A store with a little of everything, committed.
+    fn seeded() -> MemoryStore {
+        let store = MemoryStore::new();
+        let mut txn = store.write().unwrap();
+        txn.set_cluster(&ClusterName::new("c").unwrap()).unwrap();
+        for (n, kind) in [
+            ("alice", PrincipalKind::User),
+            ("bob", PrincipalKind::User),
+            ("eng", PrincipalKind::Group),
+        ] {
+            txn.insert_principal(&record(n, kind)).unwrap();
+        }
+        for (holder, u, level) in [
+            ("alice", "storage://c/alice", Level::Manage),
+            ("bob", "storage://c/alice", Level::Read),
+            ("eng", "storage://", Level::List),
+        ] {
+            txn.put_grant(&Grant {
+                holder: name(holder),
+                uri: uri(u),
+                level,
+            })
+            .unwrap();
+        }
+        txn.insert_edge(&Edge {
+            member: name("alice"),
+            role: name("eng"),
+        })
+        .unwrap();
+        txn.insert_fence(&Fence {
+            uri: uri("storage://c/alice"),
+            group: name("eng"),
+        })
+        .unwrap();
+        txn.commit(change("seed")).unwrap();
+        store
+    }
+
+    // Dropping a transaction restores the state field by field: every index, the
+    // changelog and its actor index, the revision.
+    #[test]
+    fn drop_restores_the_state_exactly() {
+        let store = seeded();
+        let before = snapshot(&store);
+        {
+            let mut txn = store.write().unwrap();
+            txn.set_cluster(&ClusterName::new("other").unwrap())
+                .unwrap();
+            txn.insert_principal(&record("carol", PrincipalKind::Role))
+                .unwrap();
+            txn.update_principal(&PrincipalRecord {
+                active: false,
+                ..record("bob", PrincipalKind::User)
+            })
+            .unwrap();
+            txn.put_grant(&Grant {
+                holder: name("carol"),
+                uri: uri("storage://c/carol"),
+                level: Level::Write,
+            })
+            .unwrap();
+            txn.put_grant(&Grant {
+                holder: name("alice"),
+                uri: uri("storage://c/alice"),
+                level: Level::Deny,
+            })
+            .unwrap();
+            assert!(
+                txn.delete_grant(&name("bob"), &uri("storage://c/alice"))
+                    .unwrap()
+            );
+            assert!(txn.delete_grant(&name("eng"), &uri("storage://")).unwrap());
+            assert!(
+                txn.delete_edge(&Edge {
+                    member: name("alice"),
+                    role: name("eng"),
+                })
+                .unwrap()
+            );
+            txn.insert_edge(&Edge {
+                member: name("carol"),
+                role: name("eng"),
+            })
+            .unwrap();
+            assert!(
+                txn.delete_fence(&Fence {
+                    uri: uri("storage://c/alice"),
+                    group: name("eng"),
+                })
+                .unwrap()
+            );
+            txn.insert_fence(&Fence {
+                uri: uri("storage://c"),
+                group: name("carol"),
+            })
+            .unwrap();
+            // bob has no grants, edges or fences left: it can go
+            txn.delete_principal(&name("bob")).unwrap();
+            assert_ne!(*txn.state, before);
+        }
+        assert_eq!(snapshot(&store), before);
+    }
+
+    #[test]
+    fn commit_keeps_the_writes_and_appends_one_entry() {
+        let store = seeded();
+        let mut txn = store.write().unwrap();
+        txn.insert_principal(&record("carol", PrincipalKind::Role))
+            .unwrap();
+        assert_eq!(txn.commit(change("add")).unwrap(), Revision(2));
+        let state = snapshot(&store);
+        assert_eq!(state.revision().unwrap(), Revision(2));
+        assert!(state.has_principal(&name("carol")));
+        let actor = Some(name("alice"));
+        let entries = state.changes(Revision(0), actor.as_ref(), 10).unwrap();
+        let revisions: Vec<u64> = entries.iter().map(|e| e.revision.0).collect();
+        assert_eq!(revisions, [1, 2]);
+    }
+
+    // A panic while writing poisons the lock; the store then refuses with a storage error,
+    // but the rollback in `Drop` still ran during unwinding.
+    #[test]
+    fn a_panicking_writer_poisons_the_store() {
+        let store = seeded();
+        let before = snapshot(&store);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut txn = store.write().unwrap();
+            txn.insert_principal(&record("carol", PrincipalKind::Role))
+                .unwrap();
+            panic!("writer fails mid-transaction");
+        }));
+        assert!(result.is_err());
+        assert!(matches!(store.read().map(|_| ()), Err(Error::Storage(_))));
+        assert!(matches!(store.write().map(|_| ()), Err(Error::Storage(_))));
+        let after = match store.state.read() {
+            Ok(guard) => guard.clone(),
+            Err(poison) => poison.into_inner().clone(),
+        };
+        assert_eq!(after, before);
+        assert_eq!(
+            format!("{store:?}"),
+            "MemoryStore { revision: <poisoned>, .. }"
+        );
+    }
+}
