@@ -1,0 +1,604 @@
+//! Differential tests against acl-memory: the same writes applied to a [`SqliteStore`] and
+//! a [`MemoryStore`] must give identical answers to every [`ReadView`] query.
+//!
+//! Two drivers share one comparing wrapper, [`Twin`], a Store that forwards every call to
+//! both stores and panics on the first answer that differs:
+//!
+//! - the acl-core conformance suite, run over a [`Twin`], compares the stores under the
+//!   real engine's workloads;
+//! - a proptest applies random sequences of raw store writes (committed or rolled back) to
+//!   a [`Twin`] and asks every query, with random arguments, after each transaction.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fmt::Debug;
+
+use acl_core::{
+    Change, ChangeEntry, ClusterName, Edge, Fence, Grant, Level, PrincipalKind, PrincipalName,
+    PrincipalRecord, ReadView, Result, Revision, Store, Timestamp, Uri, WriteTxn,
+};
+use acl_memory::MemoryStore;
+use acl_sqlite::SqliteStore;
+use proptest::prelude::*;
+
+/// A SQLite store and a memory store side by side.
+struct Twin {
+    sqlite: SqliteStore,
+    memory: MemoryStore,
+}
+
+impl Twin {
+    fn new() -> Twin {
+        Twin {
+            sqlite: SqliteStore::open_in_memory().unwrap(),
+            memory: MemoryStore::new(),
+        }
+    }
+}
+
+/// The same view or transaction on both stores.
+struct Pair<A, B> {
+    sqlite: A,
+    memory: B,
+}
+
+/// Compares two answers (errors by kind: the messages are the backends' own).
+fn same<T: PartialEq + Debug>(what: &str, sqlite: Result<T>, memory: Result<T>) -> Result<T> {
+    match (sqlite, memory) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, b, "{what}: sqlite (left) and memory (right) differ");
+            Ok(a)
+        }
+        (Err(a), Err(b)) => {
+            assert_eq!(a.kind(), b.kind(), "{what}: sqlite {a} vs memory {b}");
+            Err(a)
+        }
+        (a, b) => panic!("{what}: sqlite {a:?} vs memory {b:?}"),
+    }
+}
+
+/// Sorts the rows of an "any order" answer.
+fn sorted<T, K: Ord>(rows: Result<Vec<T>>, key: impl Fn(&T) -> K) -> Result<Vec<T>> {
+    rows.map(|mut rows| {
+        rows.sort_by_key(|row| key(row));
+        rows
+    })
+}
+
+fn grant_key(g: &Grant) -> (String, String) {
+    (g.uri.to_string(), g.holder.to_string())
+}
+
+fn pair_key(p: &(PrincipalName, PrincipalRecord)) -> (PrincipalName, PrincipalName) {
+    (p.0.clone(), p.1.name.clone())
+}
+
+impl Store for Twin {
+    type Read<'a> = Pair<<SqliteStore as Store>::Read<'a>, <MemoryStore as Store>::Read<'a>>;
+    type Write<'a> = Pair<<SqliteStore as Store>::Write<'a>, <MemoryStore as Store>::Write<'a>>;
+
+    fn read(&self) -> Result<Self::Read<'_>> {
+        Ok(Pair {
+            sqlite: self.sqlite.read()?,
+            memory: self.memory.read()?,
+        })
+    }
+
+    fn write(&self) -> Result<Self::Write<'_>> {
+        Ok(Pair {
+            sqlite: self.sqlite.write()?,
+            memory: self.memory.write()?,
+        })
+    }
+}
+
+impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
+    fn revision(&self) -> Result<Revision> {
+        same("revision", self.sqlite.revision(), self.memory.revision())
+    }
+
+    fn cluster(&self) -> Result<Option<ClusterName>> {
+        same("cluster", self.sqlite.cluster(), self.memory.cluster())
+    }
+
+    fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
+        same(
+            &format!("principal({name})"),
+            self.sqlite.principal(name),
+            self.memory.principal(name),
+        )
+    }
+
+    fn principals(
+        &self,
+        after: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<PrincipalRecord>> {
+        same(
+            &format!("principals({after:?}, {limit})"),
+            self.sqlite.principals(after, limit),
+            self.memory.principals(after, limit),
+        )
+    }
+
+    fn roles_of(&self, members: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        same(
+            &format!("roles_of({members:?})"),
+            sorted(self.sqlite.roles_of(members), pair_key),
+            sorted(self.memory.roles_of(members), pair_key),
+        )
+    }
+
+    fn members_of(&self, roles: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        same(
+            &format!("members_of({roles:?})"),
+            sorted(self.sqlite.members_of(roles), pair_key),
+            sorted(self.memory.members_of(roles), pair_key),
+        )
+    }
+
+    fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
+        same(
+            &format!("grants_at({holders:?}, {uris:?})"),
+            sorted(self.sqlite.grants_at(holders, uris), grant_key),
+            sorted(self.memory.grants_at(holders, uris), grant_key),
+        )
+    }
+
+    fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
+        same(
+            &format!("grants_on({uris:?})"),
+            sorted(self.sqlite.grants_on(uris), grant_key),
+            sorted(self.memory.grants_on(uris), grant_key),
+        )
+    }
+
+    fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
+        same(
+            &format!("grant_below({holders:?}, {uri})"),
+            self.sqlite.grant_below(holders, uri),
+            self.memory.grant_below(holders, uri),
+        )
+    }
+
+    fn grants_of(
+        &self,
+        holder: &PrincipalName,
+        within: Option<&Uri>,
+        after: Option<&Uri>,
+        limit: usize,
+    ) -> Result<Vec<Grant>> {
+        same(
+            &format!("grants_of({holder}, {within:?}, {after:?}, {limit})"),
+            self.sqlite.grants_of(holder, within, after, limit),
+            self.memory.grants_of(holder, within, after, limit),
+        )
+    }
+
+    fn grants_within(
+        &self,
+        within: &Uri,
+        after: Option<(&Uri, &PrincipalName)>,
+        limit: usize,
+    ) -> Result<Vec<Grant>> {
+        same(
+            &format!("grants_within({within}, {after:?}, {limit})"),
+            self.sqlite.grants_within(within, after, limit),
+            self.memory.grants_within(within, after, limit),
+        )
+    }
+
+    fn fences_at(&self, uris: &[Uri]) -> Result<Vec<Fence>> {
+        same(
+            &format!("fences_at({uris:?})"),
+            sorted(self.sqlite.fences_at(uris), Clone::clone),
+            sorted(self.memory.fences_at(uris), Clone::clone),
+        )
+    }
+
+    fn fences(
+        &self,
+        within: Option<&Uri>,
+        after: Option<&Fence>,
+        limit: usize,
+    ) -> Result<Vec<Fence>> {
+        same(
+            &format!("fences({within:?}, {after:?}, {limit})"),
+            self.sqlite.fences(within, after, limit),
+            self.memory.fences(within, after, limit),
+        )
+    }
+
+    fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
+        same(
+            &format!("fences_of_group({group})"),
+            self.sqlite.fences_of_group(group),
+            self.memory.fences_of_group(group),
+        )
+    }
+
+    fn changes(
+        &self,
+        after: Revision,
+        actor: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEntry>> {
+        same(
+            &format!("changes({after}, {actor:?}, {limit})"),
+            self.sqlite.changes(after, actor, limit),
+            self.memory.changes(after, actor, limit),
+        )
+    }
+}
+
+impl<A: WriteTxn, B: WriteTxn> WriteTxn for Pair<A, B> {
+    fn set_cluster(&mut self, cluster: &ClusterName) -> Result<()> {
+        same(
+            "set_cluster",
+            self.sqlite.set_cluster(cluster),
+            self.memory.set_cluster(cluster),
+        )
+    }
+
+    fn insert_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
+        same(
+            &format!("insert_principal({record:?})"),
+            self.sqlite.insert_principal(record),
+            self.memory.insert_principal(record),
+        )
+    }
+
+    fn update_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
+        same(
+            &format!("update_principal({record:?})"),
+            self.sqlite.update_principal(record),
+            self.memory.update_principal(record),
+        )
+    }
+
+    fn delete_principal(&mut self, name: &PrincipalName) -> Result<()> {
+        same(
+            &format!("delete_principal({name})"),
+            self.sqlite.delete_principal(name),
+            self.memory.delete_principal(name),
+        )
+    }
+
+    fn put_grant(&mut self, grant: &Grant) -> Result<()> {
+        same(
+            &format!("put_grant({grant:?})"),
+            self.sqlite.put_grant(grant),
+            self.memory.put_grant(grant),
+        )
+    }
+
+    fn delete_grant(&mut self, holder: &PrincipalName, uri: &Uri) -> Result<bool> {
+        same(
+            &format!("delete_grant({holder}, {uri})"),
+            self.sqlite.delete_grant(holder, uri),
+            self.memory.delete_grant(holder, uri),
+        )
+    }
+
+    fn insert_edge(&mut self, edge: &Edge) -> Result<()> {
+        same(
+            &format!("insert_edge({edge:?})"),
+            self.sqlite.insert_edge(edge),
+            self.memory.insert_edge(edge),
+        )
+    }
+
+    fn delete_edge(&mut self, edge: &Edge) -> Result<bool> {
+        same(
+            &format!("delete_edge({edge:?})"),
+            self.sqlite.delete_edge(edge),
+            self.memory.delete_edge(edge),
+        )
+    }
+
+    fn insert_fence(&mut self, fence: &Fence) -> Result<()> {
+        same(
+            &format!("insert_fence({fence:?})"),
+            self.sqlite.insert_fence(fence),
+            self.memory.insert_fence(fence),
+        )
+    }
+
+    fn delete_fence(&mut self, fence: &Fence) -> Result<bool> {
+        same(
+            &format!("delete_fence({fence:?})"),
+            self.sqlite.delete_fence(fence),
+            self.memory.delete_fence(fence),
+        )
+    }
+
+    fn commit(self, change: Change) -> Result<Revision> {
+        same(
+            "commit",
+            self.sqlite.commit(change.clone()),
+            self.memory.commit(change),
+        )
+    }
+}
+
+/// The conformance suite over a twin: the engine's real workloads, every answer compared.
+mod conformance_twin {
+    acl_core::conformance_tests!(super::Twin::new());
+}
+
+// ---- random raw writes ---------------------------------------------------------------
+
+/// A small pool of names and URIs, so random writes collide and queries hit rows. The URIs
+/// include the roots, siblings that share a text prefix (`a`, `a-x`, `a.b`, `a/b`), and the
+/// `role://` form.
+const NAMES: &[&str] = &["u", "v", "w", "r/x", "r/x-y", "g"];
+const URIS: &[&str] = &[
+    "storage://",
+    "storage://c",
+    "storage://c/a",
+    "storage://c/a-x",
+    "storage://c/a.b",
+    "storage://c/a/b",
+    "storage://c/a/b/c",
+    "storage://c/a/bb",
+    "storage://c/ab",
+    "storage://d",
+    "job://",
+    "job://c/a",
+    "role://r/x",
+    "role://u",
+];
+
+fn name(i: usize) -> PrincipalName {
+    PrincipalName::new(NAMES[i % NAMES.len()]).unwrap()
+}
+
+fn uri(i: usize) -> Uri {
+    Uri::parse(URIS[i % URIS.len()]).unwrap()
+}
+
+fn level(i: usize) -> Level {
+    Level::ALL[i % Level::ALL.len()]
+}
+
+fn kind(i: usize) -> PrincipalKind {
+    [
+        PrincipalKind::User,
+        PrincipalKind::Role,
+        PrincipalKind::Group,
+    ][i % 3]
+}
+
+/// One raw store write; indexes pick from the pools. Writes that break an invariant (a
+/// grant for a missing holder, deleting a referenced principal) are generated too: both
+/// stores must refuse them alike and stay usable.
+#[derive(Debug, Clone)]
+enum W {
+    SetCluster(bool),
+    InsertPrincipal(usize, usize, bool),
+    UpdatePrincipal(usize, usize, bool),
+    DeletePrincipal(usize),
+    PutGrant(usize, usize, usize),
+    DeleteGrant(usize, usize),
+    InsertEdge(usize, usize),
+    DeleteEdge(usize, usize),
+    InsertFence(usize, usize),
+    DeleteFence(usize, usize),
+}
+
+fn write_op() -> impl Strategy<Value = W> {
+    let i = || 0..64usize;
+    prop_oneof![
+        1 => any::<bool>().prop_map(W::SetCluster),
+        3 => (i(), i(), any::<bool>()).prop_map(|(a, b, c)| W::InsertPrincipal(a, b, c)),
+        1 => (i(), i(), any::<bool>()).prop_map(|(a, b, c)| W::UpdatePrincipal(a, b, c)),
+        1 => i().prop_map(W::DeletePrincipal),
+        6 => (i(), i(), i()).prop_map(|(a, b, c)| W::PutGrant(a, b, c)),
+        2 => (i(), i()).prop_map(|(a, b)| W::DeleteGrant(a, b)),
+        2 => (i(), i()).prop_map(|(a, b)| W::InsertEdge(a, b)),
+        1 => (i(), i()).prop_map(|(a, b)| W::DeleteEdge(a, b)),
+        2 => (i(), i()).prop_map(|(a, b)| W::InsertFence(a, b)),
+        1 => (i(), i()).prop_map(|(a, b)| W::DeleteFence(a, b)),
+    ]
+}
+
+fn apply(txn: &mut impl WriteTxn, op: &W) {
+    // Errors are compared inside the twin; the outcome itself is not needed here.
+    let _ = match *op {
+        W::SetCluster(first) => {
+            let cluster = ClusterName::new(if first { "c" } else { "d" }).unwrap();
+            txn.set_cluster(&cluster)
+        }
+        W::InsertPrincipal(n, k, active) => txn.insert_principal(&PrincipalRecord {
+            name: name(n),
+            kind: kind(k),
+            active,
+        }),
+        W::UpdatePrincipal(n, k, active) => txn.update_principal(&PrincipalRecord {
+            name: name(n),
+            kind: kind(k),
+            active,
+        }),
+        W::DeletePrincipal(n) => txn.delete_principal(&name(n)),
+        W::PutGrant(h, u, l) => txn.put_grant(&Grant {
+            holder: name(h),
+            uri: uri(u),
+            level: level(l),
+        }),
+        W::DeleteGrant(h, u) => txn.delete_grant(&name(h), &uri(u)).map(drop),
+        W::InsertEdge(m, r) => txn.insert_edge(&Edge {
+            member: name(m),
+            role: name(r),
+        }),
+        W::DeleteEdge(m, r) => txn
+            .delete_edge(&Edge {
+                member: name(m),
+                role: name(r),
+            })
+            .map(drop),
+        W::InsertFence(u, g) => txn.insert_fence(&Fence {
+            uri: uri(u),
+            group: name(g),
+        }),
+        W::DeleteFence(u, g) => txn
+            .delete_fence(&Fence {
+                uri: uri(u),
+                group: name(g),
+            })
+            .map(drop),
+    };
+}
+
+/// Asks every query with arguments drawn from the pools (the twin compares the answers).
+fn ask_everything(view: &impl ReadView, seed: usize) {
+    let all_names: Vec<PrincipalName> = (0..NAMES.len()).map(name).collect();
+    let all_uris: Vec<Uri> = (0..URIS.len()).map(uri).collect();
+    view.revision().unwrap();
+    view.cluster().unwrap();
+    for limit in [0, 1, 2, 100] {
+        let mut after = None;
+        loop {
+            let page = view.principals(after.as_ref(), limit).unwrap();
+            match page.last() {
+                Some(last) if limit > 0 => after = Some(last.name.clone()),
+                _ => break,
+            }
+        }
+    }
+    for n in &all_names {
+        view.principal(n).unwrap();
+        view.fences_of_group(n).unwrap();
+        view.changes(Revision(0), Some(n), 100).unwrap();
+    }
+    for k in 0..all_names.len() {
+        let some = &all_names[k..(k + 1 + seed % 3).min(all_names.len())];
+        view.roles_of(some).unwrap();
+        view.members_of(some).unwrap();
+    }
+    view.roles_of(&all_names).unwrap();
+    view.members_of(&[]).unwrap();
+    view.grants_on(&all_uris).unwrap();
+    view.grants_at(&all_names, &all_uris).unwrap();
+    view.fences_at(&all_uris).unwrap();
+    view.changes(Revision(0), None, 1000).unwrap();
+    view.changes(Revision(2), None, 1).unwrap();
+    for (i, u) in all_uris.iter().enumerate() {
+        view.grants_on(std::slice::from_ref(u)).unwrap();
+        view.fences_at(std::slice::from_ref(u)).unwrap();
+        view.grant_below(&all_names, u).unwrap();
+        view.grant_below(&all_names[i % all_names.len()..], u)
+            .unwrap();
+        view.grants_at(&all_names[..(i + seed) % all_names.len()], &all_uris[i..])
+            .unwrap();
+        for limit in [1, 3, 1000] {
+            // Page through each listing to the end, from every starting key.
+            let mut after: Option<(Uri, PrincipalName)> = None;
+            loop {
+                let page = view
+                    .grants_within(u, after.as_ref().map(|(a, b)| (a, b)), limit)
+                    .unwrap();
+                match page.last() {
+                    Some(last) => after = Some((last.uri.clone(), last.holder.clone())),
+                    None => break,
+                }
+            }
+            for start in [&all_uris[0], &all_uris[(i + seed) % all_uris.len()]] {
+                for holder in [&all_names[0], &all_names[seed % all_names.len()]] {
+                    view.grants_within(u, Some((start, holder)), limit).unwrap();
+                }
+                view.grants_of(
+                    &all_names[seed % all_names.len()],
+                    Some(u),
+                    Some(start),
+                    limit,
+                )
+                .unwrap();
+                view.fences(
+                    Some(u),
+                    Some(&Fence {
+                        uri: start.clone(),
+                        group: all_names[(i + seed) % all_names.len()].clone(),
+                    }),
+                    limit,
+                )
+                .unwrap();
+            }
+            let mut after: Option<Fence> = None;
+            loop {
+                let page = view.fences(Some(u), after.as_ref(), limit).unwrap();
+                match page.last() {
+                    Some(last) => after = Some(last.clone()),
+                    None => break,
+                }
+            }
+            for holder in &all_names {
+                let mut after: Option<Uri> = None;
+                loop {
+                    let page = view
+                        .grants_of(holder, Some(u), after.as_ref(), limit)
+                        .unwrap();
+                    match page.last() {
+                        Some(last) => after = Some(last.uri.clone()),
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    for holder in &all_names {
+        for limit in [1, 1000] {
+            let mut after: Option<Uri> = None;
+            loop {
+                let page = view.grants_of(holder, None, after.as_ref(), limit).unwrap();
+                match page.last() {
+                    Some(last) => after = Some(last.uri.clone()),
+                    None => break,
+                }
+            }
+        }
+    }
+    view.fences(None, None, 1000).unwrap();
+    view.fences(None, None, 0).unwrap();
+    view.grants_within(&all_uris[0], None, 0).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Random transactions of raw writes, each committed or dropped, applied to both
+    /// stores; every query is compared inside each transaction and after it.
+    #[test]
+    fn random_writes_give_identical_answers(
+        txns in prop::collection::vec(
+            (prop::collection::vec(write_op(), 1..12), any::<bool>(), 0..1000usize),
+            1..10,
+        )
+    ) {
+        let twin = Twin::new();
+        for (ops, commit, seed) in &txns {
+            let mut txn = twin.write().unwrap();
+            for op in ops {
+                apply(&mut txn, op);
+            }
+            ask_everything(&txn, *seed);
+            if *commit {
+                let actor = (seed % 2 == 0).then(|| name(*seed));
+                txn.commit(Change {
+                    at: Timestamp(*seed as i64),
+                    actor,
+                    action: "test".into(),
+                    target: format!("t{seed}"),
+                    detail: format!("{} writes", ops.len()),
+                })
+                .unwrap();
+            } else {
+                drop(txn);
+            }
+            ask_everything(&twin.read().unwrap(), *seed);
+        }
+    }
+}
