@@ -1,0 +1,315 @@
+//! acl-benches: deterministic workloads for the criterion benchmarks of `acl` (DESIGN
+//! section 9).
+//!
+//! A [`Workload`] is generated from a [`Size`] and a seed, with no randomness from outside:
+//! the same seed gives the same model and the same queries on every machine, so figures can
+//! be compared across runs and backends.
+//!
+//! The model's shape, for `n` users and `r` roles:
+//!
+//! - every user is created through the engine, so holds its eight home grants (rule P5);
+//! - roles are arranged in four layers; a user is a member of one to three roles of layer
+//!   0, and each role of layer k < 3 a member of one or two roles of layer k + 1, so
+//!   membership paths are up to four hops long;
+//! - each role holds a few grants (read, write or manage) on project URIs
+//!   `storage://c/p{j}/a{x}/b{y}` and deeper, so URIs are up to six segments deep;
+//! - the queries are 90% checks allowed through roles and 10% denied, each verified against
+//!   the engine when the workload is built.
+//!
+//! # Invariants
+//!
+//! - Deterministic: a workload depends only on its size and seed.
+//! - Every query's expected answer was checked against the engine that built it.
+
+use acl_core::{
+    Caller, ClusterName, Engine, Level, PrincipalKind, PrincipalName, Reason, Result, Schema,
+    Store, Timestamp, Uri,
+};
+
+/// The size of a workload (DESIGN section 9, after casbin's benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// Users (each with its eight home grants).
+    pub users: usize,
+    /// Roles, in four layers.
+    pub roles: usize,
+    /// Resource grants held by roles.
+    pub role_grants: usize,
+}
+
+impl Size {
+    /// 1k users, 100 roles: about 10k grants.
+    pub const SMALL: Size = Size {
+        users: 1_000,
+        roles: 100,
+        role_grants: 500,
+    };
+    /// 10k users, 1k roles: about 100k grants.
+    pub const MEDIUM: Size = Size {
+        users: 10_000,
+        roles: 1_000,
+        role_grants: 5_000,
+    };
+    /// 100k users, 10k roles: about 1M grants.
+    pub const LARGE: Size = Size {
+        users: 100_000,
+        roles: 10_000,
+        role_grants: 50_000,
+    };
+}
+
+/// A small deterministic generator (SplitMix64): enough randomness for workloads, no
+/// dependency, identical on every platform.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// One check of a workload with its verified answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// Who asks.
+    pub principal: PrincipalName,
+    /// On what.
+    pub uri: Uri,
+    /// For which level.
+    pub level: Level,
+    /// The engine's answer when the workload was built.
+    pub allowed: bool,
+}
+
+/// A generated model: the grants to load and the queries to time.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// The size it was generated for.
+    pub size: Size,
+    /// User names.
+    pub users: Vec<PrincipalName>,
+    /// Role names, layer by layer.
+    pub roles: Vec<PrincipalName>,
+    /// Memberships and resource grants, loaded with one `grant_many` after the users.
+    pub grants: Vec<(Uri, PrincipalName, Level)>,
+}
+
+/// The admin every workload is loaded by.
+pub const ADMIN: &str = "admin";
+/// Role layers: a user is at most this many membership hops from a resource grant.
+pub const LAYERS: usize = 4;
+
+fn name(text: &str) -> Result<PrincipalName> {
+    PrincipalName::new(text)
+}
+
+impl Workload {
+    /// Generates a workload of `size` from `seed`.
+    pub fn generate(size: Size, seed: u64) -> Result<Workload> {
+        let mut rng = Rng::new(seed);
+        let users = (0..size.users)
+            .map(|i| name(&format!("u{i:06}")))
+            .collect::<Result<Vec<_>>>()?;
+        let roles = (0..size.roles)
+            .map(|i| name(&format!("c/roles/l{}/r{i:05}", i % LAYERS)))
+            .collect::<Result<Vec<_>>>()?;
+        let layer = |k: usize| -> Vec<&PrincipalName> {
+            roles.iter().skip(k).step_by(LAYERS).collect()
+        };
+        let layers: Vec<Vec<&PrincipalName>> = (0..LAYERS).map(layer).collect();
+        let mut grants = Vec::new();
+        let pick = |rng: &mut Rng, k: usize| -> Option<PrincipalName> {
+            let of = layers.get(k)?;
+            of.get(rng.below(of.len())).map(|r| (*r).clone())
+        };
+        // users join one to three roles of layer 0
+        for user in &users {
+            for _ in 0..=rng.below(3) {
+                if let Some(role) = pick(&mut rng, 0) {
+                    grants.push((Uri::of_role(&role), user.clone(), Level::Read));
+                }
+            }
+        }
+        // each role of layer k joins one or two roles of layer k + 1
+        for k in 0..LAYERS - 1 {
+            for role in layers.get(k).into_iter().flatten() {
+                for _ in 0..=rng.below(2) {
+                    if let Some(parent) = pick(&mut rng, k + 1) {
+                        grants.push((Uri::of_role(&parent), (*role).clone(), Level::Read));
+                    }
+                }
+            }
+        }
+        // resource grants held by roles, on URIs 3 to 5 segments deep
+        let projects = (size.roles / 4).max(1);
+        for _ in 0..size.role_grants {
+            let role = roles
+                .get(rng.below(roles.len()))
+                .cloned()
+                .ok_or_else(|| acl_core::Error::InvalidInput("a workload needs roles".into()))?;
+            let depth = 1 + rng.below(3);
+            let mut text = format!("storage://c/p{}", rng.below(projects));
+            for d in 0..depth {
+                text.push_str(&format!("/d{d}x{}", rng.below(4)));
+            }
+            let level = match rng.below(3) {
+                0 => Level::Read,
+                1 => Level::Write,
+                _ => Level::Manage,
+            };
+            grants.push((Uri::parse(&text)?, role, level));
+        }
+        // a grant may repeat (same holder and URI): keep the first, as grant_many would
+        // keep the higher, so the batch is unambiguous
+        let mut seen = std::collections::HashSet::new();
+        grants.retain(|(uri, holder, _)| seen.insert((uri.clone(), holder.clone())));
+        Ok(Workload {
+            size,
+            users,
+            roles,
+            grants,
+        })
+    }
+
+    /// Loads the workload into `store`: init, the roles, the users, then every grant in
+    /// one batch. Returns the engine.
+    pub fn load<S: Store>(&self, store: S) -> Result<Engine<S>> {
+        let engine = Engine::new(store, Schema::standard());
+        let admin = name(ADMIN)?;
+        let by = Caller::new(admin.clone(), Timestamp(0));
+        engine.init(&ClusterName::new("c")?, Some(&admin), Timestamp(0))?;
+        for role in &self.roles {
+            engine.add_role(&by, role, PrincipalKind::Role)?;
+        }
+        for user in &self.users {
+            engine.create_user(&by, user)?;
+        }
+        engine.grant_many(&by, &self.grants)?;
+        Ok(engine)
+    }
+
+    /// How many grants the loaded model holds: the batch, the users' home grants and the
+    /// admin role's grants on the scheme roots.
+    pub fn grant_count(&self, schema: &Schema) -> usize {
+        self.grants.len()
+            + (self.users.len() + 1) * schema.homes().len()
+            + schema.scheme_names().count()
+            + 1
+    }
+
+    /// `count` queries against a loaded engine: 90% allowed through roles (the deciding
+    /// grant is held by a role, not the user), 10% denied, each verified.
+    pub fn queries<S: Store>(
+        &self,
+        engine: &Engine<S>,
+        count: usize,
+        seed: u64,
+    ) -> Result<Vec<Query>> {
+        let mut rng = Rng::new(seed);
+        let reader = engine.reader()?;
+        let role_grants: Vec<&(Uri, PrincipalName, Level)> = self
+            .grants
+            .iter()
+            .filter(|(uri, _, _)| uri.scheme() == "storage")
+            .collect();
+        let want_denied = count / 10;
+        let (mut allowed, mut denied) = (Vec::new(), Vec::new());
+        let mut attempts = 0usize;
+        while (allowed.len() < count - want_denied || denied.len() < want_denied)
+            && attempts < count * 1_000
+        {
+            attempts += 1;
+            let Some(user) = self.users.get(rng.below(self.users.len())) else {
+                break;
+            };
+            let Some((base, _, _)) = role_grants.get(rng.below(role_grants.len())) else {
+                break;
+            };
+            // go below the granted URI, up to six segments deep
+            let mut uri = (*base).clone();
+            while uri.depth() < 6 && rng.below(2) == 0 {
+                uri = uri.child(&format!("f{}", rng.below(10)))?;
+            }
+            let level = match rng.below(3) {
+                0 => Level::Read,
+                1 => Level::Write,
+                _ => Level::List,
+            };
+            let decision = reader.explain(user, &uri)?;
+            let through_role = matches!(
+                &decision.reason,
+                Reason::Grant { path, .. } if path.len() > 1
+            );
+            let query = Query {
+                principal: user.clone(),
+                uri,
+                level,
+                allowed: decision.allows(level),
+            };
+            if query.allowed && through_role && allowed.len() < count - want_denied {
+                allowed.push(query);
+            } else if !query.allowed && denied.len() < want_denied {
+                denied.push(query);
+            }
+        }
+        // interleave: one denied query after every nine allowed ones
+        let mut queries = Vec::with_capacity(count);
+        let mut denied = denied.into_iter();
+        for (i, query) in allowed.into_iter().enumerate() {
+            queries.push(query);
+            if i % 9 == 8
+                && let Some(d) = denied.next()
+            {
+                queries.push(d);
+            }
+        }
+        queries.extend(denied);
+        Ok(queries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use acl_memory::MemoryStore;
+
+    #[test]
+    fn workloads_are_deterministic_and_verified() {
+        let size = Size {
+            users: 200,
+            roles: 40,
+            role_grants: 200,
+        };
+        let a = Workload::generate(size, 7).unwrap();
+        let b = Workload::generate(size, 7).unwrap();
+        assert_eq!(a.grants, b.grants);
+        let engine = a.load(MemoryStore::new()).unwrap();
+        let queries = a.queries(&engine, 100, 1).unwrap();
+        assert_eq!(queries.len(), 100);
+        let denied = queries.iter().filter(|q| !q.allowed).count();
+        assert_eq!(denied, 10);
+        for q in &queries {
+            assert_eq!(engine.check(&q.principal, &q.uri, q.level).unwrap(), q.allowed);
+            assert!(q.uri.depth() <= 6);
+        }
+    }
+}
