@@ -1,0 +1,936 @@
+//! Every ReadView and WriteTxn method, table-driven over the fixture. The read table runs
+//! twice: on a read view and on a write transaction (whose ReadView is a separate impl).
+
+use acl_core::{
+    ChangeEntry, ErrorKind, Fence, Grant, PrincipalKind, PrincipalName, PrincipalRecord, ReadView,
+    Result, Revision, WriteTxn,
+};
+
+use super::{change, edge, f, fixture, g, n, raw_dump, record, u};
+use crate::Store;
+
+fn grants(rows: Vec<Grant>) -> Vec<String> {
+    rows.iter()
+        .map(|g| format!("{} {} {}", g.holder, g.uri, g.level))
+        .collect()
+}
+
+fn fences(rows: Vec<Fence>) -> Vec<String> {
+    rows.iter()
+        .map(|f| format!("{} {}", f.uri, f.group))
+        .collect()
+}
+
+fn rec(r: &PrincipalRecord) -> String {
+    format!(
+        "{} {}{}",
+        r.name,
+        r.kind,
+        if r.active { "" } else { " inactive" }
+    )
+}
+
+fn pairs(rows: Vec<(PrincipalName, PrincipalRecord)>) -> Vec<String> {
+    rows.iter()
+        .map(|(k, r)| format!("{k}: {}", rec(r)))
+        .collect()
+}
+
+fn entries(rows: Vec<ChangeEntry>) -> Vec<String> {
+    rows.iter()
+        .map(|e| {
+            format!(
+                "{} {} {:?} {}",
+                e.revision,
+                e.change.action,
+                e.change.actor.as_ref().map(PrincipalName::as_str),
+                e.change.at.0
+            )
+        })
+        .collect()
+}
+
+fn any_order(mut rows: Vec<String>) -> Vec<String> {
+    rows.sort();
+    rows
+}
+
+/// The one assertion of this module: `got` is `want`.
+#[track_caller]
+fn check(case: &str, got: Result<Vec<String>>, want: &[&str]) {
+    let got = got.unwrap_or_else(|e| panic!("{case}: {e}"));
+    let want: Vec<String> = want.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(got, want, "{case}");
+}
+
+type ReadCase = (
+    &'static str,
+    fn(&dyn ReadView) -> Result<Vec<String>>,
+    &'static [&'static str],
+);
+
+const READS: &[ReadCase] = &[
+    ("revision", |v| Ok(vec![v.revision()?.to_string()]), &["2"]),
+    (
+        "cluster",
+        |v| Ok(v.cluster()?.iter().map(|c| c.to_string()).collect()),
+        &["c"],
+    ),
+    (
+        "principal alice",
+        |v| Ok(v.principal(&n("alice"))?.iter().map(rec).collect()),
+        &["alice user"],
+    ),
+    (
+        "principal bob (inactive)",
+        |v| Ok(v.principal(&n("bob"))?.iter().map(rec).collect()),
+        &["bob user inactive"],
+    ),
+    (
+        "principal missing",
+        |v| Ok(v.principal(&n("nobody"))?.iter().map(rec).collect()),
+        &[],
+    ),
+    (
+        "principals all",
+        |v| Ok(v.principals(None, 100)?.iter().map(rec).collect()),
+        &[
+            "alice user",
+            "bob user inactive",
+            "carol user",
+            "g/team group",
+            "r/readers role",
+        ],
+    ),
+    (
+        "principals page",
+        |v| Ok(v.principals(Some(&n("bob")), 2)?.iter().map(rec).collect()),
+        &["carol user", "g/team group"],
+    ),
+    (
+        "principals after a missing name",
+        |v| Ok(v.principals(Some(&n("b")), 1)?.iter().map(rec).collect()),
+        &["bob user inactive"],
+    ),
+    (
+        "principals after the last",
+        |v| {
+            Ok(v.principals(Some(&n("r/readers")), 9)?
+                .iter()
+                .map(rec)
+                .collect())
+        },
+        &[],
+    ),
+    (
+        "principals limit 0",
+        |v| Ok(v.principals(None, 0)?.iter().map(rec).collect()),
+        &[],
+    ),
+    (
+        "roles_of alice",
+        |v| Ok(any_order(pairs(v.roles_of(&[n("alice")])?))),
+        &["alice: g/team group", "alice: r/readers role"],
+    ),
+    (
+        "roles_of duplicates",
+        |v| {
+            Ok(any_order(pairs(v.roles_of(&[
+                n("alice"),
+                n("bob"),
+                n("alice"),
+            ])?)))
+        },
+        &[
+            "alice: g/team group",
+            "alice: r/readers role",
+            "bob: r/readers role",
+        ],
+    ),
+    ("roles_of none", |v| Ok(pairs(v.roles_of(&[])?)), &[]),
+    (
+        "roles_of missing",
+        |v| Ok(pairs(v.roles_of(&[n("nobody")])?)),
+        &[],
+    ),
+    (
+        "members_of readers",
+        |v| Ok(any_order(pairs(v.members_of(&[n("r/readers")])?))),
+        &["r/readers: alice user", "r/readers: bob user inactive"],
+    ),
+    (
+        "members_of two roles",
+        |v| {
+            Ok(any_order(pairs(
+                v.members_of(&[n("g/team"), n("r/readers")])?,
+            )))
+        },
+        &[
+            "g/team: alice user",
+            "g/team: r/readers role",
+            "r/readers: alice user",
+            "r/readers: bob user inactive",
+        ],
+    ),
+    (
+        "grants_at",
+        |v| {
+            Ok(any_order(grants(v.grants_at(
+                &[n("alice"), n("bob")],
+                &[u("storage://c/alice/docs")],
+            )?)))
+        },
+        &[
+            "alice storage://c/alice/docs read",
+            "bob storage://c/alice/docs deny",
+        ],
+    ),
+    (
+        "grants_at root and other scheme",
+        |v| {
+            Ok(any_order(grants(v.grants_at(
+                &[n("alice")],
+                &[u("storage://"), u("job://c/alice"), u("storage://c/none")],
+            )?)))
+        },
+        &["alice job://c/alice manage", "alice storage:// list"],
+    ),
+    (
+        "grants_at no holders",
+        |v| Ok(grants(v.grants_at(&[], &[u("storage://")])?)),
+        &[],
+    ),
+    (
+        "grants_at no uris",
+        |v| Ok(grants(v.grants_at(&[n("alice")], &[])?)),
+        &[],
+    ),
+    (
+        "grants_on",
+        |v| {
+            Ok(any_order(grants(
+                v.grants_on(&[u("storage://c/alice/docs/a")])?,
+            )))
+        },
+        &[
+            "g/team storage://c/alice/docs/a write",
+            "r/readers storage://c/alice/docs/a read",
+        ],
+    ),
+    (
+        "grants_on several",
+        |v| {
+            Ok(any_order(grants(v.grants_on(&[
+                u("storage://c/alice/docs"),
+                u("storage://"),
+                u("storage://c/alice/docs"),
+            ])?)))
+        },
+        &[
+            "alice storage:// list",
+            "alice storage://c/alice/docs read",
+            "bob storage://c/alice/docs deny",
+        ],
+    ),
+    (
+        "grant_below first in uri order",
+        |v| {
+            Ok(grants(
+                v.grant_below(
+                    &[n("alice"), n("bob"), n("g/team")],
+                    &u("storage://c/alice"),
+                )?
+                .into_iter()
+                .collect(),
+            ))
+        },
+        &["alice storage://c/alice/docs read"],
+    ),
+    (
+        "grant_below skips forbids",
+        |v| {
+            Ok(grants(
+                v.grant_below(&[n("bob"), n("g/team")], &u("storage://c/alice"))?
+                    .into_iter()
+                    .collect(),
+            ))
+        },
+        &["g/team storage://c/alice/docs/a write"],
+    ),
+    (
+        "grant_below ties broken by holder",
+        |v| {
+            Ok(grants(
+                v.grant_below(&[n("r/readers"), n("g/team")], &u("storage://c/alice/docs"))?
+                    .into_iter()
+                    .collect(),
+            ))
+        },
+        &["g/team storage://c/alice/docs/a write"],
+    ),
+    (
+        "grant_below excludes the uri itself",
+        |v| {
+            Ok(grants(
+                v.grant_below(&[n("g/team")], &u("storage://c/alice/docs/a"))?
+                    .into_iter()
+                    .collect(),
+            ))
+        },
+        &[],
+    ),
+    (
+        "grant_below only forbids",
+        |v| {
+            Ok(grants(
+                v.grant_below(&[n("carol")], &u("storage://"))?
+                    .into_iter()
+                    .collect(),
+            ))
+        },
+        &[],
+    ),
+    (
+        "grant_below the root excludes the root",
+        |v| {
+            Ok(grants(
+                v.grant_below(&[n("alice")], &u("storage://"))?
+                    .into_iter()
+                    .collect(),
+            ))
+        },
+        &["alice storage://c/alice manage"],
+    ),
+    (
+        "grant_below sibling prefix is not below",
+        |v| {
+            Ok(grants(
+                v.grant_below(&[n("g/team")], &u("storage://c"))?
+                    .into_iter()
+                    .collect(),
+            ))
+        },
+        &["g/team storage://c/alice.b read"],
+    ),
+    (
+        "grant_below no holders",
+        |v| {
+            Ok(grants(
+                v.grant_below(&[], &u("storage://"))?.into_iter().collect(),
+            ))
+        },
+        &[],
+    ),
+    (
+        "grants_of everywhere",
+        |v| Ok(grants(v.grants_of(&n("alice"), None, None, 100)?)),
+        &[
+            "alice job://c/alice manage",
+            "alice storage:// list",
+            "alice storage://c/alice manage",
+            "alice storage://c/alice-x write",
+            "alice storage://c/alice/docs read",
+        ],
+    ),
+    (
+        "grants_of everywhere paged",
+        |v| {
+            Ok(grants(v.grants_of(
+                &n("alice"),
+                None,
+                Some(&u("storage://")),
+                1,
+            )?))
+        },
+        &["alice storage://c/alice manage"],
+    ),
+    (
+        "grants_of within",
+        |v| {
+            Ok(grants(v.grants_of(
+                &n("alice"),
+                Some(&u("storage://c/alice")),
+                None,
+                100,
+            )?))
+        },
+        &[
+            "alice storage://c/alice manage",
+            "alice storage://c/alice/docs read",
+        ],
+    ),
+    (
+        "grants_of within the root",
+        |v| {
+            Ok(grants(v.grants_of(
+                &n("alice"),
+                Some(&u("storage://")),
+                None,
+                100,
+            )?))
+        },
+        &[
+            "alice storage:// list",
+            "alice storage://c/alice manage",
+            "alice storage://c/alice-x write",
+            "alice storage://c/alice/docs read",
+        ],
+    ),
+    (
+        "grants_of within the root, paged",
+        |v| {
+            Ok(grants(v.grants_of(
+                &n("alice"),
+                Some(&u("storage://")),
+                Some(&u("storage://c/alice")),
+                2,
+            )?))
+        },
+        &[
+            "alice storage://c/alice-x write",
+            "alice storage://c/alice/docs read",
+        ],
+    ),
+    (
+        "grants_of within, after the uri itself",
+        |v| {
+            Ok(grants(v.grants_of(
+                &n("alice"),
+                Some(&u("storage://c/alice")),
+                Some(&u("storage://c/alice")),
+                10,
+            )?))
+        },
+        &["alice storage://c/alice/docs read"],
+    ),
+    (
+        "grants_of within, after a sibling",
+        |v| {
+            Ok(grants(v.grants_of(
+                &n("alice"),
+                Some(&u("storage://c/alice")),
+                Some(&u("storage://c/alice-x")),
+                10,
+            )?))
+        },
+        &["alice storage://c/alice/docs read"],
+    ),
+    (
+        "grants_of within other scheme",
+        |v| {
+            Ok(grants(v.grants_of(
+                &n("alice"),
+                Some(&u("job://")),
+                None,
+                10,
+            )?))
+        },
+        &["alice job://c/alice manage"],
+    ),
+    (
+        "grants_of within, none",
+        |v| {
+            Ok(grants(v.grants_of(
+                &n("alice"),
+                Some(&u("storage://c/alice/docs/a")),
+                None,
+                10,
+            )?))
+        },
+        &[],
+    ),
+    (
+        "grants_of limit 0",
+        |v| Ok(grants(v.grants_of(&n("alice"), None, None, 0)?)),
+        &[],
+    ),
+    (
+        "grants_within",
+        |v| {
+            Ok(grants(v.grants_within(
+                &u("storage://c/alice"),
+                None,
+                100,
+            )?))
+        },
+        &[
+            "alice storage://c/alice manage",
+            "alice storage://c/alice/docs read",
+            "bob storage://c/alice/docs deny",
+            "g/team storage://c/alice/docs/a write",
+            "r/readers storage://c/alice/docs/a read",
+            "carol storage://c/alice/docs/a/b/c deny",
+        ],
+    ),
+    (
+        "grants_within paged",
+        |v| {
+            Ok(grants(v.grants_within(
+                &u("storage://c/alice"),
+                Some((&u("storage://c/alice/docs"), &n("alice"))),
+                2,
+            )?))
+        },
+        &[
+            "bob storage://c/alice/docs deny",
+            "g/team storage://c/alice/docs/a write",
+        ],
+    ),
+    (
+        "grants_within after the uri itself",
+        |v| {
+            Ok(grants(v.grants_within(
+                &u("storage://c/alice/docs"),
+                Some((&u("storage://c/alice/docs"), &n("alice"))),
+                2,
+            )?))
+        },
+        &[
+            "bob storage://c/alice/docs deny",
+            "g/team storage://c/alice/docs/a write",
+        ],
+    ),
+    (
+        "grants_within the root",
+        |v| Ok(grants(v.grants_within(&u("storage://"), None, 3)?)),
+        &[
+            "alice storage:// list",
+            "alice storage://c/alice manage",
+            "alice storage://c/alice-x write",
+        ],
+    ),
+    (
+        "grants_within the root, paged",
+        |v| {
+            Ok(grants(v.grants_within(
+                &u("storage://"),
+                Some((&u("storage://"), &n("alice"))),
+                1,
+            )?))
+        },
+        &["alice storage://c/alice manage"],
+    ),
+    (
+        "grants_within after everything",
+        |v| {
+            Ok(grants(v.grants_within(
+                &u("storage://c/alice"),
+                Some((&u("storage://c/b"), &n("a"))),
+                9,
+            )?))
+        },
+        &[],
+    ),
+    (
+        "fences_at",
+        |v| {
+            Ok(any_order(fences(v.fences_at(&[
+                u("storage://c/alice"),
+                u("storage://c/alice-x"),
+                u("storage://c"),
+            ])?)))
+        },
+        &["storage://c/alice g/team", "storage://c/alice-x g/team"],
+    ),
+    (
+        "fences all",
+        |v| Ok(fences(v.fences(None, None, 100)?)),
+        &[
+            "job://c r/readers",
+            "storage:// r/readers",
+            "storage://c/alice g/team",
+            "storage://c/alice-x g/team",
+            "storage://c/alice/docs g/team",
+        ],
+    ),
+    (
+        "fences all, paged",
+        |v| {
+            Ok(fences(v.fences(
+                None,
+                Some(&f("storage:// r/readers")),
+                2,
+            )?))
+        },
+        &["storage://c/alice g/team", "storage://c/alice-x g/team"],
+    ),
+    (
+        "fences within",
+        |v| Ok(fences(v.fences(Some(&u("storage://c/alice")), None, 10)?)),
+        &["storage://c/alice g/team", "storage://c/alice/docs g/team"],
+    ),
+    (
+        "fences within the root, paged",
+        |v| {
+            Ok(fences(v.fences(
+                Some(&u("storage://")),
+                Some(&f("storage:// r/readers")),
+                1,
+            )?))
+        },
+        &["storage://c/alice g/team"],
+    ),
+    (
+        "fences_of_group",
+        |v| Ok(fences(v.fences_of_group(&n("g/team"))?)),
+        &[
+            "storage://c/alice g/team",
+            "storage://c/alice-x g/team",
+            "storage://c/alice/docs g/team",
+        ],
+    ),
+    (
+        "fences_of_group none",
+        |v| Ok(fences(v.fences_of_group(&n("alice"))?)),
+        &[],
+    ),
+    (
+        "changes all",
+        |v| Ok(entries(v.changes(Revision(0), None, 10)?)),
+        &[
+            "1 setup Some(\"alice\") 1700000000000",
+            "2 fences None 1700000000000",
+        ],
+    ),
+    (
+        "changes after",
+        |v| Ok(entries(v.changes(Revision(1), None, 10)?)),
+        &["2 fences None 1700000000000"],
+    ),
+    (
+        "changes by actor",
+        |v| Ok(entries(v.changes(Revision(0), Some(&n("alice")), 10)?)),
+        &["1 setup Some(\"alice\") 1700000000000"],
+    ),
+    (
+        "changes limit",
+        |v| Ok(entries(v.changes(Revision(0), None, 1)?)),
+        &["1 setup Some(\"alice\") 1700000000000"],
+    ),
+    (
+        "changes past the end",
+        |v| Ok(entries(v.changes(Revision(5), None, 10)?)),
+        &[],
+    ),
+    (
+        "changes huge after",
+        |v| Ok(entries(v.changes(Revision(u64::MAX), None, usize::MAX)?)),
+        &[],
+    ),
+];
+
+#[test]
+fn read_view_methods() {
+    let store = fixture();
+    let view = store.read().unwrap();
+    for (case, run, want) in READS {
+        check(case, run(&view), want);
+    }
+}
+
+#[test]
+fn write_txn_reads_the_same() {
+    let store = fixture();
+    let txn = store.write().unwrap();
+    for (case, run, want) in READS {
+        check(case, run(&txn), want);
+    }
+}
+
+/// What a write returned: `Ok` with its value, or the error kind.
+fn outcome<T: std::fmt::Debug>(result: Result<T>) -> String {
+    match result {
+        Ok(value) => format!("{value:?}"),
+        Err(e) => format!("{:?}", e.kind()),
+    }
+}
+
+type WriteCase = (
+    &'static str,
+    fn(&mut crate::SqliteWrite<'_>) -> String,
+    &'static str,
+    fn(&dyn ReadView) -> Result<Vec<String>>,
+    &'static [&'static str],
+);
+
+/// Each write, what it returns, and a read showing its effect, all in one transaction.
+const WRITES: &[WriteCase] = &[
+    (
+        "set_cluster replaces",
+        |t| outcome(t.set_cluster(&acl_core::ClusterName::new("prod").unwrap())),
+        "()",
+        |v| Ok(v.cluster()?.iter().map(|c| c.to_string()).collect()),
+        &["prod"],
+    ),
+    (
+        "insert_principal",
+        |t| outcome(t.insert_principal(&record("dave", PrincipalKind::User, true))),
+        "()",
+        |v| Ok(v.principal(&n("dave"))?.iter().map(rec).collect()),
+        &["dave user"],
+    ),
+    (
+        "insert_principal taken",
+        |t| outcome(t.insert_principal(&record("dave", PrincipalKind::Role, true))),
+        "Conflict",
+        |v| Ok(v.principal(&n("dave"))?.iter().map(rec).collect()),
+        &["dave user"],
+    ),
+    (
+        "update_principal",
+        |t| outcome(t.update_principal(&record("dave", PrincipalKind::User, false))),
+        "()",
+        |v| Ok(v.principal(&n("dave"))?.iter().map(rec).collect()),
+        &["dave user inactive"],
+    ),
+    (
+        "update_principal kind",
+        |t| outcome(t.update_principal(&record("dave", PrincipalKind::Group, true))),
+        "()",
+        |v| Ok(v.principal(&n("dave"))?.iter().map(rec).collect()),
+        &["dave group"],
+    ),
+    (
+        "update_principal missing",
+        |t| outcome(t.update_principal(&record("erin", PrincipalKind::User, false))),
+        "NotFound",
+        |v| Ok(v.principal(&n("erin"))?.iter().map(rec).collect()),
+        &[],
+    ),
+    (
+        "put_grant new",
+        |t| outcome(t.put_grant(&g("dave storage://c/dave manage"))),
+        "()",
+        |v| Ok(grants(v.grants_of(&n("dave"), None, None, 10)?)),
+        &["dave storage://c/dave manage"],
+    ),
+    (
+        "put_grant replaces",
+        |t| outcome(t.put_grant(&g("dave storage://c/dave deny"))),
+        "()",
+        |v| Ok(grants(v.grants_of(&n("dave"), None, None, 10)?)),
+        &["dave storage://c/dave deny"],
+    ),
+    (
+        "put_grant missing holder",
+        |t| outcome(t.put_grant(&g("erin storage://c/dave read"))),
+        "Storage",
+        |v| Ok(grants(v.grants_on(&[u("storage://c/dave")])?)),
+        &["dave storage://c/dave deny"],
+    ),
+    (
+        "delete_principal referenced",
+        |t| outcome(t.delete_principal(&n("dave"))),
+        "Storage",
+        |v| Ok(v.principal(&n("dave"))?.iter().map(rec).collect()),
+        &["dave group"],
+    ),
+    (
+        "delete_grant",
+        |t| outcome(t.delete_grant(&n("dave"), &u("storage://c/dave"))),
+        "true",
+        |v| Ok(grants(v.grants_of(&n("dave"), None, None, 10)?)),
+        &[],
+    ),
+    (
+        "delete_grant absent",
+        |t| outcome(t.delete_grant(&n("dave"), &u("storage://c/dave"))),
+        "false",
+        |v| Ok(grants(v.grants_of(&n("dave"), None, None, 10)?)),
+        &[],
+    ),
+    (
+        "insert_edge",
+        |t| outcome(t.insert_edge(&edge("dave", "r/readers"))),
+        "()",
+        |v| Ok(pairs(v.roles_of(&[n("dave")])?)),
+        &["dave: r/readers role"],
+    ),
+    (
+        "insert_edge present",
+        |t| outcome(t.insert_edge(&edge("dave", "r/readers"))),
+        "()",
+        |v| Ok(pairs(v.roles_of(&[n("dave")])?)),
+        &["dave: r/readers role"],
+    ),
+    (
+        "insert_edge missing end",
+        |t| outcome(t.insert_edge(&edge("dave", "r/none"))),
+        "Storage",
+        |v| Ok(pairs(v.roles_of(&[n("dave")])?)),
+        &["dave: r/readers role"],
+    ),
+    (
+        "delete_edge",
+        |t| outcome(t.delete_edge(&edge("dave", "r/readers"))),
+        "true",
+        |v| Ok(pairs(v.roles_of(&[n("dave")])?)),
+        &[],
+    ),
+    (
+        "delete_edge absent",
+        |t| outcome(t.delete_edge(&edge("dave", "r/readers"))),
+        "false",
+        |v| Ok(pairs(v.roles_of(&[n("dave")])?)),
+        &[],
+    ),
+    (
+        "insert_fence",
+        |t| outcome(t.insert_fence(&f("storage://c/dave dave"))),
+        "()",
+        |v| Ok(fences(v.fences_of_group(&n("dave"))?)),
+        &["storage://c/dave dave"],
+    ),
+    (
+        "insert_fence present",
+        |t| outcome(t.insert_fence(&f("storage://c/dave dave"))),
+        "()",
+        |v| Ok(fences(v.fences_of_group(&n("dave"))?)),
+        &["storage://c/dave dave"],
+    ),
+    (
+        "insert_fence missing group",
+        |t| outcome(t.insert_fence(&f("storage://c/dave g/none"))),
+        "Storage",
+        |v| Ok(fences(v.fences_at(&[u("storage://c/dave")])?)),
+        &["storage://c/dave dave"],
+    ),
+    (
+        "delete_fence",
+        |t| outcome(t.delete_fence(&f("storage://c/dave dave"))),
+        "true",
+        |v| Ok(fences(v.fences_of_group(&n("dave"))?)),
+        &[],
+    ),
+    (
+        "delete_fence absent",
+        |t| outcome(t.delete_fence(&f("storage://c/dave dave"))),
+        "false",
+        |v| Ok(fences(v.fences_of_group(&n("dave"))?)),
+        &[],
+    ),
+    (
+        "delete_principal",
+        |t| outcome(t.delete_principal(&n("dave"))),
+        "()",
+        |v| Ok(v.principal(&n("dave"))?.iter().map(rec).collect()),
+        &[],
+    ),
+    (
+        "delete_principal absent",
+        |t| outcome(t.delete_principal(&n("dave"))),
+        "NotFound",
+        |v| Ok(v.principal(&n("dave"))?.iter().map(rec).collect()),
+        &[],
+    ),
+    (
+        "nothing committed yet",
+        |_| "-".to_owned(),
+        "-",
+        |v| Ok(vec![v.revision()?.to_string()]),
+        &["2"],
+    ),
+];
+
+#[test]
+fn write_txn_methods() {
+    let store = fixture();
+    let mut txn = store.write().unwrap();
+    for (case, write, want, read, effect) in WRITES {
+        assert_eq!(write(&mut txn), *want, "{case}");
+        check(case, read(&txn), effect);
+    }
+    // A refused write leaves the transaction usable: it commits the rest.
+    assert_eq!(
+        txn.commit(change("batch", Some("carol"))).unwrap(),
+        Revision(3)
+    );
+    let view = store.read().unwrap();
+    check(
+        "after commit",
+        Ok(vec![view.revision().unwrap().to_string()]),
+        &["3"],
+    );
+    check(
+        "cluster after commit",
+        Ok(view
+            .cluster()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect()),
+        &["prod"],
+    );
+    check(
+        "changelog after commit",
+        Ok(entries(view.changes(Revision(2), None, 10).unwrap())),
+        &["3 batch Some(\"carol\") 1700000000000"],
+    );
+}
+
+#[test]
+fn refused_writes_change_nothing() {
+    let store = fixture();
+    let before = raw_dump(&store);
+    let mut txn = store.write().unwrap();
+    let refusals: Vec<(&str, Result<()>, ErrorKind)> = vec![
+        (
+            "duplicate principal",
+            txn.insert_principal(&record("alice", PrincipalKind::User, true)),
+            ErrorKind::Conflict,
+        ),
+        (
+            "update missing",
+            txn.update_principal(&record("zed", PrincipalKind::User, true)),
+            ErrorKind::NotFound,
+        ),
+        (
+            "delete missing",
+            txn.delete_principal(&n("zed")),
+            ErrorKind::NotFound,
+        ),
+        (
+            "delete referenced",
+            txn.delete_principal(&n("alice")),
+            ErrorKind::Storage,
+        ),
+        (
+            "grant for nobody",
+            txn.put_grant(&g("zed storage://c read")),
+            ErrorKind::Storage,
+        ),
+        (
+            "edge to nobody",
+            txn.insert_edge(&edge("alice", "zed")),
+            ErrorKind::Storage,
+        ),
+        (
+            "edge from nobody",
+            txn.insert_edge(&edge("zed", "alice")),
+            ErrorKind::Storage,
+        ),
+        (
+            "fence for nobody",
+            txn.insert_fence(&f("storage://c zed")),
+            ErrorKind::Storage,
+        ),
+    ];
+    for (case, result, kind) in refusals {
+        assert_eq!(result.map_err(|e| e.kind()), Err(kind), "{case}");
+    }
+    txn.commit(change("nothing", None)).unwrap();
+    let mut after = raw_dump(&store);
+    // Only the revision and the changelog moved.
+    after.retain(|row| !row.starts_with("changelog: 3 |"));
+    let meta = |rows: &[String]| {
+        rows.iter()
+            .filter(|r| r.starts_with("meta:"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(meta(&after), vec!["meta: 1 | 3 | \"c\"".to_owned()]);
+    after.retain(|row| !row.starts_with("meta:"));
+    let mut before = before;
+    before.retain(|row| !row.starts_with("meta:"));
+    assert_eq!(before, after);
+}
