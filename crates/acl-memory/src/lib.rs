@@ -107,3 +107,8 @@ mod state;
 mod store;
 
 pub use store::{MemoryRead, MemoryStore, MemoryWrite};
+
+/// The README's embedding example, compiled and run as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
