@@ -212,15 +212,13 @@ fn the_schema_refuses_bad_rows() {
     assert_eq!(raw_dump(&store), before);
 }
 
+type ReadCall = fn(&crate::SqliteRead<'_>) -> acl_core::Result<()>;
+
 /// Rows the schema accepts but the store must not trust: read back, each is an
 /// [`acl_core::Error::Storage`] naming its table.
 #[test]
 fn corrupt_rows_are_storage_errors() {
-    let cases: &[(
-        &str,
-        &str,
-        fn(&crate::SqliteRead<'_>) -> acl_core::Result<()>,
-    )] = &[
+    let cases: &[(&str, &str, ReadCall)] = &[
         (
             "INSERT INTO principals VALUES ('bad name', 0, 1)",
             "principals",
