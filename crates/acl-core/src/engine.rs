@@ -1,7 +1,9 @@
 //! The engine: authorizes, validates and applies mutations in one store transaction each
 //! (rules M1 to M4), and answers reads on consistent views (rules E1 to E7).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +12,7 @@ use crate::graph::{Closure, Walk, refuse_cycle};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
-use crate::resolve::{Decision, closure_of, decide, decide_with};
+use crate::resolve::{Decision, closure_of, decide_with};
 use crate::schema::{Schema, ShareScope};
 use crate::store::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision,
@@ -110,6 +112,30 @@ pub struct TreeNode {
     pub level: Level,
 }
 
+/// Settings of an [`Engine`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineOptions {
+    /// How many principals' closures to keep between writes; 0 turns the cache off.
+    /// A cached closure is keyed by the store revision it was computed at and used only on
+    /// a view of that same revision, so it can never answer for another state (rule E7).
+    pub closure_cache: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            closure_cache: 65_536,
+        }
+    }
+}
+
+/// Closures computed at one revision.
+#[derive(Debug, Default)]
+struct ClosureCache {
+    revision: Revision,
+    closures: HashMap<PrincipalName, Arc<Closure>>,
+}
+
 /// The engine over a store `S` with a schema. Cheap to share by reference across threads
 /// when `S` is (every store is `Send + Sync`).
 ///
@@ -120,6 +146,11 @@ pub struct TreeNode {
 pub struct Engine<S> {
     store: S,
     schema: Schema,
+    /// The cluster name, read once from a committed state: init sets it and nothing
+    /// changes it after.
+    cluster: OnceLock<ClusterName>,
+    options: EngineOptions,
+    closures: RwLock<ClosureCache>,
 }
 
 /// Steps of mutations that change nothing commit nothing.
@@ -132,9 +163,65 @@ enum Step<T> {
 const ALL: usize = usize::MAX;
 
 impl<S: Store> Engine<S> {
-    /// An engine over `store`, enforcing `schema`.
+    /// An engine over `store`, enforcing `schema`, with the default options.
     pub fn new(store: S, schema: Schema) -> Engine<S> {
-        Engine { store, schema }
+        Engine::with_options(store, schema, EngineOptions::default())
+    }
+
+    /// An engine over `store`, enforcing `schema`, with `options`.
+    pub fn with_options(store: S, schema: Schema, options: EngineOptions) -> Engine<S> {
+        Engine {
+            store,
+            schema,
+            cluster: OnceLock::new(),
+            options,
+            closures: RwLock::new(ClosureCache::default()),
+        }
+    }
+
+    /// The options the engine was built with.
+    pub fn options(&self) -> EngineOptions {
+        self.options
+    }
+
+    /// `closure(p)` on a read view at `revision`, from the cache when it holds one computed
+    /// at that revision; or the decision that denies p outright (unknown or inactive).
+    fn cached_closure<V: ReadView + ?Sized>(
+        &self,
+        view: &V,
+        revision: Revision,
+        principal: &PrincipalName,
+    ) -> Result<Result<Arc<Closure>, Decision>> {
+        if self.options.closure_cache == 0 {
+            return Ok(closure_of(view, principal)?.map(Arc::new));
+        }
+        // A poisoned lock only means a panic elsewhere while it was held; the cache is then
+        // bypassed, never trusted.
+        if let Ok(cache) = self.closures.read()
+            && cache.revision == revision
+            && let Some(closure) = cache.closures.get(principal)
+        {
+            return Ok(Ok(Arc::clone(closure)));
+        }
+        let closure = match closure_of(view, principal)? {
+            Ok(closure) => Arc::new(closure),
+            Err(decision) => return Ok(Err(decision)),
+        };
+        if let Ok(mut cache) = self.closures.write() {
+            if cache.revision < revision {
+                cache.closures.clear();
+                cache.revision = revision;
+            }
+            if cache.revision == revision {
+                if cache.closures.len() >= self.options.closure_cache {
+                    cache.closures.clear();
+                }
+                cache
+                    .closures
+                    .insert(principal.clone(), Arc::clone(&closure));
+            }
+        }
+        Ok(Ok(closure))
     }
 
     /// The store.
@@ -152,6 +239,7 @@ impl<S: Store> Engine<S> {
         Ok(Reader {
             engine: self,
             view: self.store.read()?,
+            revision: OnceCell::new(),
         })
     }
 
@@ -264,7 +352,7 @@ impl<S: Store> Engine<S> {
         level: Level,
     ) -> Result<Applied<GrantOutcome>> {
         self.mutate(|tx| {
-            let cluster = cluster_of(tx)?;
+            let cluster = self.cluster(tx)?.clone();
             let uri = self.canonical_uri(&cluster, uri)?;
             let grantee = canonical_name(&cluster, grantee);
             let actor = canonical_name(&cluster, &by.principal);
@@ -301,7 +389,7 @@ impl<S: Store> Engine<S> {
         grants: &[(Uri, PrincipalName, Level)],
     ) -> Result<Applied<Vec<GrantOutcome>>> {
         self.mutate(|tx| {
-            let cluster = cluster_of(tx)?;
+            let cluster = self.cluster(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let mut actor_closure = closure_of(tx, &actor)?.ok();
             let mut outcomes = Vec::with_capacity(grants.len());
@@ -408,7 +496,7 @@ impl<S: Store> Engine<S> {
         grantee: &PrincipalName,
     ) -> Result<Applied<Level>> {
         self.mutate(|tx| {
-            let cluster = cluster_of(tx)?;
+            let cluster = self.cluster(tx)?.clone();
             let uri = self.canonical_uri(&cluster, uri)?;
             let grantee = canonical_name(&cluster, grantee);
             let actor = canonical_name(&cluster, &by.principal);
@@ -457,7 +545,7 @@ impl<S: Store> Engine<S> {
         add: bool,
     ) -> Result<Applied<()>> {
         self.mutate(|tx| {
-            let cluster = cluster_of(tx)?;
+            let cluster = self.cluster(tx)?.clone();
             let uri = self.canonical_uri(&cluster, uri)?;
             let group = canonical_name(&cluster, group);
             let actor = canonical_name(&cluster, &by.principal);
@@ -509,7 +597,7 @@ impl<S: Store> Engine<S> {
         kind: PrincipalKind,
     ) -> Result<Applied<()>> {
         self.mutate(|tx| {
-            let cluster = cluster_of(tx)?;
+            let cluster = self.cluster(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             if kind == PrincipalKind::User {
                 return Err(Error::InvalidInput(
@@ -551,7 +639,7 @@ impl<S: Store> Engine<S> {
     /// the group of a fence.
     pub fn remove_role(&self, by: &Caller, name: &PrincipalName) -> Result<Applied<RemovedRole>> {
         self.mutate(|tx| {
-            let cluster = cluster_of(tx)?;
+            let cluster = self.cluster(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let name = canonical_name(&cluster, name);
             for builtin in ["admin", "manager"] {
@@ -623,7 +711,7 @@ impl<S: Store> Engine<S> {
     /// `user://` (rule A4). User names are one segment and differ from the cluster name.
     pub fn create_user(&self, by: &Caller, name: &PrincipalName) -> Result<Applied<()>> {
         self.mutate(|tx| {
-            let cluster = cluster_of(tx)?;
+            let cluster = self.cluster(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             validate_user_name(&cluster, name)?;
             authorize(
@@ -678,7 +766,7 @@ impl<S: Store> Engine<S> {
         active: bool,
     ) -> Result<Applied<()>> {
         self.mutate(|tx| {
-            let cluster = cluster_of(tx)?;
+            let cluster = self.cluster(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let name = canonical_name(&cluster, name);
             let user_uri = Uri::root("user")?.child(name.as_str())?;
@@ -715,6 +803,16 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// The cluster name, from the cache or else from `view` (a committed state: the only
+    /// write that sets it is init's, which never reads it back).
+    fn cluster<V: ReadView + ?Sized>(&self, view: &V) -> Result<&ClusterName> {
+        if let Some(cluster) = self.cluster.get() {
+            return Ok(cluster);
+        }
+        let cluster = cluster_of(view)?;
+        Ok(self.cluster.get_or_init(|| cluster))
+    }
+
     /// The scheme definition of `uri`; an unknown scheme is invalid input (rule U3).
     fn scheme_of(&self, uri: &Uri) -> Result<&crate::schema::SchemeDef> {
         self.schema.validate(uri)?;
@@ -745,7 +843,7 @@ impl<S: Store> Engine<S> {
 
     /// Short-form URI resolution for `user` (rule U2), against the store's cluster.
     pub fn uri_for(&self, text: &str, user: &PrincipalName) -> Result<Uri> {
-        let cluster = cluster_of(&self.store.read()?)?;
+        let cluster = self.cluster(&self.store.read()?)?.clone();
         self.schema.uri(
             text,
             Some(&UriContext {
@@ -761,12 +859,34 @@ impl<S: Store> Engine<S> {
 pub struct Reader<'e, S: Store + 'e> {
     engine: &'e Engine<S>,
     view: S::Read<'e>,
+    /// The view's revision, read once: the view never changes.
+    revision: OnceCell<Revision>,
 }
 
 impl<'e, S: Store + 'e> Reader<'e, S> {
     /// The revision this view sees.
     pub fn revision(&self) -> Result<Revision> {
-        self.view.revision()
+        if let Some(revision) = self.revision.get() {
+            return Ok(*revision);
+        }
+        let revision = self.view.revision()?;
+        Ok(*self.revision.get_or_init(|| revision))
+    }
+
+    /// `closure(p)` through the engine's cache, or the decision denying p outright.
+    fn closure_or_denial(
+        &self,
+        principal: &PrincipalName,
+    ) -> Result<Result<Arc<Closure>, Decision>> {
+        self.engine
+            .cached_closure(&self.view, self.revision()?, principal)
+    }
+
+    fn decide(&self, principal: &PrincipalName, uri: &Uri) -> Result<Decision> {
+        match self.closure_or_denial(principal)? {
+            Ok(closure) => decide_with(&self.view, &closure, uri),
+            Err(decision) => Ok(decision),
+        }
     }
 
     /// The underlying store view, for store-level queries.
@@ -776,24 +896,21 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
 
     /// The cluster name.
     pub fn cluster(&self) -> Result<ClusterName> {
-        cluster_of(&self.view)
+        self.engine.cluster(&self.view).cloned()
     }
 
     fn principal_name(&self, name: &PrincipalName) -> Result<PrincipalName> {
-        Ok(canonical_name(&self.cluster()?, name))
+        Ok(canonical_name(self.engine.cluster(&self.view)?, name))
     }
 
     fn uri(&self, uri: &Uri) -> Result<Uri> {
-        self.engine.canonical_uri(&self.cluster()?, uri)
+        self.engine
+            .canonical_uri(self.engine.cluster(&self.view)?, uri)
     }
 
     /// `effective(p, U)` with its reason (rules E1 to E4, E6).
     pub fn explain(&self, principal: &PrincipalName, uri: &Uri) -> Result<Decision> {
-        decide(
-            &self.view,
-            &self.principal_name(principal)?,
-            &self.uri(uri)?,
-        )
+        self.decide(&self.principal_name(principal)?, &self.uri(uri)?)
     }
 
     /// `check(p, U, L)`: whether p's effective level on U is at least `level` (rule E5).
@@ -863,7 +980,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     ) -> Result<Vec<TreeNode>> {
         let uri = self.uri(uri)?;
         let base = uri.depth();
-        let closure = match closure_of(&self.view, &self.principal_name(principal)?)? {
+        let closure = match self.closure_or_denial(&self.principal_name(principal)?)? {
             Ok(closure) => closure,
             Err(decision) => {
                 return Ok(vec![TreeNode {
@@ -919,7 +1036,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     ) -> Result<Page<(Uri, Level)>> {
         check_page(page)?;
         let within = filter.within.as_ref().map(|u| self.uri(u)).transpose()?;
-        let Ok(closure) = closure_of(&self.view, &self.principal_name(principal)?)? else {
+        let Ok(closure) = self.closure_or_denial(&self.principal_name(principal)?)? else {
             return Ok(Page {
                 items: Vec::new(),
                 next: None,
@@ -964,7 +1081,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// closure. Sorted by (URI, grantee), paginated.
     pub fn shared(&self, principal: &PrincipalName, page: &PageRequest) -> Result<Page<Grant>> {
         check_page(page)?;
-        let Ok(closure) = closure_of(&self.view, &self.principal_name(principal)?)? else {
+        let Ok(closure) = self.closure_or_denial(&self.principal_name(principal)?)? else {
             return Ok(Page {
                 items: Vec::new(),
                 next: None,
@@ -1050,7 +1167,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         }
         let mut allowed = Vec::new();
         for user in users {
-            if decide(&self.view, &user, &uri)?.allows(level) {
+            if self.decide(&user, &uri)?.allows(level) {
                 allowed.push(user);
             }
         }

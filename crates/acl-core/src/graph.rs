@@ -1,8 +1,11 @@
 //! The role graph (rules P2, P3): closures, membership paths and cycle detection.
 //!
 //! The graph is never loaded whole. A [`Closure`] is the part reachable from one principal,
-//! fetched from the store one breadth-first layer at a time (one batched lookup per layer),
-//! and held as a petgraph graph so paths and reachability use petgraph's algorithms.
+//! fetched from the store with one [`ReadView::reachable_roles`] call (a recursive query
+//! where the backend has one), and held as a petgraph graph so paths and reachability use
+//! petgraph's algorithms.
+
+use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use petgraph::algo::astar;
@@ -31,6 +34,8 @@ pub struct Closure {
     members: IndexMap<PrincipalName, Member>,
     /// Edges between member indices, member -> role.
     graph: DiGraphMap<usize, ()>,
+    /// The member names in the same order, for batched store lookups without a copy.
+    names: Vec<PrincipalName>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,16 +45,24 @@ struct Member {
 }
 
 impl Closure {
-    /// Loads the closure of `start` from `view`, one batched lookup per layer.
+    /// Loads the closure of `start` from `view`: one [`ReadView::reachable_roles`] call,
+    /// then a breadth-first walk in memory, so the graph's shape decides the order and
+    /// distances whatever order the store answered in.
     pub(crate) fn load<V: ReadView + ?Sized>(
         view: &V,
         start: PrincipalRecord,
         walk: Walk,
     ) -> Result<Closure> {
+        let mut edges = view.reachable_roles(&start.name)?;
+        // Deterministic order whatever order the store answered in.
+        edges.sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
+        let mut out: HashMap<&PrincipalName, Vec<&PrincipalRecord>> = HashMap::new();
+        for (member, role) in &edges {
+            out.entry(member).or_default().push(role);
+        }
         let mut members = IndexMap::new();
         let mut graph = DiGraphMap::new();
         graph.add_node(0);
-        let mut frontier = vec![start.name.clone()];
         members.insert(
             start.name.clone(),
             Member {
@@ -57,41 +70,43 @@ impl Closure {
                 record: start,
             },
         );
-        let mut distance = 0;
-        while !frontier.is_empty() {
-            distance += 1;
-            let mut edges = view.roles_of(&frontier)?;
-            // Deterministic order whatever order the store answered in.
-            edges.sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
-            let mut next = Vec::new();
-            for (member, role) in edges {
-                if walk == Walk::Live && !role.is_live() {
-                    continue;
-                }
-                let Some(from) = members.get_index_of(&member) else {
-                    return Err(Error::Storage(format!(
-                        "store answered roles of `{member}`, which was not asked for"
-                    )));
-                };
+        // Breadth-first: members are appended in order of distance.
+        let mut next = 0;
+        while let Some((name, member)) = members.get_index(next) {
+            let (from, distance) = (next, member.distance + 1);
+            next += 1;
+            let Some(roles) = out.get(name) else {
+                continue;
+            };
+            let roles: Vec<&PrincipalRecord> = roles
+                .iter()
+                .copied()
+                .filter(|role| walk == Walk::All || role.is_live())
+                .collect();
+            for role in roles {
                 let to = match members.get_index_of(&role.name) {
                     Some(index) => index,
                     None => {
-                        next.push(role.name.clone());
-                        let (index, _) = members.insert_full(
-                            role.name.clone(),
-                            Member {
-                                distance,
-                                record: role,
-                            },
-                        );
-                        index
+                        members
+                            .insert_full(
+                                role.name.clone(),
+                                Member {
+                                    distance,
+                                    record: role.clone(),
+                                },
+                            )
+                            .0
                     }
                 };
                 graph.add_edge(from, to, ());
             }
-            frontier = next;
         }
-        Ok(Closure { members, graph })
+        let names = members.keys().cloned().collect();
+        Ok(Closure {
+            members,
+            graph,
+            names,
+        })
     }
 
     /// The principal the closure starts from.
@@ -104,9 +119,9 @@ impl Closure {
         self.members.keys()
     }
 
-    /// The members as a vector, for batched store lookups.
-    pub fn to_vec(&self) -> Vec<PrincipalName> {
-        self.members.keys().cloned().collect()
+    /// The members as a slice, p first, for batched store lookups.
+    pub fn as_slice(&self) -> &[PrincipalName] {
+        &self.names
     }
 
     /// How many principals the closure holds.

@@ -46,7 +46,7 @@ mod uri;
 pub mod testing;
 
 pub use engine::{
-    Applied, Caller, Engine, GrantOutcome, ListFilter, Reader, RemovedRole, TreeNode,
+    Applied, Caller, Engine, EngineOptions, GrantOutcome, ListFilter, Reader, RemovedRole, TreeNode,
 };
 pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};
 pub use graph::Closure;

@@ -102,18 +102,6 @@ pub(crate) fn closure_of<V: ReadView + ?Sized>(
     }
 }
 
-/// `effective(p, U)` with its reason (rules E1 to E4).
-pub(crate) fn decide<V: ReadView + ?Sized>(
-    view: &V,
-    principal: &PrincipalName,
-    uri: &Uri,
-) -> Result<Decision> {
-    match closure_of(view, principal)? {
-        Err(decision) => Ok(decision),
-        Ok(closure) => decide_with(view, &closure, uri),
-    }
-}
-
 /// `effective(p, U)` for a closure already loaded. The steps, in order; the first that
 /// decides, decides:
 pub(crate) fn decide_with<V: ReadView + ?Sized>(
@@ -133,8 +121,8 @@ pub(crate) fn decide_with<V: ReadView + ?Sized>(
         return Ok(Decision::deny(Reason::Fence { fence }));
     }
 
-    let members = closure.to_vec();
-    let grants = view.grants_at(&members, &ancestors)?;
+    let members = closure.as_slice();
+    let grants = view.grants_at(members, &ancestors)?;
     // Among candidates, the nearest holder, then the deepest URI, then the holder's name.
     let preference = |g: &Grant| {
         (
@@ -173,7 +161,7 @@ pub(crate) fn decide_with<V: ReadView + ?Sized>(
     }
 
     // Implicit list (rule E2): a grant strictly below the URI makes it listable.
-    if let Some(below) = view.grant_below(&members, uri)? {
+    if let Some(below) = view.grant_below(members, uri)? {
         return Ok(Decision {
             level: Level::List,
             reason: Reason::ImplicitList {

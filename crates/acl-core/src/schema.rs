@@ -185,10 +185,9 @@ impl Schema {
                     .template
                     .replace("{cluster}", cluster.as_str())
                     .replace("{user}", user.as_str());
-                Ok((
-                    self.check_uri(Uri::parse(&text)?, UriForm::Absolute)?,
-                    home.level,
-                ))
+                let uri = Uri::parse(&text)?;
+                self.check_uri(&uri, UriForm::Absolute)?;
+                Ok((uri, home.level))
             })
             .collect()
     }
@@ -197,21 +196,23 @@ impl Schema {
     /// when given (rules U1 to U3).
     pub fn uri(&self, text: &str, context: Option<&UriContext>) -> Result<Uri, Error> {
         let (uri, form) = Uri::parse_form(text, context)?;
-        self.check_uri(uri, form).map_err(|e| match e {
-            Error::InvalidUri { problem, .. } => Error::InvalidUri {
-                input: clip(text),
-                problem,
-            },
-            other => other,
-        })
+        self.check_uri(&uri, form)
+            .map(|()| uri)
+            .map_err(|e| match e {
+                Error::InvalidUri { problem, .. } => Error::InvalidUri {
+                    input: clip(text),
+                    problem,
+                },
+                other => other,
+            })
     }
 
     /// Checks that an already parsed URI's scheme is known (rule U3).
     pub fn validate(&self, uri: &Uri) -> Result<(), Error> {
-        self.check_uri(uri.clone(), UriForm::Absolute).map(|_| ())
+        self.check_uri(uri, UriForm::Absolute)
     }
 
-    fn check_uri(&self, uri: Uri, form: UriForm) -> Result<Uri, Error> {
+    fn check_uri(&self, uri: &Uri, form: UriForm) -> Result<(), Error> {
         let fail = |problem| Error::InvalidUri {
             input: clip(uri.as_str()),
             problem,
@@ -223,7 +224,7 @@ impl Schema {
         if def.absolute_only && form == UriForm::Short {
             return Err(fail(UriProblem::NeedsAbsoluteForm));
         }
-        Ok(uri)
+        Ok(())
     }
 
     /// The level `action` requires on `uri` (rule E5): the scheme's action table first, then

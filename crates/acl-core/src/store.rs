@@ -226,6 +226,33 @@ pub trait ReadView {
     /// per edge, in any order.
     fn roles_of(&self, members: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>>;
 
+    /// Every membership edge reachable from `start` by following edges from member to role
+    /// (`start`'s own edges, then its roles' edges, and so on), as `(member, role record)`
+    /// pairs, each edge once, in any order. Inactive users are walked through like anyone:
+    /// the core decides what they contribute.
+    ///
+    /// The default walks [`ReadView::roles_of`] one layer at a time; a backend may answer
+    /// in one query (a recursive CTE).
+    fn reachable_roles(
+        &self,
+        start: &PrincipalName,
+    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        let mut seen = std::collections::HashSet::new();
+        seen.insert(start.clone());
+        let mut frontier = vec![start.clone()];
+        let mut edges = Vec::new();
+        while !frontier.is_empty() {
+            let layer = self.roles_of(&frontier)?;
+            frontier = layer
+                .iter()
+                .filter(|(_, role)| seen.insert(role.name.clone()))
+                .map(|(_, role)| role.name.clone())
+                .collect();
+            edges.extend(layer);
+        }
+        Ok(edges)
+    }
+
     /// The direct members of each of `roles`: one `(role, member record)` pair per edge, in
     /// any order.
     fn members_of(&self, roles: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>>;
