@@ -14,10 +14,31 @@
 //!
 //! # Example
 //!
-//! ```ignore
-//! // (see the README for a runnable example over acl-memory)
-//! let engine = Engine::new(store, Schema::standard());
-//! engine.init(&cluster, Some(&admin), Timestamp(0))?;
+//! The types validate on construction; the engine over a store is shown in the README
+//! (a store lives in its own crate: acl-memory, acl-sqlite).
+//!
+//! ```
+//! use acl_core::{ClusterName, Level, PrincipalName, Schema, UriContext};
+//!
+//! # fn main() -> acl_core::Result<()> {
+//! let schema = Schema::standard();
+//! let ctx = UriContext {
+//!     cluster: ClusterName::new("prod")?,
+//!     user: PrincipalName::new("alice")?,
+//! };
+//! // rule U2: short forms resolve against the cluster and the user
+//! let data = schema.uri("storage:data/", Some(&ctx))?;
+//! assert_eq!(data.as_str(), "storage://prod/alice/data");
+//! // rule U4: ancestry is by whole segments
+//! assert!(schema.uri("storage:", None)?.is_ancestor_of(&data));
+//! // rule E5: actions map to levels per scheme
+//! let folder = schema.uri("vfolder://prod/f1", None)?;
+//! assert_eq!(schema.action_level(&folder, "mount-rw")?, Level::Write);
+//! // rule U3: bad input is a typed error naming the problem
+//! let err = schema.uri("storage://prod/a/../b", None).unwrap_err();
+//! assert_eq!(err.to_string(), "invalid uri `storage://prod/a/../b`: `.` and `..` segments are not allowed");
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! # Invariants
