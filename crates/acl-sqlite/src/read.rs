@@ -143,12 +143,10 @@ fn distinct<T: AsRef<str>>(items: &[T]) -> Vec<&str> {
     out
 }
 
-/// `chunk` padded to its bucket size by repeating its last value.
-fn padded<'a>(chunk: &[&'a str]) -> Vec<&'a str> {
-    let mut out = chunk.to_vec();
-    if let Some(last) = chunk.last() {
-        out.resize(bucket(chunk.len()), last);
-    }
+/// `chunk` padded with NULLs (which match no row) to its bucket size.
+fn padded<'a>(chunk: &[&'a str]) -> Vec<Option<&'a str>> {
+    let mut out: Vec<Option<&str>> = chunk.iter().copied().map(Some).collect();
+    out.resize(bucket(chunk.len()), None);
     out
 }
 
@@ -224,13 +222,13 @@ pub(crate) fn principals(
 fn batch<T>(
     conn: &Connection,
     keys: &[&str],
-    make: fn(usize) -> String,
+    make: fn(usize) -> &'static str,
     mut decode: impl FnMut(&Row<'_>) -> Result<T>,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for chunk in keys.chunks(CHUNK) {
         let values = padded(chunk);
-        let mut stmt = prepare(conn, &make(values.len()))?;
+        let mut stmt = prepare(conn, make(values.len()))?;
         collect(
             &mut stmt,
             rusqlite::params_from_iter(values),
@@ -244,7 +242,7 @@ fn batch<T>(
 fn edge_pairs(
     conn: &Connection,
     keys: &[PrincipalName],
-    make: fn(usize) -> String,
+    make: fn(usize) -> &'static str,
 ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
     let keys = distinct(keys);
     batch(conn, &keys, make, |row| {
@@ -278,7 +276,7 @@ pub(crate) fn grants_at(
         let holder_values = padded(holder_chunk);
         for uri_chunk in uris.chunks(CHUNK) {
             let uri_values = padded(uri_chunk);
-            let mut stmt = prepare(conn, &sql::grants_at(holder_values.len(), uri_values.len()))?;
+            let mut stmt = prepare(conn, sql::grants_at(holder_values.len(), uri_values.len()))?;
             let params = holder_values.iter().chain(uri_values.iter());
             collect(
                 &mut stmt,
@@ -307,17 +305,17 @@ pub(crate) fn grant_below(
     for chunk in holders.chunks(CHUNK) {
         let mut values = padded(chunk);
         let n = values.len();
-        values.push(&lo);
-        values.push(&hi);
-        let mut stmt = prepare(conn, &sql::grant_below(n))?;
-        let mut found = Vec::with_capacity(1);
+        values.push(Some(&lo));
+        values.push(Some(&hi));
+        let mut stmt = prepare(conn, sql::grant_below(n))?;
+        let mut found = Vec::new();
         collect(
             &mut stmt,
             rusqlite::params_from_iter(values),
-            grant,
+            first_below,
             &mut found,
         )?;
-        for candidate in found {
+        for candidate in found.into_iter().flatten() {
             let better = match &best {
                 None => true,
                 Some(current) => {
@@ -330,6 +328,30 @@ pub(crate) fn grant_below(
         }
     }
     Ok(best)
+}
+
+/// Decodes a row of [`sql::grant_below`]: the holder, and `{level}{uri}` or NULL.
+fn first_below(row: &Row<'_>) -> Result<Option<Grant>> {
+    let table = "grants";
+    if let rusqlite::types::ValueRef::Null = row.get_ref(1).map_err(|e| corrupt(table, e))? {
+        return Ok(None);
+    }
+    let holder = name(row, 0, table)?;
+    let packed = text(row, 1, table)?;
+    let (rank, raw_uri) = match packed.as_bytes().first() {
+        Some(digit @ b'0'..=b'9') => (digit - b'0', packed.get(1..).unwrap_or_default()),
+        _ => return Err(corrupt(table, format!("bad level in `{packed}`"))),
+    };
+    let level = Level::from_rank(rank)
+        .ok_or_else(|| corrupt(table, format!("level rank {rank} is not 0..=4")))?;
+    let uri = Uri::parse(raw_uri).map_err(|e| corrupt(table, e))?;
+    if uri.as_str() != raw_uri {
+        return Err(corrupt(
+            table,
+            format!("uri `{raw_uri}` is not in canonical form"),
+        ));
+    }
+    Ok(Some(Grant { holder, uri, level }))
 }
 
 pub(crate) fn grants_of(

@@ -2,9 +2,11 @@
 //! so the query-plan test can iterate over all of them ([`all_statements`]).
 //!
 //! Values are always bound parameters. The only generated parts are placeholder lists
-//! (`?1, ?2, ...`) whose length is a power of two (see [`bucket`]), so the number of
-//! distinct statement texts stays small and every one of them stays in the prepared
-//! statement cache.
+//! (`VALUES (?1), (?2), ...`) whose length is a power of two (see [`bucket`]); the texts
+//! are built once per process, and there are few enough of them for every one to stay in
+//! each connection's prepared statement cache.
+
+use std::sync::OnceLock;
 
 use acl_core::Error;
 
@@ -99,85 +101,147 @@ pub(crate) const CHANGES_BY: &str = "SELECT revision, at, actor, action, target,
 // ---- generated batch statements ------------------------------------------------------
 
 /// The placeholder count used for `n` values: the next power of two, so a handful of
-/// statement texts serve every batch size. The extra slots repeat the last value, which
-/// changes nothing in an `IN` list.
+/// statement texts serve every batch size (see [`BUCKETS`]). The extra slots are bound to
+/// NULL, which equals nothing, so they add no row.
 pub(crate) fn bucket(n: usize) -> usize {
     n.max(1).next_power_of_two()
 }
 
-/// `?{first}, ?{first+1}, ...` with `count` placeholders.
-fn list(first: usize, count: usize) -> String {
-    let mut out = String::with_capacity(count * 5);
+/// The bucket sizes: 1, 2, 4, ... [`CHUNK`].
+pub(crate) const BUCKETS: usize = CHUNK.trailing_zeros() as usize + 1;
+
+/// The index of a bucket size in `0..BUCKETS`.
+fn bucket_index(n: usize) -> usize {
+    (bucket(n).trailing_zeros() as usize).min(BUCKETS - 1)
+}
+
+/// `VALUES (?{first}), (?{first+1}), ...` with `count` rows: the keys of a batch as a
+/// table, so the statement joins it to an index (one seek per key, and no temporary index
+/// as an `IN (...)` list would build).
+fn values(first: usize, count: usize) -> String {
+    let mut out = String::with_capacity(8 + count * 8);
+    out.push_str("VALUES ");
     for i in first..first + count {
         if i > first {
             out.push_str(", ");
         }
-        out.push('?');
+        out.push_str("(?");
         out.push_str(&i.to_string());
+        out.push(')');
     }
     out
 }
 
-/// `roles_of`: the role records of the edges from `n` members (`?1..?n`).
-pub(crate) fn roles_of(n: usize) -> String {
+/// The statement for `n` keys from a lazily built table of every bucket size.
+fn one_list(
+    table: &'static OnceLock<Vec<String>>,
+    make: fn(usize) -> String,
+    n: usize,
+) -> &'static str {
+    let all = table.get_or_init(|| (0..BUCKETS).map(|i| make(1 << i)).collect());
+    all.get(bucket_index(n)).map_or("", String::as_str)
+}
+
+fn make_roles_of(n: usize) -> String {
     format!(
-        "SELECT e.member, p.name, p.kind, p.active FROM edges AS e \
-         JOIN principals AS p ON p.name = e.role WHERE e.member IN ({})",
-        list(1, n)
+        "WITH k (name) AS ({}) SELECT e.member, p.name, p.kind, p.active \
+         FROM k CROSS JOIN edges AS e CROSS JOIN principals AS p \
+         WHERE e.member = k.name AND p.name = e.role",
+        values(1, n)
     )
 }
 
-/// `members_of`: the member records of the edges into `n` roles (`?1..?n`).
-pub(crate) fn members_of(n: usize) -> String {
+fn make_members_of(n: usize) -> String {
     format!(
-        "SELECT e.role, p.name, p.kind, p.active FROM edges AS e \
-         JOIN principals AS p ON p.name = e.member WHERE e.role IN ({})",
-        list(1, n)
+        "WITH k (name) AS ({}) SELECT e.role, p.name, p.kind, p.active \
+         FROM k CROSS JOIN edges AS e CROSS JOIN principals AS p \
+         WHERE e.role = k.name AND p.name = e.member",
+        values(1, n)
     )
 }
 
-/// `grants_at`: `h` holders (`?1..?h`) and `u` URIs (`?h+1..?h+u`).
-pub(crate) fn grants_at(h: usize, u: usize) -> String {
+fn make_grants_on(n: usize) -> String {
     format!(
-        "SELECT holder, uri, level FROM grants WHERE holder IN ({}) AND uri IN ({})",
-        list(1, h),
-        list(h + 1, u)
+        "WITH k (uri) AS ({}) SELECT g.holder, g.uri, g.level \
+         FROM k CROSS JOIN grants AS g WHERE g.uri = k.uri",
+        values(1, n)
     )
 }
 
-/// `grants_on`: `n` URIs (`?1..?n`).
-pub(crate) fn grants_on(n: usize) -> String {
+fn make_fences_at(n: usize) -> String {
     format!(
-        "SELECT holder, uri, level FROM grants WHERE uri IN ({})",
-        list(1, n)
+        "WITH k (uri) AS ({}) SELECT f.uri, f.grp \
+         FROM k CROSS JOIN fences AS f WHERE f.uri = k.uri",
+        values(1, n)
     )
 }
 
-/// `fences_at`: `n` URIs (`?1..?n`).
-pub(crate) fn fences_at(n: usize) -> String {
-    format!("SELECT uri, grp FROM fences WHERE uri IN ({})", list(1, n))
+fn make_grants_at(h: usize, u: usize) -> String {
+    format!(
+        "WITH h (name) AS ({}), k (uri) AS ({}) SELECT g.holder, g.uri, g.level \
+         FROM h CROSS JOIN k CROSS JOIN grants AS g \
+         WHERE g.holder = h.name AND g.uri = k.uri",
+        values(1, h),
+        values(h + 1, u)
+    )
 }
 
-/// `grant_below`: for each of `n` holders (`?1..?n`) its first allow grant strictly
-/// between `?n+1` and `?n+2` (one index seek per holder), then the first of those in
-/// (URI, holder) order.
-pub(crate) fn grant_below(n: usize) -> String {
-    let rows = (1..=n)
-        .map(|i| format!("(?{i})"))
-        .collect::<Vec<_>>()
-        .join(", ");
+/// For each holder, its first allow grant strictly between the last two parameters, as
+/// the text `{level}{uri}` (one index seek per holder; the caller picks the first in
+/// (URI, holder) order). Holders without one give NULL (a `WHERE first IS NOT NULL` would
+/// run the subquery twice).
+fn make_grant_below(n: usize) -> String {
     let lo = n + 1;
     let hi = n + 2;
     format!(
-        "WITH h (holder) AS (VALUES {rows}), \
-         firsts (holder, uri) AS (SELECT h.holder, \
-           (SELECT g.uri FROM grants AS g WHERE g.holder = h.holder \
+        "WITH h (name) AS ({}) SELECT h.name, \
+           (SELECT g.level || g.uri FROM grants AS g WHERE g.holder = h.name \
               AND g.uri > ?{lo} AND g.uri < ?{hi} AND g.level > 0 ORDER BY g.uri LIMIT 1) \
-           FROM h) \
-         SELECT g.holder, g.uri, g.level FROM firsts \
-         JOIN grants AS g ON g.holder = firsts.holder AND g.uri = firsts.uri \
-         ORDER BY g.uri, g.holder LIMIT 1"
+         FROM h",
+        values(1, n)
     )
+}
+
+/// `roles_of`: the role records of the edges from `n` members (`?1..?n`).
+pub(crate) fn roles_of(n: usize) -> &'static str {
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    one_list(&TABLE, make_roles_of, n)
+}
+
+/// `members_of`: the member records of the edges into `n` roles (`?1..?n`).
+pub(crate) fn members_of(n: usize) -> &'static str {
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    one_list(&TABLE, make_members_of, n)
+}
+
+/// `grants_on`: the grants on `n` URIs (`?1..?n`).
+pub(crate) fn grants_on(n: usize) -> &'static str {
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    one_list(&TABLE, make_grants_on, n)
+}
+
+/// `fences_at`: the fences on `n` URIs (`?1..?n`).
+pub(crate) fn fences_at(n: usize) -> &'static str {
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    one_list(&TABLE, make_fences_at, n)
+}
+
+/// `grant_below`: `n` holders (`?1..?n`), then the exclusive bounds `?n+1`, `?n+2`.
+pub(crate) fn grant_below(n: usize) -> &'static str {
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    one_list(&TABLE, make_grant_below, n)
+}
+
+/// `grants_at`: `h` holders (`?1..?h`) and `u` URIs (`?h+1..?h+u`).
+pub(crate) fn grants_at(h: usize, u: usize) -> &'static str {
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    let all = TABLE.get_or_init(|| {
+        (0..BUCKETS * BUCKETS)
+            .map(|i| make_grants_at(1 << (i / BUCKETS), 1 << (i % BUCKETS)))
+            .collect()
+    });
+    all.get(bucket_index(h) * BUCKETS + bucket_index(u))
+        .map_or("", String::as_str)
 }
 
 /// Every statement the store can issue, named, for the query-plan test: the constants,
@@ -214,13 +278,13 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
     .map(|(name, sql)| (name.to_owned(), sql.to_owned()))
     .collect();
     for n in [1, 2, 8, CHUNK] {
-        out.push((format!("roles_of({n})"), roles_of(n)));
-        out.push((format!("members_of({n})"), members_of(n)));
-        out.push((format!("grants_on({n})"), grants_on(n)));
-        out.push((format!("fences_at({n})"), fences_at(n)));
-        out.push((format!("grant_below({n})"), grant_below(n)));
+        out.push((format!("roles_of({n})"), roles_of(n).to_owned()));
+        out.push((format!("members_of({n})"), members_of(n).to_owned()));
+        out.push((format!("grants_on({n})"), grants_on(n).to_owned()));
+        out.push((format!("fences_at({n})"), fences_at(n).to_owned()));
+        out.push((format!("grant_below({n})"), grant_below(n).to_owned()));
         for u in [1, 4, CHUNK] {
-            out.push((format!("grants_at({n}, {u})"), grants_at(n, u)));
+            out.push((format!("grants_at({n}, {u})"), grants_at(n, u).to_owned()));
         }
     }
     out

@@ -133,3 +133,57 @@ fn check_calls_on_a_100k_grant_store() {
     let per_check = start.elapsed().as_secs_f64() * 1e6 / CHECKS as f64;
     println!("check: {per_check:.1} us per check (4 store calls + read view), {found} rows");
 }
+
+#[test]
+#[ignore = "performance probe: run with --release --ignored"]
+fn check_calls_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("parts.db")).unwrap();
+    import(&store, 1_000, 200, 100_000);
+    const N: usize = 20_000;
+    let user = name("u17");
+    let target = Uri::parse("storage://c/u17/d3/e1/f4242").unwrap();
+    let ancestors = target.ancestors_and_self();
+    let view = store.read().unwrap();
+    let mut holders = vec![user.clone()];
+    holders.extend(
+        view.roles_of(std::slice::from_ref(&user))
+            .unwrap()
+            .into_iter()
+            .map(|(_, r)| r.name),
+    );
+    drop(view);
+    let time = |label: &str, f: &dyn Fn()| {
+        let start = Instant::now();
+        for _ in 0..N {
+            f();
+        }
+        println!(
+            "{label}: {:.2} us",
+            start.elapsed().as_secs_f64() * 1e6 / N as f64
+        );
+    };
+    time("read() + drop", &|| drop(store.read().unwrap()));
+    let view = store.read().unwrap();
+    time("revision", &|| {
+        view.revision().unwrap();
+    });
+    time("roles_of(1)", &|| {
+        drop(view.roles_of(std::slice::from_ref(&user)).unwrap())
+    });
+    time("grants_at(5x6)", &|| {
+        drop(view.grants_at(&holders, &ancestors).unwrap())
+    });
+    time("grants_at(1x1)", &|| {
+        drop(view.grants_at(&holders[..1], &ancestors[..1]).unwrap())
+    });
+    time("fences_at(6)", &|| {
+        drop(view.fences_at(&ancestors).unwrap())
+    });
+    time("grant_below(5)", &|| {
+        drop(view.grant_below(&holders, &target).unwrap())
+    });
+    time("grant_below(5) at home", &|| {
+        drop(view.grant_below(&holders, &ancestors[3]).unwrap())
+    });
+}

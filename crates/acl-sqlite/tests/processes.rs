@@ -33,6 +33,7 @@ const COUNT: &str = "ACL_SQLITE_COUNT";
 fn options() -> SqliteOptions {
     SqliteOptions {
         busy_timeout: Duration::from_secs(60),
+        ..SqliteOptions::default()
     }
 }
 

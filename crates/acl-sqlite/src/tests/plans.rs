@@ -17,6 +17,7 @@ const TABLES: &[&str] = &[
     "g",
     "e",
     "p",
+    "f",
 ];
 
 /// The plan lines of `sql` that scan a schema table (a scan of constant rows or of a CTE

@@ -176,6 +176,7 @@ fn write_times_out_while_another_holds_the_lock() {
     let path = dir.path().join("acl.db");
     let options = SqliteOptions {
         busy_timeout: Duration::from_millis(150),
+        ..SqliteOptions::default()
     };
     let store = SqliteStore::open_with(&path, options.clone()).unwrap();
     // Another store on the same file stands for another process.
