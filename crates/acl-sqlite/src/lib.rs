@@ -32,9 +32,35 @@
 //!   (`PRAGMA foreign_keys = ON` on every connection), CHECK constraints on every enum.
 //!   Every value is a bound parameter; no input is ever formatted into SQL.
 //! - **Indexed lookups only.** Every query is an index search (a test checks
-//!   `EXPLAIN QUERY PLAN` of each), batch lookups are one statement for up to 512 keys,
-//!   and statements are cached per connection (`prepare_cached`), which also makes many
-//!   `put_grant` calls in one transaction fast.
+//!   `EXPLAIN QUERY PLAN` of each and fails on a full scan). A batch lookup
+//!   (`grants_at`, `roles_of`, ...) is one statement for up to 512 keys: the keys are a
+//!   `VALUES` table joined to the primary key, one seek per key. Statements are cached per
+//!   connection (`prepare_cached`), which also makes many `put_grant` calls in one
+//!   transaction fast, and each connection keeps up to 64 MiB of page cache
+//!   ([`SqliteOptions::cache_mib`]).
+//!
+//! # Schema (version 1)
+//!
+//! | table | key | columns | secondary index |
+//! | --- | --- | --- | --- |
+//! | `meta` | `id = 1` (one row) | `revision`, `cluster` | |
+//! | `principals` | `name` | `kind` 0..=2, `active` 0/1 | |
+//! | `grants` | `(holder, uri)` | `level` 0..=4; `holder` → principals | `(uri, holder, level)` |
+//! | `edges` | `(member, role)` | both → principals | `(role, member)` |
+//! | `fences` | `(uri, grp)` | `grp` → principals | `(grp, uri)` |
+//! | `changelog` | `revision` | `at`, `actor`, `action`, `target`, `detail` | `(actor, revision)` |
+//!
+//! Kinds and levels are stored as their ranks ([`acl_core::Level::rank`], `as u8` of
+//! [`acl_core::PrincipalKind`]). The changelog's `actor` is not a foreign key: history
+//! outlives the principals it names.
+//!
+//! # Errors
+//!
+//! Backend failures are [`Error::Storage`]. A write that would break an invariant (a grant
+//! for a missing principal, deleting a principal still referenced) is refused with
+//! [`Error::Storage`] by the constraints, changes nothing, and leaves the transaction
+//! usable. Taken and missing principals are [`Error::AlreadyExists`] and
+//! [`Error::NotFound`].
 //!
 //! # Example
 //!

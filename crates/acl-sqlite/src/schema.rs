@@ -15,7 +15,8 @@ use acl_core::{Error, Result};
 
 use crate::sql::db_err;
 
-/// Marks a database as an acl store (`PRAGMA application_id`): ASCII `acl1`.
+/// Marks a database as an acl store (`PRAGMA application_id`): ASCII `acl1`. Opening a
+/// database with another non-zero application id fails.
 pub const APPLICATION_ID: i32 = 0x6163_6C31;
 
 /// One migration step: its SQL, run as one batch inside the migration transaction.
@@ -34,7 +35,8 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     sql: V1,
 }];
 
-/// The schema version this build writes: the number of [`MIGRATIONS`].
+/// The schema version this build writes (`PRAGMA user_version`): the number of migration
+/// steps. Opening a database with a higher version fails.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Step 1. Every table is STRICT (a value of the wrong type is refused) and every key

@@ -934,3 +934,63 @@ fn refused_writes_change_nothing() {
     before.retain(|row| !row.starts_with("meta:"));
     assert_eq!(before, after);
 }
+
+/// Batches longer than one statement's chunk (512 keys), with duplicates, give every row
+/// exactly once.
+#[test]
+fn large_batches_are_chunked() {
+    let store = crate::SqliteStore::open_in_memory().unwrap();
+    let count = 1300;
+    let mut txn = store.write().unwrap();
+    txn.insert_principal(&record("hub", PrincipalKind::Role, true))
+        .unwrap();
+    let names: Vec<PrincipalName> = (0..count).map(|i| n(&format!("p{i:04}"))).collect();
+    let uris: Vec<acl_core::Uri> = (0..count)
+        .map(|i| u(&format!("storage://c/x/{i:04}")))
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        txn.insert_principal(&record(name.as_str(), PrincipalKind::Group, true))
+            .unwrap();
+        txn.insert_edge(&acl_core::Edge {
+            member: name.clone(),
+            role: n("hub"),
+        })
+        .unwrap();
+        txn.put_grant(&Grant {
+            holder: name.clone(),
+            uri: uris[i].clone(),
+            level: acl_core::Level::Read,
+        })
+        .unwrap();
+        txn.insert_fence(&Fence {
+            uri: uris[i].clone(),
+            group: name.clone(),
+        })
+        .unwrap();
+    }
+    txn.commit(change("bulk", None)).unwrap();
+    let view = store.read().unwrap();
+    let mut doubled = names.clone();
+    doubled.extend(names.iter().rev().cloned());
+    let mut doubled_uris = uris.clone();
+    doubled_uris.extend(uris.iter().cloned());
+    assert_eq!(view.roles_of(&doubled).unwrap().len(), count);
+    assert_eq!(view.members_of(&[n("hub"), n("hub")]).unwrap().len(), count);
+    let at = view.grants_at(&doubled, &doubled_uris).unwrap();
+    assert_eq!(at.len(), count);
+    let distinct: std::collections::BTreeSet<_> = at.iter().map(|g| g.uri.clone()).collect();
+    assert_eq!(distinct.len(), count);
+    assert_eq!(view.grants_on(&doubled_uris).unwrap().len(), count);
+    assert_eq!(view.fences_at(&doubled_uris).unwrap().len(), count);
+    // The first grant below in (URI, holder) order, whichever chunk holds its holder.
+    let first = view.grant_below(&doubled, &u("storage://c/x")).unwrap();
+    assert_eq!(first, Some(g("p0000 storage://c/x/0000 read")));
+    let last_only = view
+        .grant_below(&names[count - 1..], &u("storage://c"))
+        .unwrap();
+    assert_eq!(last_only, Some(g("p1299 storage://c/x/1299 read")));
+    let mut reversed = names.clone();
+    reversed.reverse();
+    let first = view.grant_below(&reversed, &u("storage://")).unwrap();
+    assert_eq!(first, Some(g("p0000 storage://c/x/0000 read")));
+}
