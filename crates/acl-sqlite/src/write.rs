@@ -23,12 +23,19 @@ fn clip(input: &str) -> String {
 }
 
 /// Runs one write statement and returns the number of rows it changed. A constraint
-/// violation is reported as a broken store invariant: `what` names the row.
-fn run(conn: &Connection, sql: &str, params: &[&dyn ToSql], what: &str) -> Result<usize> {
+/// violation is reported as a broken store invariant: `what` names the row (built only on
+/// error: this is the bulk-import path).
+fn run(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+    what: impl FnOnce() -> String,
+) -> Result<usize> {
     let mut stmt = conn
         .prepare_cached(sql)
         .map_err(sql::db_err("preparing a statement"))?;
     stmt.execute(params).map_err(|e| {
+        let what = what();
         let constraint = matches!(e.sqlite_error_code(), Some(ErrorCode::ConstraintViolation));
         if constraint {
             let why = match e.sqlite_error().map(|f| f.extended_code) {
@@ -47,15 +54,15 @@ fn run(conn: &Connection, sql: &str, params: &[&dyn ToSql], what: &str) -> Resul
 }
 
 pub(crate) fn set_cluster(conn: &Connection, cluster: &ClusterName) -> Result<()> {
-    let what = format!("cluster `{}`", clip(cluster.as_str()));
-    match run(conn, sql::SET_CLUSTER, &[&cluster.as_str()], &what)? {
+    let what = || format!("cluster `{}`", clip(cluster.as_str()));
+    match run(conn, sql::SET_CLUSTER, &[&cluster.as_str()], what)? {
         1 => Ok(()),
         _ => Err(Error::Storage("the meta row is missing".to_owned())),
     }
 }
 
 pub(crate) fn insert_principal(conn: &Connection, record: &PrincipalRecord) -> Result<()> {
-    let what = format!("principal `{}`", clip(record.name.as_str()));
+    let what = || format!("principal `{}`", clip(record.name.as_str()));
     let changed = run(
         conn,
         sql::INSERT_PRINCIPAL,
@@ -64,7 +71,7 @@ pub(crate) fn insert_principal(conn: &Connection, record: &PrincipalRecord) -> R
             &i64::from(record.kind as u8),
             &record.active,
         ],
-        &what,
+        what,
     )?;
     if changed == 0 {
         return Err(Error::already_exists("principal", &record.name));
@@ -73,7 +80,7 @@ pub(crate) fn insert_principal(conn: &Connection, record: &PrincipalRecord) -> R
 }
 
 pub(crate) fn update_principal(conn: &Connection, record: &PrincipalRecord) -> Result<()> {
-    let what = format!("principal `{}`", clip(record.name.as_str()));
+    let what = || format!("principal `{}`", clip(record.name.as_str()));
     let changed = run(
         conn,
         sql::UPDATE_PRINCIPAL,
@@ -82,7 +89,7 @@ pub(crate) fn update_principal(conn: &Connection, record: &PrincipalRecord) -> R
             &i64::from(record.kind as u8),
             &record.active,
         ],
-        &what,
+        what,
     )?;
     if changed == 0 {
         return Err(Error::not_found("principal", &record.name));
@@ -91,19 +98,21 @@ pub(crate) fn update_principal(conn: &Connection, record: &PrincipalRecord) -> R
 }
 
 pub(crate) fn delete_principal(conn: &Connection, name: &PrincipalName) -> Result<()> {
-    let what = format!("deleting principal `{}`", clip(name.as_str()));
-    if run(conn, sql::DELETE_PRINCIPAL, &[&name.as_str()], &what)? == 0 {
+    let what = || format!("deleting principal `{}`", clip(name.as_str()));
+    if run(conn, sql::DELETE_PRINCIPAL, &[&name.as_str()], what)? == 0 {
         return Err(Error::not_found("principal", name));
     }
     Ok(())
 }
 
 pub(crate) fn put_grant(conn: &Connection, grant: &Grant) -> Result<()> {
-    let what = format!(
-        "grant of `{}` on `{}`",
-        clip(grant.holder.as_str()),
-        clip(grant.uri.as_str())
-    );
+    let what = || {
+        format!(
+            "grant of `{}` on `{}`",
+            clip(grant.holder.as_str()),
+            clip(grant.uri.as_str())
+        )
+    };
     run(
         conn,
         sql::PUT_GRANT,
@@ -112,22 +121,24 @@ pub(crate) fn put_grant(conn: &Connection, grant: &Grant) -> Result<()> {
             &grant.uri.as_str(),
             &i64::from(grant.level.rank()),
         ],
-        &what,
+        what,
     )?;
     Ok(())
 }
 
 pub(crate) fn delete_grant(conn: &Connection, holder: &PrincipalName, uri: &Uri) -> Result<bool> {
-    let what = format!(
-        "deleting the grant of `{}` on `{}`",
-        clip(holder.as_str()),
-        clip(uri.as_str())
-    );
+    let what = || {
+        format!(
+            "deleting the grant of `{}` on `{}`",
+            clip(holder.as_str()),
+            clip(uri.as_str())
+        )
+    };
     let changed = run(
         conn,
         sql::DELETE_GRANT,
         &[&holder.as_str(), &uri.as_str()],
-        &what,
+        what,
     )?;
     Ok(changed > 0)
 }
@@ -145,7 +156,7 @@ pub(crate) fn insert_edge(conn: &Connection, edge: &Edge) -> Result<()> {
         conn,
         sql::INSERT_EDGE,
         &[&edge.member.as_str(), &edge.role.as_str()],
-        &edge_what("", edge),
+        || edge_what("", edge),
     )?;
     Ok(())
 }
@@ -155,7 +166,7 @@ pub(crate) fn delete_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
         conn,
         sql::DELETE_EDGE,
         &[&edge.member.as_str(), &edge.role.as_str()],
-        &edge_what("deleting ", edge),
+        || edge_what("deleting ", edge),
     )?;
     Ok(changed > 0)
 }
@@ -173,7 +184,7 @@ pub(crate) fn insert_fence(conn: &Connection, fence: &Fence) -> Result<()> {
         conn,
         sql::INSERT_FENCE,
         &[&fence.uri.as_str(), &fence.group.as_str()],
-        &fence_what("", fence),
+        || fence_what("", fence),
     )?;
     Ok(())
 }
@@ -183,7 +194,7 @@ pub(crate) fn delete_fence(conn: &Connection, fence: &Fence) -> Result<bool> {
         conn,
         sql::DELETE_FENCE,
         &[&fence.uri.as_str(), &fence.group.as_str()],
-        &fence_what("deleting ", fence),
+        || fence_what("deleting ", fence),
     )?;
     Ok(changed > 0)
 }
@@ -208,9 +219,12 @@ pub(crate) fn append_change(conn: &Connection, change: &Change) -> Result<Revisi
             &change.target,
             &change.detail,
         ],
-        &format!("changelog entry {next}"),
+        || format!("changelog entry {next}"),
     )?;
-    if run(conn, sql::SET_REVISION, &[&next_sql], "the revision")? != 1 {
+    if run(conn, sql::SET_REVISION, &[&next_sql], || {
+        "the revision".to_owned()
+    })? != 1
+    {
         return Err(Error::Storage("the meta row is missing".to_owned()));
     }
     Ok(Revision(next))
