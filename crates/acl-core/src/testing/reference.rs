@@ -11,6 +11,22 @@
 //! principal name is expected (rule P1), and a `role://{C}/users/u/...` URI is
 //! `role://u/...`. Where semantics.md leaves a choice open the model follows the engine and
 //! says so in the item's documentation.
+//!
+//! ```
+//! use acl_core::testing::ops::{Op, Outcome};
+//! use acl_core::testing::reference::{ReasonKind, Reference};
+//! use acl_core::{ClusterName, ErrorKind, Level, PrincipalName, Schema, Uri};
+//!
+//! let name = |text: &str| PrincipalName::new(text).unwrap();
+//! let cluster = ClusterName::new("c").unwrap();
+//! let mut model = Reference::init(Schema::standard(), cluster, Some(name("admin"))).unwrap();
+//! let bob = Op::CreateUser { actor: name("admin"), name: name("bob") };
+//! assert_eq!(model.apply(&bob), Ok(Outcome::Done));
+//! assert_eq!(model.apply(&bob), Err(ErrorKind::Conflict));
+//! let home = Uri::parse("storage://c/bob/data").unwrap();
+//! assert_eq!(model.effective(&name("bob"), &home), (Level::Manage, ReasonKind::Grant));
+//! assert_eq!(model.revision(), 2);
+//! ```
 #![deny(
     clippy::panic,
     clippy::unwrap_used,
@@ -233,7 +249,9 @@ impl Reference {
         let segments: Vec<&str> = uri.segments().collect();
         match segments.as_slice() {
             [cluster, "users", rest @ ..]
-                if uri.scheme() == "role" && *cluster == self.cluster.as_str() && !rest.is_empty() =>
+                if uri.scheme() == "role"
+                    && *cluster == self.cluster.as_str()
+                    && !rest.is_empty() =>
             {
                 Uri::parse(&format!("role://{}", rest.join("/"))).unwrap_or_else(|_| uri.clone())
             }
@@ -382,7 +400,12 @@ impl Reference {
     }
 
     /// add_role: rule P2 (manage on `role://R`).
-    fn add_role(&mut self, actor: &PrincipalName, name: &PrincipalName, group: bool) -> OpResult<Outcome> {
+    fn add_role(
+        &mut self,
+        actor: &PrincipalName,
+        name: &PrincipalName,
+        group: bool,
+    ) -> OpResult<Outcome> {
         let mut segments = name.segments();
         if segments.next() == Some(self.cluster.as_str())
             && segments.next() == Some("users")
@@ -492,14 +515,22 @@ impl Reference {
     }
 
     /// revoke: rule M2.
-    fn revoke(&mut self, actor: &PrincipalName, uri: &Uri, grantee: &PrincipalName) -> OpResult<Outcome> {
+    fn revoke(
+        &mut self,
+        actor: &PrincipalName,
+        uri: &Uri,
+        grantee: &PrincipalName,
+    ) -> OpResult<Outcome> {
         let uri = &self.canonical_uri(uri);
-        self.schema.validate(uri).map_err(|_| ErrorKind::InvalidInput)?;
+        self.schema
+            .validate(uri)
+            .map_err(|_| ErrorKind::InvalidInput)?;
         let grantee = self.resolve(grantee);
         self.authorize(actor, uri)?;
         self.record(&grantee).ok_or(ErrorKind::NotFound)?;
         let before = self.grants.len();
-        self.grants.retain(|g| !(g.holder == grantee && g.uri == *uri));
+        self.grants
+            .retain(|g| !(g.holder == grantee && g.uri == *uri));
         if self.grants.len() == before {
             return Err(ErrorKind::NoEffect);
         }
@@ -507,9 +538,13 @@ impl Reference {
     }
 
     /// add_fence: rule E4.
-    fn add_fence(&mut self, actor: &PrincipalName, uri: &Uri, group: &PrincipalName) -> OpResult<Outcome> {
+    fn add_fence(
+        &mut self,
+        actor: &PrincipalName,
+        uri: &Uri,
+        group: &PrincipalName,
+    ) -> OpResult<Outcome> {
         let fence = self.fence_target(actor, uri, group)?;
-        self.record(&fence.group).ok_or(ErrorKind::NotFound)?;
         if self.fences.contains(&fence) {
             return Err(ErrorKind::Conflict);
         }
@@ -518,7 +553,12 @@ impl Reference {
     }
 
     /// remove_fence: rule E4.
-    fn remove_fence(&mut self, actor: &PrincipalName, uri: &Uri, group: &PrincipalName) -> OpResult<Outcome> {
+    fn remove_fence(
+        &mut self,
+        actor: &PrincipalName,
+        uri: &Uri,
+        group: &PrincipalName,
+    ) -> OpResult<Outcome> {
         let fence = self.fence_target(actor, uri, group)?;
         let before = self.fences.len();
         self.fences.retain(|f| *f != fence);
@@ -530,7 +570,12 @@ impl Reference {
 
     /// The checks add_fence and remove_fence share: a known scheme that allows fences, the
     /// actor's `manage` on the scheme root, an existing group.
-    fn fence_target(&self, actor: &PrincipalName, uri: &Uri, group: &PrincipalName) -> OpResult<Fence> {
+    fn fence_target(
+        &self,
+        actor: &PrincipalName,
+        uri: &Uri,
+        group: &PrincipalName,
+    ) -> OpResult<Fence> {
         let uri = &self.canonical_uri(uri);
         let def = self
             .schema
@@ -541,7 +586,7 @@ impl Reference {
         }
         let group = self.resolve(group);
         self.authorize(actor, &uri.scheme_root())?;
-        if std::env::var("COMPAT1").is_err() { self.record(&group).ok_or(ErrorKind::NotFound)?; }
+        self.record(&group).ok_or(ErrorKind::NotFound)?;
         Ok(Fence {
             uri: uri.clone(),
             group,
@@ -549,7 +594,12 @@ impl Reference {
     }
 
     /// set_active: rules A3 and A4 (manage on `user://u`).
-    fn set_active(&mut self, actor: &PrincipalName, name: &PrincipalName, active: bool) -> OpResult<Outcome> {
+    fn set_active(
+        &mut self,
+        actor: &PrincipalName,
+        name: &PrincipalName,
+        active: bool,
+    ) -> OpResult<Outcome> {
         let name = self.resolve(name);
         self.authorize(actor, &self.uri_of(&format!("user://{name}"))?)?;
         let record = self
@@ -578,7 +628,8 @@ impl Reference {
 
     /// `{C}/{suffix}`.
     fn cluster_role(&self, suffix: &str) -> OpResult<PrincipalName> {
-        PrincipalName::new(&format!("{}/{suffix}", self.cluster)).map_err(|_| ErrorKind::InvalidInput)
+        PrincipalName::new(&format!("{}/{suffix}", self.cluster))
+            .map_err(|_| ErrorKind::InvalidInput)
     }
 
     fn uri_of(&self, text: &str) -> OpResult<Uri> {
@@ -606,7 +657,11 @@ impl Reference {
         });
         for (uri, level) in homes {
             // The home templates could name one URI twice; keep the higher level.
-            if let Some(existing) = self.grants.iter_mut().find(|g| g.holder == *name && g.uri == uri) {
+            if let Some(existing) = self
+                .grants
+                .iter_mut()
+                .find(|g| g.holder == *name && g.uri == uri)
+            {
                 existing.level = existing.level.max(level);
             } else {
                 self.grants.push(Grant {
@@ -635,7 +690,10 @@ impl Reference {
         self.derive()
             .walk(&self.resolve(p))
             .keys()
-            .filter(|name| self.record(name).is_some_and(|r| r.kind == PrincipalKind::Group))
+            .filter(|name| {
+                self.record(name)
+                    .is_some_and(|r| r.kind == PrincipalKind::Group)
+            })
             .cloned()
             .collect()
     }
@@ -742,9 +800,7 @@ impl Derived<'_> {
     /// The number of membership hops on a shortest path from p to `holder` inside
     /// closure(p) (0 when `holder` is p); `None` when `holder` is not in closure(p).
     pub fn distance(&self, p: &PrincipalName, holder: &PrincipalName) -> Option<usize> {
-        self.live_walk(p)?
-            .get(&self.model.resolve(holder))
-            .copied()
+        self.live_walk(p)?.get(&self.model.resolve(holder)).copied()
     }
 
     /// Whether `path` is a membership path inside closure(p) from p to its last element:
@@ -847,9 +903,7 @@ impl Derived<'_> {
         let best = |candidates: Vec<&Grant>| {
             candidates
                 .into_iter()
-                .min_by(|a, b| {
-                    (rank(a), &a.holder, &a.uri).cmp(&(rank(b), &b.holder, &b.uri))
-                })
+                .min_by(|a, b| (rank(a), &a.holder, &a.uri).cmp(&(rank(b), &b.holder, &b.uri)))
                 .cloned()
         };
         let path_to = |g: &Grant| self.shortest_path(&record.name, &g.holder);
@@ -974,7 +1028,6 @@ impl Derived<'_> {
     pub fn tree(&self, p: &PrincipalName, uri: &Uri, depth: usize) -> Vec<(Uri, Level)> {
         let uri = &self.model.canonical_uri(uri);
         let closure = self.closure(p);
-        if std::env::var("COMPAT2").is_ok() && closure.is_empty() { return vec![(uri.clone(), Level::Deny)]; }
         let anchors = self
             .model
             .grants
@@ -1016,8 +1069,12 @@ mod tests {
     }
 
     fn model() -> Reference {
-        Reference::init(Schema::standard(), ClusterName::new("c").unwrap(), Some(n("admin")))
-            .unwrap()
+        Reference::init(
+            Schema::standard(),
+            ClusterName::new("c").unwrap(),
+            Some(n("admin")),
+        )
+        .unwrap()
     }
 
     fn grant(actor: &str, uri: &str, grantee: &str, level: Level) -> Op {
@@ -1080,7 +1137,11 @@ mod tests {
     /// Checks `effective` for each (principal, uri, level, reason).
     fn expect(model: &Reference, table: &[(&str, &str, Level, ReasonKind)]) {
         for (p, uri, level, reason) in table {
-            assert_eq!(model.effective(&n(p), &u(uri)), (*level, *reason), "{p} on {uri}");
+            assert_eq!(
+                model.effective(&n(p), &u(uri)),
+                (*level, *reason),
+                "{p} on {uri}"
+            );
         }
     }
 
@@ -1129,12 +1190,23 @@ mod tests {
     #[test]
     fn homes_and_implicit_list() {
         let mut m = model();
-        run(&mut m, &[(user("alice"), OK), (user("alice"), Err(ErrorKind::Conflict))]);
+        run(
+            &mut m,
+            &[
+                (user("alice"), OK),
+                (user("alice"), Err(ErrorKind::Conflict)),
+            ],
+        );
         expect(
             &m,
             &[
                 ("alice", "storage://c/alice", Manage, ReasonKind::Grant),
-                ("alice", "storage://c/alice/deep/er", Manage, ReasonKind::Grant),
+                (
+                    "alice",
+                    "storage://c/alice/deep/er",
+                    Manage,
+                    ReasonKind::Grant,
+                ),
                 ("alice", "storage://c/alicex", Deny, ReasonKind::NoGrant),
                 ("alice", "storage://c", List, ReasonKind::ImplicitList),
                 ("alice", "storage://", List, ReasonKind::ImplicitList),
@@ -1177,19 +1249,47 @@ mod tests {
                 (user("bob"), OK),
                 (user("carol"), OK),
                 (role("alice", "alice/roles/readers", false), OK),
-                (role("alice", "bob/roles/x", false), Err(ErrorKind::Forbidden)),
-                (role("admin", "alice/roles/readers", false), Err(ErrorKind::Conflict)),
-                (role("admin", "c/users/x", false), Err(ErrorKind::InvalidInput)),
-                (grant("alice", "role://alice/roles/readers", "bob", Read), CREATED),
-                (grant("alice", "role://alice/roles/readers", "carol", List), CREATED),
-                (grant("alice", "storage://c/alice/data", "alice/roles/readers", Read), CREATED),
+                (
+                    role("alice", "bob/roles/x", false),
+                    Err(ErrorKind::Forbidden),
+                ),
+                (
+                    role("admin", "alice/roles/readers", false),
+                    Err(ErrorKind::Conflict),
+                ),
+                (
+                    role("admin", "c/users/x", false),
+                    Err(ErrorKind::InvalidInput),
+                ),
+                (
+                    grant("alice", "role://alice/roles/readers", "bob", Read),
+                    CREATED,
+                ),
+                (
+                    grant("alice", "role://alice/roles/readers", "carol", List),
+                    CREATED,
+                ),
+                (
+                    grant(
+                        "alice",
+                        "storage://c/alice/data",
+                        "alice/roles/readers",
+                        Read,
+                    ),
+                    CREATED,
+                ),
             ],
         );
         expect(
             &m,
             &[
                 ("bob", "storage://c/alice/data/x", Read, ReasonKind::Grant),
-                ("carol", "storage://c/alice/data/x", Deny, ReasonKind::NoGrant),
+                (
+                    "carol",
+                    "storage://c/alice/data/x",
+                    Deny,
+                    ReasonKind::NoGrant,
+                ),
                 ("bob", "storage://c/alice", List, ReasonKind::ImplicitList),
                 ("alice", "storage://c/alice/data", Manage, ReasonKind::Grant),
             ],
@@ -1204,7 +1304,10 @@ mod tests {
             m.who(&u("storage://c/alice/data"), Read),
             [n("admin"), n("alice"), n("bob")]
         );
-        assert_eq!(m.who(&u("storage://c/alice"), List), [n("admin"), n("alice"), n("bob")]);
+        assert_eq!(
+            m.who(&u("storage://c/alice"), List),
+            [n("admin"), n("alice"), n("bob")]
+        );
         // alice sees what she gave away, not what her own closure holds (rule E6)
         let shared: Vec<(String, String)> = m
             .shared(&n("alice"))
@@ -1216,7 +1319,10 @@ mod tests {
             [
                 ("role://alice/roles/readers".to_owned(), "bob".to_owned()),
                 ("role://alice/roles/readers".to_owned(), "carol".to_owned()),
-                ("storage://c/alice/data".to_owned(), "alice/roles/readers".to_owned()),
+                (
+                    "storage://c/alice/data".to_owned(),
+                    "alice/roles/readers".to_owned()
+                ),
             ]
         );
     }
@@ -1230,7 +1336,10 @@ mod tests {
             &[
                 (user("bob"), OK),
                 (grant("admin", "role://c/g0", "bob", Read), CREATED),
-                (grant("admin", "storage://c/shared", "c/g0", Write), Err(ErrorKind::NotFound)),
+                (
+                    grant("admin", "storage://c/shared", "c/g0", Write),
+                    Err(ErrorKind::NotFound),
+                ),
             ],
         );
         assert_eq!(m.closure(&n("bob")), [n("bob")].into());
@@ -1242,7 +1351,10 @@ mod tests {
             ],
         );
         assert_eq!(m.closure(&n("bob")), [n("bob"), n("c/g0")].into());
-        expect(&m, &[("bob", "storage://c/shared", Write, ReasonKind::Grant)]);
+        expect(
+            &m,
+            &[("bob", "storage://c/shared", Write, ReasonKind::Grant)],
+        );
     }
 
     // rule P3: cycles are refused, including a role joining itself
@@ -1257,11 +1369,20 @@ mod tests {
                 (role("admin", "r/c", false), OK),
                 (grant("admin", "role://r/b", "r/a", Read), CREATED),
                 (grant("admin", "role://r/c", "r/b", Manage), CREATED),
-                (grant("admin", "role://r/a", "r/c", Read), Err(ErrorKind::Conflict)),
-                (grant("admin", "role://r/a", "r/a", Read), Err(ErrorKind::Conflict)),
+                (
+                    grant("admin", "role://r/a", "r/c", Read),
+                    Err(ErrorKind::Conflict),
+                ),
+                (
+                    grant("admin", "role://r/a", "r/a", Read),
+                    Err(ErrorKind::Conflict),
+                ),
                 // below read is no membership, so no cycle
                 (grant("admin", "role://r/a", "r/c", List), CREATED),
-                (grant("admin", "role://r/a", "r/c", Read), Err(ErrorKind::Conflict)),
+                (
+                    grant("admin", "role://r/a", "r/c", Read),
+                    Err(ErrorKind::Conflict),
+                ),
             ],
         );
     }
@@ -1276,20 +1397,53 @@ mod tests {
             &[
                 (user("bob"), OK),
                 (grant("admin", target, "bob", Read), CREATED),
-                (grant("admin", target, "bob", Write), Ok(Outcome::Raised { from: Read })),
-                (grant("admin", target, "bob", List), Ok(Outcome::Kept { existing: Write })),
-                (grant("admin", target, "bob", Write), Ok(Outcome::Kept { existing: Write })),
-                (grant("admin", target, "bob", Deny), Err(ErrorKind::Conflict)),
+                (
+                    grant("admin", target, "bob", Write),
+                    Ok(Outcome::Raised { from: Read }),
+                ),
+                (
+                    grant("admin", target, "bob", List),
+                    Ok(Outcome::Kept { existing: Write }),
+                ),
+                (
+                    grant("admin", target, "bob", Write),
+                    Ok(Outcome::Kept { existing: Write }),
+                ),
+                (
+                    grant("admin", target, "bob", Deny),
+                    Err(ErrorKind::Conflict),
+                ),
                 (revoke("admin", target, "bob"), OK),
                 (revoke("admin", target, "bob"), Err(ErrorKind::NoEffect)),
                 (grant("admin", target, "bob", Deny), CREATED),
-                (grant("admin", target, "bob", Deny), Ok(Outcome::Kept { existing: Deny })),
-                (grant("admin", target, "bob", Read), Err(ErrorKind::Conflict)),
-                (grant("admin", target, "nobody", Read), Err(ErrorKind::NotFound)),
-                (grant("bob", target, "nobody", Read), Err(ErrorKind::Forbidden)),
-                (grant("admin", "role://c/admin", "bob", Deny), Err(ErrorKind::InvalidInput)),
-                (grant("bob", "role://c/admin", "nobody", Deny), Err(ErrorKind::InvalidInput)),
-                (grant("admin", "ftp://c", "bob", Read), Err(ErrorKind::InvalidInput)),
+                (
+                    grant("admin", target, "bob", Deny),
+                    Ok(Outcome::Kept { existing: Deny }),
+                ),
+                (
+                    grant("admin", target, "bob", Read),
+                    Err(ErrorKind::Conflict),
+                ),
+                (
+                    grant("admin", target, "nobody", Read),
+                    Err(ErrorKind::NotFound),
+                ),
+                (
+                    grant("bob", target, "nobody", Read),
+                    Err(ErrorKind::Forbidden),
+                ),
+                (
+                    grant("admin", "role://c/admin", "bob", Deny),
+                    Err(ErrorKind::InvalidInput),
+                ),
+                (
+                    grant("bob", "role://c/admin", "nobody", Deny),
+                    Err(ErrorKind::InvalidInput),
+                ),
+                (
+                    grant("admin", "ftp://c", "bob", Read),
+                    Err(ErrorKind::InvalidInput),
+                ),
             ],
         );
     }
@@ -1326,11 +1480,21 @@ mod tests {
             ModelReason::Forbid { ref path, .. } if *path == [n("bob"), n("c/g0")]
         ));
         // bob manages storage://c/p but not below the forbid: the forbid stops him
-        run(&mut m, &[(grant("bob", "storage://c/p/q", "admin", Read), Err(ErrorKind::Forbidden))]);
+        run(
+            &mut m,
+            &[(
+                grant("bob", "storage://c/p/q", "admin", Read),
+                Err(ErrorKind::Forbidden),
+            )],
+        );
         // 8 home grants, storage://c/p and the membership role://c/g0; the forbidden
         // storage://c/z/deep is left out
         assert_eq!(m.list(&n("bob"), None).len(), 10);
-        assert!(!m.list(&n("bob"), None).iter().any(|(uri, _)| uri.as_str() == "storage://c/z/deep"));
+        assert!(
+            !m.list(&n("bob"), None)
+                .iter()
+                .any(|(uri, _)| uri.as_str() == "storage://c/z/deep")
+        );
         let tree = m.tree(&n("bob"), &u("storage://c"), 3);
         let text: Vec<String> = tree.iter().map(|(uri, l)| format!("{uri} {l}")).collect();
         assert_eq!(
@@ -1358,15 +1522,24 @@ mod tests {
                 (user("bob"), OK),
                 (role("admin", "c/g0", true), OK),
                 (role("admin", "c/g1", true), OK),
-                (grant("admin", "vm://c/v", "bob", Write), Err(ErrorKind::Forbidden)),
+                (
+                    grant("admin", "vm://c/v", "bob", Write),
+                    Err(ErrorKind::Forbidden),
+                ),
                 (grant("admin", "role://c/g0", "bob", Read), CREATED),
                 (grant("admin", "role://c/g0", "admin", Read), CREATED),
                 (grant("admin", "vm://c/v", "bob", Write), CREATED),
-                (grant("admin", "vm://c/v", "bob", Deny), Err(ErrorKind::Conflict)),
+                (
+                    grant("admin", "vm://c/v", "bob", Deny),
+                    Err(ErrorKind::Conflict),
+                ),
                 (fence(true, "vm://c/v", "c/g0"), OK),
                 (fence(true, "vm://c/v", "c/g0"), Err(ErrorKind::Conflict)),
                 (fence(true, "vm://c", "nobody"), Err(ErrorKind::NotFound)),
-                (fence(true, "role://c", "c/g0"), Err(ErrorKind::InvalidInput)),
+                (
+                    fence(true, "role://c", "c/g0"),
+                    Err(ErrorKind::InvalidInput),
+                ),
                 (
                     Op::AddFence {
                         actor: n("bob"),
@@ -1419,10 +1592,16 @@ mod tests {
                 (user("alice"), OK),
                 (user("bob"), OK),
                 (grant("admin", "role://alice", "bob", Read), CREATED),
-                (grant("admin", "role://bob", "alice", Read), Err(ErrorKind::Conflict)),
+                (
+                    grant("admin", "role://bob", "alice", Read),
+                    Err(ErrorKind::Conflict),
+                ),
             ],
         );
-        expect(&m, &[("bob", "storage://c/alice/x", Manage, ReasonKind::Grant)]);
+        expect(
+            &m,
+            &[("bob", "storage://c/alice/x", Manage, ReasonKind::Grant)],
+        );
         run(
             &mut m,
             &[
@@ -1442,7 +1621,10 @@ mod tests {
         assert!(m.closure(&n("alice")).is_empty());
         assert_eq!(m.who(&u("storage://c/alice"), Manage), [n("admin")]);
         run(&mut m, &[(deactivate("alice", true), OK)]);
-        expect(&m, &[("bob", "storage://c/alice/x", Manage, ReasonKind::Grant)]);
+        expect(
+            &m,
+            &[("bob", "storage://c/alice/x", Manage, ReasonKind::Grant)],
+        );
     }
 
     // rule P4: removing a role removes its grants and memberships both ways; users and the
@@ -1499,16 +1681,184 @@ mod tests {
             &mut m,
             &[
                 (user("bob"), OK),
-                (grant("admin", "vm://c/v", "bob", Read), Err(ErrorKind::Forbidden)),
+                (
+                    grant("admin", "vm://c/v", "bob", Read),
+                    Err(ErrorKind::Forbidden),
+                ),
                 (grant("admin", "vm://c/v", "bob", Deny), CREATED),
                 (role("admin", "c/r", false), OK),
                 (grant("admin", "role://c/r", "bob", Read), CREATED),
                 (grant("admin", "role://c/r", "admin", Read), CREATED),
-                (grant("admin", "vm://c/w", "bob", Read), Err(ErrorKind::Forbidden)),
+                (
+                    grant("admin", "vm://c/w", "bob", Read),
+                    Err(ErrorKind::Forbidden),
+                ),
                 (role("admin", "c/g", true), OK),
                 (grant("admin", "role://c/g", "c/r", Read), CREATED),
                 (grant("admin", "vm://c/w", "bob", Read), CREATED),
             ],
         );
+    }
+
+    // rule P1: `{C}/users/u` is user u as a name and inside role URIs
+    #[test]
+    fn user_alias() {
+        let mut m = model();
+        run(
+            &mut m,
+            &[
+                (user("alice"), OK),
+                (user("bob"), OK),
+                (
+                    grant("c/users/admin", "role://c/users/alice", "c/users/bob", Read),
+                    CREATED,
+                ),
+                (user("c/users/carol"), Err(ErrorKind::InvalidInput)),
+            ],
+        );
+        assert_eq!(
+            m.edges(),
+            [(n("admin"), n("c/admin")), (n("bob"), n("alice"))]
+        );
+        expect(
+            &m,
+            &[(
+                "c/users/bob",
+                "storage://c/alice",
+                Manage,
+                ReasonKind::Grant,
+            )],
+        );
+        assert_eq!(m.distance(&n("c/users/bob"), &n("c/users/alice")), Some(1));
+        assert!(m.is_membership_path(&n("c/users/bob"), &[n("bob"), n("alice")]));
+        assert!(!m.is_membership_path(&n("bob"), &[n("alice")]));
+        // bob holds alice's home grant on role://alice/roles through her
+        assert!(matches!(
+            m.explain(&n("bob"), &u("role://c/users/alice/roles/x")),
+            ModelDecision { level: Manage, reason: ModelReason::Grant { grant, .. } }
+                if grant.uri.as_str() == "role://alice/roles"
+        ));
+    }
+
+    // rule E6: among equal candidates the nearest holder, then the deepest URI, then the
+    // holder's name is named
+    #[test]
+    fn explain_tie_breaks() {
+        let mut m = model();
+        run(
+            &mut m,
+            &[
+                (user("bob"), OK),
+                (role("admin", "r/near", false), OK),
+                (role("admin", "r/far", false), OK),
+                (grant("admin", "role://r/near", "bob", Read), CREATED),
+                (grant("admin", "role://r/far", "r/near", Read), CREATED),
+                (grant("admin", "storage://k/w", "r/far", Write), CREATED),
+                (grant("admin", "storage://k/x/q", "r/far", Write), CREATED),
+                (grant("admin", "storage://k/x", "r/near", Write), CREATED),
+                (grant("admin", "storage://k/x/y/z", "r/far", Read), CREATED),
+                (grant("admin", "storage://k/x/y", "bob", List), CREATED),
+            ],
+        );
+        let named = |m: &Reference, uri: &str| match m.explain(&n("bob"), &u(uri)).reason {
+            ModelReason::Grant { grant, path } | ModelReason::ImplicitList { grant, path } => {
+                format!("{} {} {}", grant.holder, grant.uri, path.len())
+            }
+            other => format!("{other:?}"),
+        };
+        // write from r/far (2 hops, deeper) and r/near (1 hop): the nearer wins
+        assert_eq!(named(&m, "storage://k/x/q"), "r/near storage://k/x 2");
+        // implicit list: bob's own grant below (0 hops) beats the deeper one of r/far
+        assert_eq!(named(&m, "storage://"), "bob storage://k/x/y 1");
+        // among r/far's three grants below storage://k, the deepest
+        run(
+            &mut m,
+            &[
+                (revoke("admin", "storage://k/x/y", "bob"), OK),
+                (revoke("admin", "storage://k/x", "r/near"), OK),
+            ],
+        );
+        assert_eq!(named(&m, "storage://k"), "r/far storage://k/x/y/z 3");
+    }
+
+    // rule E6: a tree lists U, what leads to the closure's grants and forbids and to any
+    // fence, with denials; an unknown principal still sees the way to the fences
+    #[test]
+    fn trees() {
+        let mut m = model();
+        run(
+            &mut m,
+            &[
+                (role("admin", "c/g0", true), OK),
+                (fence(true, "storage://c/p/q", "c/g0"), OK),
+            ],
+        );
+        let text = |p: &str, uri: &str, depth: usize| -> Vec<String> {
+            m.tree(&n(p), &u(uri), depth)
+                .iter()
+                .map(|(uri, l)| format!("{uri} {l}"))
+                .collect()
+        };
+        assert_eq!(
+            text("nobody", "storage://c", 5),
+            [
+                "storage://c deny",
+                "storage://c/p deny",
+                "storage://c/p/q deny"
+            ]
+        );
+        assert_eq!(text("nobody", "storage://c", 0), ["storage://c deny"]);
+        assert_eq!(
+            text("admin", "storage://c", 2),
+            [
+                "storage://c manage",
+                "storage://c/admin manage",
+                "storage://c/p manage",
+                "storage://c/p/q deny"
+            ]
+        );
+    }
+
+    // rule P3 at user creation: the home grant on `role://u/roles` must not close a cycle
+    // through a role that was made a member of `role://u` before u existed
+    #[test]
+    fn creating_a_user_can_close_a_cycle() {
+        let mut m = model();
+        run(
+            &mut m,
+            &[
+                (role("admin", "dave/roles", false), OK),
+                (grant("admin", "role://dave", "dave/roles", Read), CREATED),
+                (user("dave"), Err(ErrorKind::Conflict)),
+                (revoke("admin", "role://dave", "dave/roles"), OK),
+                (user("dave"), OK),
+            ],
+        );
+        assert_eq!(m.closure(&n("dave")), [n("dave"), n("dave/roles")].into());
+    }
+
+    // The model answers any input without panicking, the derived state is only a cache
+    #[test]
+    fn derived_answers_match_fresh_ones() {
+        let mut m = model();
+        run(
+            &mut m,
+            &[
+                (user("bob"), OK),
+                (grant("admin", "role://bob", "c/manager", Read), CREATED),
+            ],
+        );
+        let derived = m.derive();
+        for p in ["admin", "bob", "c/manager", "nobody", "c/users/bob"] {
+            for uri in [
+                "storage://",
+                "storage://c/bob/x",
+                "role://bob",
+                "user://bob",
+            ] {
+                assert_eq!(derived.explain(&n(p), &u(uri)), m.explain(&n(p), &u(uri)));
+            }
+            assert_eq!(derived.closure(&n(p)), m.closure(&n(p)));
+        }
     }
 }

@@ -63,13 +63,9 @@ pub fn uri(schema: &Schema) -> impl Strategy<Value = Uri> + Clone + use<> {
         4 => "[A-Za-z0-9._~!$&'()*+,;=:@%-]{1,12}",
         1 => "[a-zé😀ß:@]{1,6}",
     ];
-    (
-        select(schemes),
-        authority,
-        vec(segment, 0..=5),
-        0..=6_usize,
-    )
-        .prop_filter_map("a valid URI", |(scheme, authority, path, depth)| {
+    (select(schemes), authority, vec(segment, 0..=5), 0..=6_usize).prop_filter_map(
+        "a valid URI",
+        |(scheme, authority, path, depth)| {
             let text = if depth == 0 {
                 format!("{scheme}://")
             } else {
@@ -78,7 +74,8 @@ pub fn uri(schema: &Schema) -> impl Strategy<Value = Uri> + Clone + use<> {
                 format!("{scheme}://{}", parts.join("/"))
             };
             Uri::parse(&text).ok()
-        })
+        },
+    )
 }
 
 /// Text for parser robustness (rule U3: parsing never panics): arbitrary strings, strings
@@ -91,8 +88,12 @@ pub fn uri_text() -> impl Strategy<Value = String> {
         " ", "%2F", "/", ":", "é", "\\", "://",
     ]);
     let long = "s".repeat(256);
-    let mutated = (uri(&Schema::standard()), defects, any::<prop::sample::Index>()).prop_map(
-        |(uri, defect, at)| {
+    let mutated = (
+        uri(&Schema::standard()),
+        defects,
+        any::<prop::sample::Index>(),
+    )
+        .prop_map(|(uri, defect, at)| {
             let text = uri.to_string();
             let cuts: Vec<usize> = (0..=text.len())
                 .filter(|i| text.is_char_boundary(*i))
@@ -100,8 +101,7 @@ pub fn uri_text() -> impl Strategy<Value = String> {
             let cut = cuts.get(at.index(cuts.len())).copied().unwrap_or(0);
             let (head, tail) = text.split_at(cut);
             format!("{head}{defect}{tail}")
-        },
-    );
+        });
     prop_oneof![
         2 => any::<String>(),
         3 => "[a-zA-Z0-9+.-]{0,8}:(//)?[a-zA-Z0-9:@._~/?#%-]{0,40}",
@@ -157,7 +157,8 @@ impl Universe {
     )]
     pub fn small() -> Universe {
         let name = |text: &str| PrincipalName::new(text).expect("a valid literal name");
-        let names = |texts: &[&str]| -> Vec<PrincipalName> { texts.iter().map(|t| name(t)).collect() };
+        let names =
+            |texts: &[&str]| -> Vec<PrincipalName> { texts.iter().map(|t| name(t)).collect() };
         let segments = |texts: &[&str]| texts.iter().map(|t| (*t).to_owned()).collect();
         Universe {
             cluster: ClusterName::new("c").expect("a valid literal cluster name"),
@@ -226,8 +227,9 @@ impl Universe {
         self.schemes
             .iter()
             .flat_map(|scheme| {
-                all.iter()
-                    .filter_map(move |path| Uri::parse(&format!("{scheme}://{}", path.join("/"))).ok())
+                all.iter().filter_map(move |path| {
+                    Uri::parse(&format!("{scheme}://{}", path.join("/"))).ok()
+                })
             })
             .collect()
     }
@@ -269,7 +271,9 @@ impl Universe {
 
 fn pick<T: Clone + std::fmt::Debug + 'static>(items: Vec<T>) -> BoxedStrategy<T> {
     if items.is_empty() {
-        Just(()).prop_filter_map("an empty choice", |()| None).boxed()
+        Just(())
+            .prop_filter_map("an empty choice", |()| None)
+            .boxed()
     } else {
         select(items).boxed()
     }
@@ -391,17 +395,111 @@ pub fn op(universe: &Universe) -> BoxedStrategy<Op> {
     .boxed()
 }
 
-/// A whole model: a setup prefix (some users created and some roles added by the admin),
-/// then 5 to 32 ops of every kind over the universe. Sequences run from about 5 to 40 ops.
+/// A short run of related ops, so that generated sequences collide on purpose: a single
+/// op (most often), a grant followed by a revoke, a second grant or a forbid of the same
+/// (URI, grantee) (outcomes created, raised, kept and conflict), a fence added then
+/// removed, a user deactivated (and sometimes reactivated).
+pub fn chunk(universe: &Universe) -> BoxedStrategy<Vec<Op>> {
+    let admin = universe.admin.clone();
+    let single = op(universe).prop_map(|op| vec![op]);
+    let regrant = (
+        actor(universe),
+        op_uri(universe),
+        grantee(universe),
+        level(),
+        prop_oneof![
+            2 => Just(None),
+            3 => level().prop_map(Some),
+        ],
+    )
+        .prop_map(|(actor, uri, grantee, first, then)| {
+            let grant = Op::Grant {
+                actor: actor.clone(),
+                uri: uri.clone(),
+                grantee: grantee.clone(),
+                level: first,
+            };
+            let next = match then {
+                None => Op::Revoke {
+                    actor,
+                    uri,
+                    grantee,
+                },
+                Some(level) => Op::Grant {
+                    actor,
+                    uri,
+                    grantee,
+                    level,
+                },
+            };
+            vec![grant, next]
+        });
+    let fence_pair = (
+        pick(universe.resource_uris()),
+        grantee(universe),
+        any::<bool>(),
+    )
+        .prop_map({
+            let admin = admin.clone();
+            move |(uri, group, remove)| {
+                let mut ops = vec![Op::AddFence {
+                    actor: admin.clone(),
+                    uri: uri.clone(),
+                    group: group.clone(),
+                }];
+                if remove {
+                    ops.push(Op::RemoveFence {
+                        actor: admin.clone(),
+                        uri,
+                        group,
+                    });
+                }
+                ops
+            }
+        });
+    let toggle = (pick(universe.users.clone()), any::<bool>()).prop_map(move |(name, back)| {
+        let set = |active| Op::SetActive {
+            actor: admin.clone(),
+            name: name.clone(),
+            active,
+        };
+        if back {
+            vec![set(false), set(true)]
+        } else {
+            vec![set(false)]
+        }
+    });
+    prop_oneof![
+        10 => single,
+        4 => regrant,
+        1 => fence_pair,
+        1 => toggle,
+    ]
+    .boxed()
+}
+
+/// A whole model: a setup prefix by the admin (some users created, some roles and groups
+/// added, some principals made members of one group, so the share scope of `vm` can be
+/// met), then chunks of ops of every kind over the universe (see [`chunk`]), at most 28 ops.
+/// Sequences run from about 5 to 40 ops.
 pub fn model(universe: &Universe) -> impl Strategy<Value = Vec<Op>> + use<> {
     let admin = universe.admin.clone();
     let users = universe.users.clone();
     let roles = universe.roles.clone();
+    let groups: Vec<PrincipalName> = roles
+        .iter()
+        .filter(|(_, group)| *group)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut people = vec![admin.clone()];
+    people.extend(users.iter().cloned());
+    let team = (pick(groups), subsequence(people.clone(), 0..=people.len()));
     let setup = (
         subsequence(users.clone(), 0..=users.len()),
         subsequence(roles.clone(), 0..=roles.len()),
+        team,
     )
-        .prop_map(move |(users, roles)| {
+        .prop_map(move |(users, roles, (group, members))| {
             let mut ops: Vec<Op> = users
                 .into_iter()
                 .map(|name| Op::CreateUser {
@@ -414,11 +512,17 @@ pub fn model(universe: &Universe) -> impl Strategy<Value = Vec<Op>> + use<> {
                 name,
                 group,
             }));
+            ops.extend(members.into_iter().map(|member| Op::Grant {
+                actor: admin.clone(),
+                uri: Uri::of_role(&group),
+                grantee: member,
+                level: Level::Read,
+            }));
             ops
         });
-    (setup, vec(op(universe), 5..=32)).prop_map(|(mut setup, body)| {
-        setup.extend(body);
-        setup
+    (setup, vec(chunk(universe), 4..=22)).prop_map(|(mut ops, chunks)| {
+        ops.extend(chunks.into_iter().flatten().take(28));
+        ops
     })
 }
 
