@@ -333,8 +333,8 @@ mod conformance_twin {
 // ---- random raw writes ---------------------------------------------------------------
 
 /// A small pool of names and URIs, so random writes collide and queries hit rows. The URIs
-/// include the roots, siblings that share a text prefix (`a`, `a-x`, `a.b`, `a/b`), and the
-/// `role://` form.
+/// include the roots, siblings that share a text prefix (`a`, `a-x`, `a.b`, `a/b`), the
+/// `role://` form, and non-ASCII segments (byte order, not character order).
 const NAMES: &[&str] = &["u", "v", "w", "r/x", "r/x-y", "g"];
 const URIS: &[&str] = &[
     "storage://",
@@ -351,6 +351,9 @@ const URIS: &[&str] = &[
     "job://c/a",
     "role://r/x",
     "role://u",
+    "storage://c/é",
+    "storage://c/a/ü/x",
+    "storage://c/a~",
 ];
 
 fn name(i: usize) -> PrincipalName {
