@@ -569,8 +569,16 @@ fn ask_everything(view: &impl ReadView, seed: usize) {
     view.grants_within(&all_uris[0], None, 0).unwrap();
 }
 
+/// `PROPTEST_CASES` sets the number of cases (default 64: each case opens a SQLite file).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), .. ProptestConfig::default() })]
 
     /// Random transactions of raw writes, each committed or dropped, applied to both
     /// stores; every query is compared inside each transaction and after it.
