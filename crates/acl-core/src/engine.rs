@@ -561,10 +561,10 @@ impl<S: Store> Engine<S> {
                 uri: uri.clone(),
                 group: group.clone(),
             };
+            if tx.principal(&group)?.is_none() {
+                return Err(Error::not_found("principal", group.as_str()));
+            }
             if add {
-                if tx.principal(&group)?.is_none() {
-                    return Err(Error::not_found("principal", group.as_str()));
-                }
                 if !tx.fences_at(std::slice::from_ref(&uri))?.contains(&fence) {
                     tx.insert_fence(&fence)?;
                 } else {
@@ -980,16 +980,9 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     ) -> Result<Vec<TreeNode>> {
         let uri = self.uri(uri)?;
         let base = uri.depth();
-        let closure = match self.closure_or_denial(&self.principal_name(principal)?)? {
-            Ok(closure) => closure,
-            Err(decision) => {
-                return Ok(vec![TreeNode {
-                    uri,
-                    depth: 0,
-                    level: decision.level,
-                }]);
-            }
-        };
+        // An unknown or inactive principal has no closure and holds nothing, but the tree
+        // still shows the way to the fences, every node at the denying level.
+        let closure = self.closure_or_denial(&self.principal_name(principal)?)?;
         let mut nodes = BTreeSet::new();
         nodes.insert(uri.clone());
         let mut add_path = |leaf: &Uri| {
@@ -1004,9 +997,11 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
                 }
             }
         };
-        for member in closure.names() {
-            for grant in self.view.grants_of(member, Some(&uri), None, ALL)? {
-                add_path(&grant.uri);
+        if let Ok(closure) = &closure {
+            for member in closure.names() {
+                for grant in self.view.grants_of(member, Some(&uri), None, ALL)? {
+                    add_path(&grant.uri);
+                }
             }
         }
         for fence in self.view.fences(Some(&uri), None, ALL)? {
@@ -1015,7 +1010,10 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         nodes
             .into_iter()
             .map(|node| {
-                let level = decide_with(&self.view, &closure, &node)?.level;
+                let level = match &closure {
+                    Ok(closure) => decide_with(&self.view, closure, &node)?.level,
+                    Err(denied) => denied.level,
+                };
                 Ok(TreeNode {
                     depth: node.depth() - base,
                     uri: node,

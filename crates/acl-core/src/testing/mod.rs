@@ -14,4 +14,9 @@
 
 pub mod conformance;
 pub mod counting;
+pub mod differential;
+pub mod ops;
+pub mod reference;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 pub mod world;
