@@ -91,11 +91,19 @@ CREATE INDEX changelog_by_actor ON changelog (actor, revision);
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally
-/// [`MIGRATIONS`]) after the ones it has, all in one `BEGIN IMMEDIATE` transaction.
+/// [`MIGRATIONS`]) after the ones it has, all in one `BEGIN IMMEDIATE` transaction (taken
+/// only when there is something to do).
 ///
 /// Refuses, changing nothing, a database from a newer version, a database of another
 /// application, and an unversioned database that already has tables.
 pub(crate) fn migrate(conn: &Connection, steps: &[Migration]) -> Result<()> {
+    // Fast path, without the write lock: an up-to-date database needs nothing, so opening
+    // one never waits for another process's long write transaction.
+    let target = i64::try_from(steps.len()).unwrap_or(i64::MAX);
+    let (version, app_id) = versions(conn)?;
+    if version == target && app_id == APPLICATION_ID {
+        return Ok(());
+    }
     conn.execute_batch("BEGIN IMMEDIATE")
         .map_err(db_err("starting the migration transaction"))?;
     let outcome = migrate_in_txn(conn, steps);
@@ -114,14 +122,21 @@ pub(crate) fn migrate(conn: &Connection, steps: &[Migration]) -> Result<()> {
     outcome.and(ended)
 }
 
-fn migrate_in_txn(conn: &Connection, steps: &[Migration]) -> Result<()> {
-    let target = i64::try_from(steps.len()).unwrap_or(i64::MAX);
+/// `PRAGMA user_version` and `PRAGMA application_id`.
+fn versions(conn: &Connection) -> Result<(i64, i32)> {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(db_err("reading the schema version"))?;
     let app_id: i32 = conn
         .pragma_query_value(None, "application_id", |row| row.get(0))
         .map_err(db_err("reading the application id"))?;
+    Ok((version, app_id))
+}
+
+fn migrate_in_txn(conn: &Connection, steps: &[Migration]) -> Result<()> {
+    // Read again under the write lock: another process may have migrated meanwhile.
+    let target = i64::try_from(steps.len()).unwrap_or(i64::MAX);
+    let (version, app_id) = versions(conn)?;
     if app_id != 0 && app_id != APPLICATION_ID {
         return Err(Error::Storage(format!(
             "not an acl database: application id {app_id:#010x}, expected {APPLICATION_ID:#010x}"

@@ -318,3 +318,18 @@ fn concurrent_first_opens_migrate_once() {
     assert_eq!(store.read().unwrap().revision().unwrap(), Revision(0));
     store.check_integrity().unwrap();
 }
+
+#[test]
+fn opening_an_up_to_date_database_does_not_wait_for_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let held = store.write().unwrap();
+    let options = crate::SqliteOptions {
+        busy_timeout: std::time::Duration::from_millis(50),
+        ..crate::SqliteOptions::default()
+    };
+    let other = SqliteStore::open_with(&path, options).unwrap();
+    assert_eq!(other.read().unwrap().revision().unwrap(), Revision(0));
+    drop(held);
+}
