@@ -1,5 +1,10 @@
 //! Check and grant latency on the memory and SQLite stores, medium workload (DESIGN
 //! section 9). Run: `cargo bench -p acl-benches --bench check`.
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark aborts on a broken setup, as a test does"
+)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -132,9 +132,8 @@ impl Workload {
         let roles = (0..size.roles)
             .map(|i| name(&format!("c/roles/l{}/r{i:05}", i % LAYERS)))
             .collect::<Result<Vec<_>>>()?;
-        let layer = |k: usize| -> Vec<&PrincipalName> {
-            roles.iter().skip(k).step_by(LAYERS).collect()
-        };
+        let layer =
+            |k: usize| -> Vec<&PrincipalName> { roles.iter().skip(k).step_by(LAYERS).collect() };
         let layers: Vec<Vec<&PrincipalName>> = (0..LAYERS).map(layer).collect();
         let mut grants = Vec::new();
         let pick = |rng: &mut Rng, k: usize| -> Option<PrincipalName> {
@@ -308,7 +307,10 @@ mod tests {
         let denied = queries.iter().filter(|q| !q.allowed).count();
         assert_eq!(denied, 10);
         for q in &queries {
-            assert_eq!(engine.check(&q.principal, &q.uri, q.level).unwrap(), q.allowed);
+            assert_eq!(
+                engine.check(&q.principal, &q.uri, q.level).unwrap(),
+                q.allowed
+            );
             assert!(q.uri.depth() <= 6);
         }
     }

@@ -145,10 +145,10 @@ impl State {
             // Strictly below: `at_or_below` from just after `uri` itself.
             let first = at_or_below(held, Some(uri), Bound::Excluded(uri.as_str()))
                 .find(|(_, level)| level.is_allow());
-            if let Some((found, &level)) = first {
-                if best.is_none_or(|(u, h, _)| (found, holder) < (u, h)) {
-                    best = Some((found, holder, level));
-                }
+            if let Some((found, &level)) = first
+                && best.is_none_or(|(u, h, _)| (found, holder) < (u, h))
+            {
+                best = Some((found, holder, level));
             }
         }
         Ok(best.map(|(uri, holder, level)| grant(holder, uri, level)))
