@@ -10,7 +10,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use acl_benches::{ADMIN, Size, Workload};
-use acl_core::{Caller, Engine, Level, PrincipalName, Store, Timestamp, Uri};
+use acl_core::{
+    Caller, Engine, EngineOptions, Level, PrincipalName, Schema, Store, Timestamp, Uri,
+};
 use acl_memory::MemoryStore;
 use acl_sqlite::SqliteStore;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -84,11 +86,21 @@ fn medium(c: &mut Criterion) {
     drop(memory);
 
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store = SqliteStore::open(dir.path().join("medium.db")).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("medium.db");
+    let store = SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}"));
     let sqlite = workload
         .load(store)
         .unwrap_or_else(|e| panic!("load sqlite: {e}"));
     bench_store(c, "sqlite", &workload, &sqlite);
+    drop(sqlite);
+
+    // The same file with no in-process cache: every check reads SQLite (DESIGN section 9).
+    let uncached = Engine::with_options(
+        SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")),
+        Schema::standard(),
+        EngineOptions { closure_cache: 0 },
+    );
+    bench_store(c, "sqlite-nocache", &workload, &uncached);
 }
 
 criterion_group! {

@@ -1,10 +1,12 @@
 //! Runs many checks of a workload in a loop, for a profiler:
-//! `cargo run --release -p acl-benches --example profile_check -- [small|medium] [N]`.
+//! `cargo run --release -p acl-benches --example profile_check -- [small|medium] [N] [memory|sqlite|sqlite-nocache]`.
 
 use std::time::Instant;
 
 use acl_benches::{Size, Workload};
+use acl_core::{Engine, EngineOptions, Schema, Store};
 use acl_memory::MemoryStore;
+use acl_sqlite::SqliteStore;
 
 fn main() -> acl_core::Result<()> {
     let size = match std::env::args().nth(1).as_deref() {
@@ -18,9 +20,35 @@ fn main() -> acl_core::Result<()> {
         .unwrap_or(100_000);
     let workload = Workload::generate(size, 0x5EED)?;
     let started = Instant::now();
-    let engine = workload.load(MemoryStore::new())?;
-    eprintln!("loaded in {:?}", started.elapsed());
-    let queries = workload.queries(&engine, 1_000, 1)?;
+    match std::env::args().nth(3).as_deref() {
+        Some(kind @ ("sqlite" | "sqlite-nocache")) => {
+            let dir = std::env::temp_dir().join(format!("acl-profile-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).map_err(acl_core::Error::storage)?;
+            let path = dir.join("profile.db");
+            drop(workload.load(SqliteStore::open(&path)?)?);
+            let cache = if kind == "sqlite" { 65_536 } else { 0 };
+            let engine = Engine::with_options(
+                SqliteStore::open(&path)?,
+                Schema::standard(),
+                EngineOptions {
+                    closure_cache: cache,
+                },
+            );
+            eprintln!("loaded in {:?}", started.elapsed());
+            let result = run(&workload, &engine, n);
+            let _ = std::fs::remove_dir_all(&dir);
+            result
+        }
+        _ => {
+            let engine = workload.load(MemoryStore::new())?;
+            eprintln!("loaded in {:?}", started.elapsed());
+            run(&workload, &engine, n)
+        }
+    }
+}
+
+fn run<S: Store>(workload: &Workload, engine: &Engine<S>, n: usize) -> acl_core::Result<()> {
+    let queries = workload.queries(engine, 1_000, 1)?;
     let reader = engine.reader()?;
     let sizes: Vec<usize> = queries
         .iter()

@@ -12,7 +12,7 @@ use crate::graph::{Closure, Walk, refuse_cycle};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
-use crate::resolve::{Decision, closure_of, decide_with};
+use crate::resolve::{Decision, closure_of, decide_with, decide_with_fences};
 use crate::schema::{Schema, ShareScope};
 use crate::store::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision,
@@ -161,6 +161,9 @@ enum Step<T> {
 
 /// How many rows a "fetch everything" store call asks for.
 const ALL: usize = usize::MAX;
+
+/// Up to this many fences, a batch of grants holds them all in memory.
+const BATCH_FENCES: usize = 4_096;
 
 impl<S: Store> Engine<S> {
     /// An engine over `store`, enforcing `schema`, with the default options.
@@ -358,7 +361,8 @@ impl<S: Store> Engine<S> {
             let actor = canonical_name(&cluster, &by.principal);
             self.validate_grant(&uri, level)?;
             let actor_closure = authorize(tx, &actor, &uri, Level::Manage, "grant")?;
-            let outcome = self.apply_grant(tx, &actor_closure, &uri, &grantee, level)?;
+            let record = tx.principal(&grantee)?;
+            let outcome = self.apply_grant(tx, &actor_closure, &uri, &grantee, record, level)?;
             Ok(match outcome {
                 GrantOutcome::Kept { .. } => Step::Unchanged(outcome),
                 _ => Step::Changed(
@@ -392,18 +396,53 @@ impl<S: Store> Engine<S> {
             let cluster = self.cluster(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let mut actor_closure = closure_of(tx, &actor)?.ok();
+            // A batch writes grants and edges only: principals and fences stay as they are
+            // for its whole length, so each is read once. Fences are held in memory when
+            // there are few; otherwise each grant asks the store for its own.
+            let mut records: HashMap<PrincipalName, Option<PrincipalRecord>> = HashMap::new();
+            let fence_index = {
+                let all = tx.fences(None, None, BATCH_FENCES + 1)?;
+                (all.len() <= BATCH_FENCES).then(|| {
+                    let mut index: HashMap<Uri, Vec<Fence>> = HashMap::new();
+                    for fence in all {
+                        index.entry(fence.uri.clone()).or_default().push(fence);
+                    }
+                    index
+                })
+            };
             let mut outcomes = Vec::with_capacity(grants.len());
             for (uri, grantee, level) in grants {
                 let uri = self.canonical_uri(&cluster, uri)?;
                 let grantee = canonical_name(&cluster, grantee);
                 self.validate_grant(&uri, *level)?;
-                let closure = match &actor_closure {
-                    Some(closure) if decide_with(tx, closure, &uri)?.allows(Level::Manage) => {
-                        closure
+                let allowed = match &actor_closure {
+                    Some(closure) => {
+                        decide_with_fences(&*tx, closure, &uri, |ancestors| match &fence_index {
+                            Some(index) => Ok(ancestors
+                                .iter()
+                                .filter_map(|a| index.get(a))
+                                .flatten()
+                                .cloned()
+                                .collect()),
+                            None => tx.fences_at(ancestors),
+                        })?
+                        .allows(Level::Manage)
                     }
+                    None => false,
+                };
+                let closure = match &actor_closure {
+                    Some(closure) if allowed => closure,
                     _ => return Err(forbidden(&actor, "grant", &uri, Level::Manage)),
                 };
-                let outcome = self.apply_grant(tx, closure, &uri, &grantee, *level)?;
+                let record = match records.get(&grantee) {
+                    Some(record) => record.clone(),
+                    None => {
+                        let record = tx.principal(&grantee)?;
+                        records.insert(grantee.clone(), record.clone());
+                        record
+                    }
+                };
+                let outcome = self.apply_grant(tx, closure, &uri, &grantee, record, *level)?;
                 if uri.role_name().is_some() {
                     // A membership change may change the actor's own closure.
                     actor_closure = closure_of(tx, &actor)?.ok();
@@ -448,12 +487,12 @@ impl<S: Store> Engine<S> {
         actor_closure: &Closure,
         uri: &Uri,
         grantee: &PrincipalName,
+        grantee_record: Option<PrincipalRecord>,
         level: Level,
     ) -> Result<GrantOutcome> {
         let scheme = self.scheme_of(uri)?;
-        let grantee_record = tx
-            .principal(grantee)?
-            .ok_or_else(|| Error::not_found("principal", grantee.as_str()))?;
+        let grantee_record =
+            grantee_record.ok_or_else(|| Error::not_found("principal", grantee.as_str()))?;
         if level.is_allow() && scheme.share_scope == Some(ShareScope::SameGroup) {
             refuse_outside_scope(tx, actor_closure, &grantee_record, uri)?;
         }

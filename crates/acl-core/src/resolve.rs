@@ -109,11 +109,22 @@ pub(crate) fn decide_with<V: ReadView + ?Sized>(
     closure: &Closure,
     uri: &Uri,
 ) -> Result<Decision> {
+    decide_with_fences(view, closure, uri, |ancestors| view.fences_at(ancestors))
+}
+
+/// [`decide_with`], taking the fences on the ancestors from `fences_at` (a batch that
+/// knows every fence asks no store).
+pub(crate) fn decide_with_fences<V: ReadView + ?Sized>(
+    view: &V,
+    closure: &Closure,
+    uri: &Uri,
+    fences_at: impl FnOnce(&[Uri]) -> Result<Vec<Fence>>,
+) -> Result<Decision> {
     let ancestors = uri.ancestors_and_self();
 
     // Fence (rule E4): any fence on the path whose group is outside the closure denies.
     // The nearest such fence is named, then by group name.
-    let mut fences = view.fences_at(&ancestors)?;
+    let mut fences = fences_at(&ancestors)?;
     fences.sort_by(|a, b| {
         (Reverse(a.uri.depth()), &a.group).cmp(&(Reverse(b.uri.depth()), &b.group))
     });

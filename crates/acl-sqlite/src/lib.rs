@@ -507,6 +507,13 @@ macro_rules! read_view {
                 read::roles_of(self.conn()?, members)
             }
 
+            fn reachable_roles(
+                &self,
+                start: &PrincipalName,
+            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+                read::reachable_roles(self.conn()?, start)
+            }
+
             fn members_of(
                 &self,
                 roles: &[PrincipalName],

@@ -264,6 +264,53 @@ pub(crate) fn members_of(
     edge_pairs(conn, roles, sql::members_of)
 }
 
+pub(crate) fn reachable_roles(
+    conn: &Connection,
+    start: &PrincipalName,
+) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+    let mut stmt = prepare(conn, sql::REACHABLE_ROLES)?;
+    let mut out = Vec::new();
+    collect(
+        &mut stmt,
+        [start.as_str()],
+        |row| Ok((name(row, 0, "edges")?, record(row, 1)?)),
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// Rows a URI-first probe of `grants_at` reads before it gives up for pair probes.
+const URI_FIRST_CAP: usize = 256;
+
+/// `grants_at` answered URI first: one seek per URI on the `(uri, holder)` index, holders
+/// filtered here (a binary search, before anything is decoded). `None` when the URIs hold
+/// more than [`URI_FIRST_CAP`] grants together, so a popular URI never makes a check read
+/// more than a bounded number of rows (rule E7).
+fn grants_at_by_uri(
+    conn: &Connection,
+    holders: &[&str],
+    uris: &[&str],
+) -> Result<Option<Vec<Grant>>> {
+    let values = padded(uris);
+    let mut stmt = prepare(conn, sql::grants_on_capped(values.len()))?;
+    let cap = sql_limit(URI_FIRST_CAP);
+    let params = values
+        .iter()
+        .map(|v| v as &dyn ToSql)
+        .chain(std::iter::once(&cap as &dyn ToSql));
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params))
+        .map_err(db_err("running a query"))?;
+    let (mut seen, mut out) = (0usize, Vec::new());
+    while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
+        seen += 1;
+        if holders.binary_search(&text(row, 0, "grants")?).is_ok() {
+            out.push(grant(row)?);
+        }
+    }
+    Ok((seen < URI_FIRST_CAP).then_some(out))
+}
+
 pub(crate) fn grants_at(
     conn: &Connection,
     holders: &[PrincipalName],
@@ -271,6 +318,14 @@ pub(crate) fn grants_at(
 ) -> Result<Vec<Grant>> {
     let holders = distinct(holders);
     let uris = distinct(uris);
+    // Many holders over few URIs (a check: the closure over the ancestors): seek by URI
+    // rather than by every (holder, URI) pair, unless the URIs are crowded.
+    if holders.len() > 2
+        && uris.len() <= CHUNK
+        && let Some(found) = grants_at_by_uri(conn, &holders, &uris)?
+    {
+        return Ok(found);
+    }
     let mut out = Vec::new();
     for holder_chunk in holders.chunks(CHUNK) {
         let holder_values = padded(holder_chunk);

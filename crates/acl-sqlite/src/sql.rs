@@ -202,6 +202,28 @@ fn make_grant_below(n: usize) -> String {
     )
 }
 
+/// Every edge reachable from `?1` following member -> role, with the role's record: the
+/// closure in one recursive query (`UNION` keeps each name once, so it ends on any graph).
+pub(crate) const REACHABLE_ROLES: &str = "\
+    WITH RECURSIVE reach (name) AS (\
+      SELECT ?1 \
+      UNION SELECT e.role FROM reach AS r CROSS JOIN edges AS e WHERE e.member = r.name) \
+    SELECT e.member, p.name, p.kind, p.active \
+    FROM reach AS r CROSS JOIN edges AS e CROSS JOIN principals AS p \
+    WHERE e.member = r.name AND p.name = e.role";
+
+fn make_grants_on_capped(n: usize) -> String {
+    format!("{} LIMIT ?{}", make_grants_on(n), n + 1)
+}
+
+/// `grants_on` with a row cap as the last parameter (`?n+1`): the first step of
+/// `grants_at`, which probes by URI and filters holders, and falls back to (holder, URI)
+/// pairs when a URI holds more grants than the cap.
+pub(crate) fn grants_on_capped(n: usize) -> &'static str {
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    one_list(&TABLE, make_grants_on_capped, n)
+}
+
 /// `roles_of`: the role records of the edges from `n` members (`?1..?n`).
 pub(crate) fn roles_of(n: usize) -> &'static str {
     static TABLE: OnceLock<Vec<String>> = OnceLock::new();
@@ -273,6 +295,7 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("APPEND_CHANGE", APPEND_CHANGE),
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
+        ("REACHABLE_ROLES", REACHABLE_ROLES),
     ]
     .into_iter()
     .map(|(name, sql)| (name.to_owned(), sql.to_owned()))
@@ -281,6 +304,10 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         out.push((format!("roles_of({n})"), roles_of(n).to_owned()));
         out.push((format!("members_of({n})"), members_of(n).to_owned()));
         out.push((format!("grants_on({n})"), grants_on(n).to_owned()));
+        out.push((
+            format!("grants_on_capped({n})"),
+            grants_on_capped(n).to_owned(),
+        ));
         out.push((format!("fences_at({n})"), fences_at(n).to_owned()));
         out.push((format!("grant_below({n})"), grant_below(n).to_owned()));
         for u in [1, 4, CHUNK] {

@@ -994,3 +994,56 @@ fn large_batches_are_chunked() {
     let first = view.grant_below(&reversed, &u("storage://")).unwrap();
     assert_eq!(first, Some(g("p0000 storage://c/x/0000 read")));
 }
+
+/// `grants_at` probes by URI when many holders are asked about; a URI crowded past the
+/// probe's cap falls back to (holder, URI) pairs, with the same answer either way.
+#[test]
+fn grants_at_on_a_crowded_uri_gives_the_same_answer() {
+    let store = crate::SqliteStore::open_in_memory().unwrap();
+    let crowded = u("storage://c/public");
+    let quiet = u("storage://c/public/quiet");
+    let mut txn = store.write().unwrap();
+    let names: Vec<PrincipalName> = (0..400).map(|i| n(&format!("p{i:03}"))).collect();
+    for (i, name) in names.iter().enumerate() {
+        txn.insert_principal(&record(name.as_str(), PrincipalKind::User, true))
+            .unwrap();
+        txn.put_grant(&Grant {
+            holder: name.clone(),
+            uri: crowded.clone(),
+            level: acl_core::Level::Read,
+        })
+        .unwrap();
+        if i % 100 == 7 {
+            txn.put_grant(&Grant {
+                holder: name.clone(),
+                uri: quiet.clone(),
+                level: acl_core::Level::Write,
+            })
+            .unwrap();
+        }
+    }
+    txn.commit(change("bulk", None)).unwrap();
+    let view = store.read().unwrap();
+    let asked: Vec<PrincipalName> = ["p007", "p107", "p399", "nobody"].map(n).to_vec();
+    // only the quiet URI: the URI-first probe answers
+    let quiet_only = grants(view.grants_at(&asked, &[quiet.clone()]).unwrap());
+    assert_eq!(
+        any_order(quiet_only),
+        [
+            "p007 storage://c/public/quiet write",
+            "p107 storage://c/public/quiet write"
+        ]
+    );
+    // with the crowded URI (400 holders > the cap): the pair probes answer
+    let both = grants(view.grants_at(&asked, &[crowded.clone(), quiet]).unwrap());
+    assert_eq!(
+        any_order(both),
+        [
+            "p007 storage://c/public read",
+            "p007 storage://c/public/quiet write",
+            "p107 storage://c/public read",
+            "p107 storage://c/public/quiet write",
+            "p399 storage://c/public read",
+        ]
+    );
+}
