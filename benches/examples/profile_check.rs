@@ -19,6 +19,12 @@ fn main() -> acl_core::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     let workload = Workload::generate(size, 0x5EED)?;
+    eprintln!(
+        "{} users, {} roles, {} grants",
+        workload.users.len(),
+        workload.roles.len(),
+        workload.grant_count(&Schema::standard())
+    );
     let started = Instant::now();
     match std::env::args().nth(3).as_deref() {
         Some(kind @ ("sqlite" | "sqlite-nocache")) => {

@@ -304,6 +304,21 @@ mod tests {
         let engine = a.load(MemoryStore::new()).unwrap();
         let queries = a.queries(&engine, 100, 1).unwrap();
         assert_eq!(queries.len(), 100);
+        // the model holds exactly the grants grant_count says
+        let stored = {
+            use acl_core::{ReadView, Store};
+            let view = engine.store().read().unwrap();
+            view.principals(None, usize::MAX)
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    view.grants_of(&p.name, None, None, usize::MAX)
+                        .unwrap()
+                        .len()
+                })
+                .sum::<usize>()
+        };
+        assert_eq!(stored, a.grant_count(engine.schema()));
         let denied = queries.iter().filter(|q| !q.allowed).count();
         assert_eq!(denied, 10);
         for q in &queries {
