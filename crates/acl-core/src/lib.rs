@@ -63,7 +63,7 @@ mod schema;
 mod store;
 mod uri;
 
-#[cfg(feature = "testing")]
+#[cfg(any(feature = "testing", feature = "proptest"))]
 pub mod testing;
 
 pub use engine::{

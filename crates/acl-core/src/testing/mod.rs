@@ -1,8 +1,9 @@
-//! Test support for stores and users' own suites (feature `testing`): the Store
+//! Test support for stores and users' own suites. With the feature `testing`: the Store
 //! conformance suite, a world builder, a counting store wrapper and the naive reference
-//! model the engine is compared with.
+//! model the engine is compared with. With the feature `proptest` alone: the operation type
+//! [`ops::Op`] and the proptest strategies (levels, URIs, names, whole models).
 //!
-//! This is library code compiled only with the `testing` feature. Its assertions fail by
+//! This is library code compiled only with those features. Its assertions fail by
 //! panicking, as tests do.
 #![allow(
     clippy::panic,
@@ -12,11 +13,16 @@
     reason = "the conformance suite fails by panicking, as tests do"
 )]
 
+#[cfg(feature = "testing")]
 pub mod conformance;
+#[cfg(feature = "testing")]
 pub mod counting;
+#[cfg(feature = "testing")]
 pub mod differential;
 pub mod ops;
+#[cfg(feature = "testing")]
 pub mod reference;
 #[cfg(feature = "proptest")]
 pub mod strategies;
+#[cfg(feature = "testing")]
 pub mod world;
