@@ -12,7 +12,7 @@ use crate::graph::{Closure, Walk, refuse_cycle};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
-use crate::resolve::{Decision, closure_of, decide_with, decide_with_fences};
+use crate::resolve::{Decision, Reason, closure_of, decide_with, decide_with_fences};
 use crate::schema::{Schema, ShareScope};
 use crate::store::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision,
@@ -410,25 +410,67 @@ impl<S: Store> Engine<S> {
                     index
                 })
             };
+            // URIs the actor is known to manage with nothing on their path denying it,
+            // valid until a grant of the batch touches the actor's closure.
+            let mut managed: HashSet<Uri> = HashSet::new();
             let mut outcomes = Vec::with_capacity(grants.len());
             for (uri, grantee, level) in grants {
                 let uri = self.canonical_uri(&cluster, uri)?;
                 let grantee = canonical_name(&cluster, grantee);
                 self.validate_grant(&uri, *level)?;
+                let fences_at = |view: &S::Write<'_>, uris: &[Uri]| match &fence_index {
+                    Some(index) => Ok(uris
+                        .iter()
+                        .filter_map(|a| index.get(a))
+                        .flatten()
+                        .cloned()
+                        .collect::<Vec<Fence>>()),
+                    None => view.fences_at(uris),
+                };
                 let allowed = match &actor_closure {
-                    Some(closure) => {
-                        decide_with_fences(&*tx, closure, &uri, |ancestors| match &fence_index {
-                            Some(index) => Ok(ancestors
-                                .iter()
-                                .filter_map(|a| index.get(a))
-                                .flatten()
-                                .cloned()
-                                .collect()),
-                            None => tx.fences_at(ancestors),
-                        })?
-                        .allows(Level::Manage)
-                    }
                     None => false,
+                    Some(closure) => {
+                        let ancestors = uri.ancestors_and_self();
+                        // The URIs below the nearest cleanly managed ancestor, if any.
+                        let below_managed = ancestors
+                            .iter()
+                            .position(|a| a != &uri && managed.contains(a))
+                            .and_then(|i| ancestors.get(..i));
+                        match below_managed {
+                            Some(path) => {
+                                // Manage comes from above; only a fence or a forbid on the
+                                // rest of the path could take it away.
+                                let fenced = fences_at(&*tx, path)?
+                                    .iter()
+                                    .any(|f| !closure.contains(&f.group));
+                                let forbidden_here = tx
+                                    .grants_at(closure.as_slice(), path)?
+                                    .iter()
+                                    .any(|g| g.level == Level::Deny);
+                                !fenced && !forbidden_here
+                            }
+                            None => {
+                                let decision = decide_with_fences(&*tx, closure, &uri, |a| {
+                                    fences_at(&*tx, a)
+                                })?;
+                                if let Reason::Grant { grant, .. } = &decision.reason
+                                    && decision.level == Level::Manage
+                                {
+                                    // Nothing on U's path denies and the grant at G gives
+                                    // manage: every URI from G down to U's parent is managed
+                                    // cleanly.
+                                    managed.extend(
+                                        ancestors
+                                            .iter()
+                                            .skip(1)
+                                            .filter(|a| grant.uri.contains(a))
+                                            .cloned(),
+                                    );
+                                }
+                                decision.allows(Level::Manage)
+                            }
+                        }
+                    }
                 };
                 let closure = match &actor_closure {
                     Some(closure) if allowed => closure,
@@ -442,10 +484,16 @@ impl<S: Store> Engine<S> {
                         record
                     }
                 };
+                let touches_actor = closure.contains(&grantee);
                 let outcome = self.apply_grant(tx, closure, &uri, &grantee, record, *level)?;
                 if uri.role_name().is_some() {
                     // A membership change may change the actor's own closure.
                     actor_closure = closure_of(tx, &actor)?.ok();
+                    managed.clear();
+                } else if touches_actor {
+                    // A grant or forbid held in the actor's closure may change what it
+                    // manages.
+                    managed.clear();
                 }
                 outcomes.push(outcome);
             }

@@ -28,7 +28,7 @@ macro_rules! conformance_tests {
             e1_unknown_and_inactive_principals, e2_implicit_list, e3_forbid_beats_every_allow,
             e4_fences, e5_actions, e6_explain_names_the_deciding_grant, e6_tree,
             e6_list_filters_and_pages, e6_shared, e6_who, e7_check_cost_ignores_unrelated_grants,
-            m1_grant_outcomes, m2_revoke, m3_revisions_and_changelog,
+            m1_grant_outcomes, m1_grant_many_authorizes_every_grant, m2_revoke, m3_revisions_and_changelog,
             m4_failed_calls_change_nothing, v2_share_scope);
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -867,6 +867,57 @@ pub fn m1_grant_outcomes<S: Store>(make: &dyn Fn() -> S) {
         err.to_string(),
         "`bob` may not grant: it needs manage on `storage://c/alice/y`"
     );
+}
+
+/// rule M1 in a batch: every grant of `grant_many` is authorized on its own URI, however
+/// many grants before it passed under the same ancestor.
+pub fn m1_grant_many_authorizes_every_grant<S: Store>(make: &dyn Fn() -> S) {
+    let w = world(make);
+    w.users(&["alice", "bob"]);
+    w.role(ADMIN, "g", PrincipalKind::Group);
+    w.grant(ADMIN, "storage://c/alice/locked", "alice", Deny);
+    w.engine
+        .add_fence(&w.by(ADMIN), &uri("storage://c/alice/fenced"), &name("g"))
+        .unwrap();
+    let batch =
+        |items: &[&str]| -> Vec<_> { items.iter().map(|u| (uri(u), name("bob"), Read)).collect() };
+    // a forbid below an ancestor that earlier grants of the batch passed through
+    w.refused(ErrorKind::Forbidden, |w| {
+        w.engine.grant_many(
+            &w.by("alice"),
+            &batch(&[
+                "storage://c/alice/a/x",
+                "storage://c/alice/a/y",
+                "storage://c/alice/locked/z",
+            ]),
+        )
+    });
+    // a fence below it
+    w.refused(ErrorKind::Forbidden, |w| {
+        w.engine.grant_many(
+            &w.by("alice"),
+            &batch(&["storage://c/alice/b/x", "storage://c/alice/fenced/z"]),
+        )
+    });
+    // the actor forbids itself mid-batch: what follows below that URI is refused
+    let own = vec![
+        (uri("storage://c/alice/q/r"), name("bob"), Read),
+        (uri("storage://c/alice/q"), name("alice"), Deny),
+        (uri("storage://c/alice/q/s"), name("bob"), Read),
+    ];
+    w.refused(ErrorKind::Forbidden, |w| {
+        w.engine.grant_many(&w.by("alice"), &own)
+    });
+    // and a clean batch passes whole
+    let applied = w
+        .engine
+        .grant_many(
+            &w.by("alice"),
+            &batch(&["storage://c/alice/a/x", "storage://c/alice/a/y/z"]),
+        )
+        .unwrap();
+    assert_eq!(applied.value.len(), 2);
+    w.expect(&[("bob", "storage://c/alice/a/y/z", Read)]);
 }
 
 /// rule M2: revoke removes the direct grant on exactly U; descendants stay.
