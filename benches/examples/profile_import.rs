@@ -1,5 +1,6 @@
 //! Imports N grants with `grant_many` into a fresh SQLite file, for a profiler:
-//! `cargo run --release -p acl-benches --example profile_import -- [N]`.
+//! `cargo run --release -p acl-benches --example profile_import -- [N]` (page cache from
+//! `ACL_CACHE_MIB`, default 64).
 
 use std::time::Instant;
 
@@ -7,7 +8,7 @@ use acl_benches::{ADMIN, Rng};
 use acl_core::{
     Caller, ClusterName, Engine, Level, PrincipalKind, PrincipalName, Schema, Timestamp, Uri,
 };
-use acl_sqlite::SqliteStore;
+use acl_sqlite::{SqliteOptions, SqliteStore};
 
 fn main() -> acl_core::Result<()> {
     let n: usize = std::env::args()
@@ -16,10 +17,16 @@ fn main() -> acl_core::Result<()> {
         .unwrap_or(100_000);
     let dir = std::env::temp_dir().join(format!("acl-import-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(acl_core::Error::storage)?;
-    let engine = Engine::new(
-        SqliteStore::open(dir.join("import.db"))?,
-        Schema::standard(),
-    );
+    let cache_mib = std::env::var("ACL_CACHE_MIB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64);
+    let options = SqliteOptions {
+        cache_mib,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(dir.join("import.db"), options)?;
+    let engine = Engine::new(store, Schema::standard());
     let admin = PrincipalName::new(ADMIN)?;
     let by = Caller::new(admin.clone(), Timestamp(0));
     engine.init(&ClusterName::new("c")?, Some(&admin), Timestamp(0))?;

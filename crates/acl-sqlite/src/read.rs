@@ -279,6 +279,9 @@ pub(crate) fn reachable_roles(
     Ok(out)
 }
 
+/// Up to this many (holder, URI) pairs, `grants_at` runs one point lookup per pair.
+const SMALL_PAIRS: usize = 4;
+
 /// Rows a URI-first probe of `grants_at` reads before it gives up for pair probes.
 const URI_FIRST_CAP: usize = 256;
 
@@ -318,6 +321,17 @@ pub(crate) fn grants_at(
 ) -> Result<Vec<Grant>> {
     let holders = distinct(holders);
     let uris = distinct(uris);
+    // A few pairs (a mutation's own questions): point lookups, no batch machinery.
+    if holders.len() * uris.len() <= SMALL_PAIRS {
+        let mut stmt = prepare(conn, sql::GRANT_AT)?;
+        let mut out = Vec::new();
+        for holder in &holders {
+            for uri in &uris {
+                collect(&mut stmt, [holder, uri], grant, &mut out)?;
+            }
+        }
+        return Ok(out);
+    }
     // Many holders over few URIs (a check: the closure over the ancestors): seek by URI
     // rather than by every (holder, URI) pair, unless the URIs are crowded.
     if holders.len() > 2

@@ -202,6 +202,11 @@ fn make_grant_below(n: usize) -> String {
     )
 }
 
+/// The grant of one holder (`?1`) on one URI (`?2`): a point lookup on the primary key, for
+/// the small `grants_at` questions a mutation asks.
+pub(crate) const GRANT_AT: &str =
+    "SELECT holder, uri, level FROM grants WHERE holder = ?1 AND uri = ?2";
+
 /// Every edge reachable from `?1` following member -> role, with the role's record: the
 /// closure in one recursive query (`UNION` keeps each name once, so it ends on any graph).
 pub(crate) const REACHABLE_ROLES: &str = "\
@@ -296,6 +301,7 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
         ("REACHABLE_ROLES", REACHABLE_ROLES),
+        ("GRANT_AT", GRANT_AT),
     ]
     .into_iter()
     .map(|(name, sql)| (name.to_owned(), sql.to_owned()))
