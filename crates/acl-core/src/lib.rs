@@ -54,6 +54,7 @@
 
 mod engine;
 mod error;
+mod folder;
 mod graph;
 mod level;
 mod name;
@@ -70,6 +71,11 @@ pub use engine::{
     Applied, Caller, Engine, EngineOptions, GrantOutcome, ListFilter, Reader, RemovedRole, TreeNode,
 };
 pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};
+pub use folder::{
+    Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationEvent,
+    InvitationId, InvitationKey, InvitationParty, InvitationState, MAX_FOLDER_NAME, Permission,
+    Share, Vm, VmId, VmShareMode, transition,
+};
 pub use graph::Closure;
 pub use level::Level;
 pub use name::{ClusterName, MAX_NAME_BYTES, PrincipalName};

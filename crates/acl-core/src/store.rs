@@ -35,6 +35,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::folder::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::uri::Uri;
@@ -311,6 +312,31 @@ pub trait ReadView {
         actor: Option<&PrincipalName>,
         limit: usize,
     ) -> Result<Vec<ChangeEntry>>;
+
+    /// The folder with id `id`, active or deleted, if it exists (rule F1).
+    fn folder(&self, id: &FolderId) -> Result<Option<Folder>>;
+
+    /// Every folder `owner` owns, deleted ones included, in id order.
+    fn folders_of(&self, owner: &PrincipalName) -> Result<Vec<Folder>>;
+
+    /// The shares of folder `folder`, in user order (rule F7).
+    fn shares_of_folder(&self, folder: &FolderId) -> Result<Vec<Share>>;
+
+    /// The shares `user` holds, in folder id order.
+    fn shares_of_user(&self, user: &PrincipalName) -> Result<Vec<Share>>;
+
+    /// The invitation with id `id`, in any state, if it exists (rule F5).
+    fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>>;
+
+    /// The invitations, in any state, sent to a user, sent by a user, or of a folder, as
+    /// `key` says, in id order.
+    fn invitations(&self, key: &InvitationKey) -> Result<Vec<Invitation>>;
+
+    /// The VM with id `id`, if it exists (rule V1).
+    fn vm(&self, id: &VmId) -> Result<Option<Vm>>;
+
+    /// The VMs created in team `team`, in id order.
+    fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>>;
 }
 
 /// A write transaction: the read view of the committed state plus its own writes. Dropping
@@ -346,6 +372,24 @@ pub trait WriteTxn: ReadView {
 
     /// Removes a fence; whether it was there.
     fn delete_fence(&mut self, fence: &Fence) -> Result<bool>;
+
+    /// Adds a folder, or replaces the one with its id. Its owner must be a principal; the
+    /// core keeps active names unique per owner (rule F2), and a store may enforce it.
+    fn put_folder(&mut self, folder: &Folder) -> Result<()>;
+
+    /// Adds a share, or replaces the one of its (folder, user): at most one per pair. The
+    /// folder must exist and the user be a principal.
+    fn put_share(&mut self, share: &Share) -> Result<()>;
+
+    /// Removes the share of `user` on `folder`; whether there was one.
+    fn delete_share(&mut self, folder: &FolderId, user: &PrincipalName) -> Result<bool>;
+
+    /// Adds an invitation, or replaces the one with its id. The folder must exist and the
+    /// inviter and invitee be principals; at most one is pending per (folder, invitee).
+    fn put_invitation(&mut self, invitation: &Invitation) -> Result<()>;
+
+    /// Adds a VM, or replaces the one with its id. Its team and owner must be principals.
+    fn put_vm(&mut self, vm: &Vm) -> Result<()>;
 
     /// Makes every write of the transaction durable and visible at once, appends `change`
     /// to the changelog at the next revision, and returns that revision.

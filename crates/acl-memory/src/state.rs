@@ -10,8 +10,9 @@ use std::hash::Hash;
 use std::ops::Bound;
 
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, Level, PrincipalName,
-    PrincipalRecord, Result, Revision, Uri,
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
+    InvitationId, InvitationKey, Level, Permission, PrincipalName, PrincipalRecord, Result,
+    Revision, Share, Uri, Vm, VmId,
 };
 
 /// One committed (or, inside a write transaction, in-progress) state of the store.
@@ -39,6 +40,26 @@ pub(crate) struct State {
     changelog: Vec<ChangeEntry>,
     /// Changelog indexes by actor, ascending.
     changes_by_actor: HashMap<PrincipalName, Vec<usize>>,
+    /// Folders by id.
+    folders: BTreeMap<FolderId, Folder>,
+    /// Folder ids by owner.
+    folders_by_owner: HashMap<PrincipalName, BTreeSet<FolderId>>,
+    /// Shares by folder, then user.
+    shares_by_folder: HashMap<FolderId, BTreeMap<PrincipalName, Permission>>,
+    /// Shares by user, then folder.
+    shares_by_user: HashMap<PrincipalName, BTreeMap<FolderId, Permission>>,
+    /// Invitations by id.
+    invitations: BTreeMap<InvitationId, Invitation>,
+    /// Invitation ids by invitee.
+    invitations_by_invitee: HashMap<PrincipalName, BTreeSet<InvitationId>>,
+    /// Invitation ids by inviter.
+    invitations_by_inviter: HashMap<PrincipalName, BTreeSet<InvitationId>>,
+    /// Invitation ids by folder.
+    invitations_by_folder: HashMap<FolderId, BTreeSet<InvitationId>>,
+    /// VMs by id.
+    vms: BTreeMap<VmId, Vm>,
+    /// VM ids by team.
+    vms_by_team: HashMap<PrincipalName, BTreeSet<VmId>>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -310,6 +331,16 @@ impl State {
             Some("membership edges")
         } else if self.fences_by_group.contains_key(name) {
             Some("fences")
+        } else if self.folders_by_owner.contains_key(name) || self.shares_by_user.contains_key(name)
+        {
+            Some("folders or shares")
+        } else if self.invitations_by_invitee.contains_key(name)
+            || self.invitations_by_inviter.contains_key(name)
+        {
+            Some("invitations")
+        } else if self.vms_by_team.contains_key(name) || self.vms.values().any(|v| &v.owner == name)
+        {
+            Some("vms")
         } else {
             None
         }
@@ -372,6 +403,160 @@ impl State {
         self.changelog.push(ChangeEntry { revision, change });
         self.revision = revision;
         revision
+    }
+}
+
+impl State {
+    pub(crate) fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
+        Ok(self.folders.get(id).cloned())
+    }
+
+    pub(crate) fn folders_of(&self, owner: &PrincipalName) -> Result<Vec<Folder>> {
+        Ok(self
+            .folders_by_owner
+            .get(owner)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.folders.get(id).cloned())
+            .collect())
+    }
+
+    pub(crate) fn shares_of_folder(&self, folder: &FolderId) -> Result<Vec<Share>> {
+        Ok(self
+            .shares_by_folder
+            .get(folder)
+            .into_iter()
+            .flatten()
+            .map(|(user, &permission)| Share {
+                folder: folder.clone(),
+                user: user.clone(),
+                permission,
+            })
+            .collect())
+    }
+
+    pub(crate) fn shares_of_user(&self, user: &PrincipalName) -> Result<Vec<Share>> {
+        Ok(self
+            .shares_by_user
+            .get(user)
+            .into_iter()
+            .flatten()
+            .map(|(folder, &permission)| Share {
+                folder: folder.clone(),
+                user: user.clone(),
+                permission,
+            })
+            .collect())
+    }
+
+    pub(crate) fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>> {
+        Ok(self.invitations.get(id).cloned())
+    }
+
+    pub(crate) fn invitations_by(&self, key: &InvitationKey) -> Result<Vec<Invitation>> {
+        let ids = match key {
+            InvitationKey::Invitee(user) => self.invitations_by_invitee.get(user),
+            InvitationKey::Inviter(user) => self.invitations_by_inviter.get(user),
+            InvitationKey::Folder(folder) => self.invitations_by_folder.get(folder),
+        };
+        Ok(ids
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.invitations.get(id).cloned())
+            .collect())
+    }
+
+    pub(crate) fn vm(&self, id: &VmId) -> Result<Option<Vm>> {
+        Ok(self.vms.get(id).cloned())
+    }
+
+    pub(crate) fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>> {
+        Ok(self
+            .vms_by_team
+            .get(team)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.vms.get(id).cloned())
+            .collect())
+    }
+
+    /// Whether a folder with that id exists.
+    pub(crate) fn has_folder(&self, id: &FolderId) -> bool {
+        self.folders.contains_key(id)
+    }
+
+    /// Sets (or, with `None`, removes) the folder `id`, keeping the owner index in step;
+    /// returns the previous row.
+    pub(crate) fn set_folder(&mut self, id: &FolderId, folder: Option<Folder>) -> Option<Folder> {
+        let before = match folder {
+            Some(folder) => {
+                set_insert(&mut self.folders_by_owner, &folder.owner, id);
+                self.folders.insert(id.clone(), folder)
+            }
+            None => self.folders.remove(id),
+        };
+        if let Some(old) = &before {
+            let kept = self.folders.get(id).is_some_and(|f| f.owner == old.owner);
+            if !kept {
+                set_remove(&mut self.folders_by_owner, &old.owner, id);
+            }
+        }
+        before
+    }
+
+    /// Sets (or removes) the share of `user` on `folder`; returns the previous permission.
+    pub(crate) fn set_share(
+        &mut self,
+        folder: &FolderId,
+        user: &PrincipalName,
+        permission: Option<Permission>,
+    ) -> Option<Permission> {
+        match permission {
+            Some(permission) => {
+                nested_insert(&mut self.shares_by_folder, folder, user, permission);
+                nested_insert(&mut self.shares_by_user, user, folder, permission)
+            }
+            None => {
+                nested_remove(&mut self.shares_by_folder, folder, user);
+                nested_remove(&mut self.shares_by_user, user, folder)
+            }
+        }
+    }
+
+    /// Sets (or removes) the invitation `id`, keeping its three indexes in step; returns
+    /// the previous row.
+    pub(crate) fn set_invitation(
+        &mut self,
+        id: &InvitationId,
+        invitation: Option<Invitation>,
+    ) -> Option<Invitation> {
+        let before = self.invitations.remove(id);
+        if let Some(old) = &before {
+            set_remove(&mut self.invitations_by_invitee, &old.invitee, id);
+            set_remove(&mut self.invitations_by_inviter, &old.inviter, id);
+            set_remove(&mut self.invitations_by_folder, &old.folder, id);
+        }
+        if let Some(new) = invitation {
+            set_insert(&mut self.invitations_by_invitee, &new.invitee, id);
+            set_insert(&mut self.invitations_by_inviter, &new.inviter, id);
+            set_insert(&mut self.invitations_by_folder, &new.folder, id);
+            self.invitations.insert(id.clone(), new);
+        }
+        before
+    }
+
+    /// Sets (or removes) the VM `id`, keeping the team index in step; returns the previous
+    /// row.
+    pub(crate) fn set_vm(&mut self, id: &VmId, vm: Option<Vm>) -> Option<Vm> {
+        let before = self.vms.remove(id);
+        if let Some(old) = &before {
+            set_remove(&mut self.vms_by_team, &old.team, id);
+        }
+        if let Some(new) = vm {
+            set_insert(&mut self.vms_by_team, &new.team, id);
+            self.vms.insert(id.clone(), new);
+        }
+        before
     }
 }
 

@@ -4,8 +4,9 @@ use std::fmt;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, Level, PrincipalName,
-    PrincipalRecord, ReadView, Result, Revision, Store, Uri, WriteTxn,
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
+    InvitationId, InvitationKey, InvitationState, Level, Permission, PrincipalName,
+    PrincipalRecord, ReadView, Result, Revision, Share, Store, Uri, Vm, VmId, WriteTxn,
 };
 
 use crate::state::State;
@@ -123,6 +124,24 @@ enum Undo {
     Edge { edge: Edge, present: bool },
     /// Restore a fence's presence.
     Fence { fence: Fence, present: bool },
+    /// Restore a folder row (`None`: remove it).
+    Folder {
+        id: FolderId,
+        before: Option<Folder>,
+    },
+    /// Restore a share (`None`: remove it).
+    Share {
+        folder: FolderId,
+        user: PrincipalName,
+        before: Option<Permission>,
+    },
+    /// Restore an invitation row (`None`: remove it).
+    Invitation {
+        id: InvitationId,
+        before: Option<Invitation>,
+    },
+    /// Restore a VM row (`None`: remove it).
+    Vm { id: VmId, before: Option<Vm> },
 }
 
 impl Undo {
@@ -151,6 +170,22 @@ impl Undo {
             }
             Undo::Fence { fence, present } => {
                 state.set_fence(&fence, present);
+            }
+            Undo::Folder { id, before } => {
+                state.set_folder(&id, before);
+            }
+            Undo::Share {
+                folder,
+                user,
+                before,
+            } => {
+                state.set_share(&folder, &user, before);
+            }
+            Undo::Invitation { id, before } => {
+                state.set_invitation(&id, before);
+            }
+            Undo::Vm { id, before } => {
+                state.set_vm(&id, before);
             }
         }
     }
@@ -302,6 +337,114 @@ impl WriteTxn for MemoryWrite<'_> {
         Ok(was)
     }
 
+    fn put_folder(&mut self, folder: &Folder) -> Result<()> {
+        self.require_principal(&folder.owner, "folder owner")?;
+        let clash = folder.is_active()
+            && self
+                .state
+                .folders_of(&folder.owner)?
+                .iter()
+                .any(|f| f.is_active() && f.id != folder.id && f.name == folder.name);
+        if clash {
+            return Err(Error::storage(format!(
+                "`{}` already has an active folder named `{}`",
+                folder.owner, folder.name
+            )));
+        }
+        let before = self.state.set_folder(&folder.id, Some(folder.clone()));
+        if before.as_ref() != Some(folder) {
+            self.undo.push(Undo::Folder {
+                id: folder.id.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn put_share(&mut self, share: &Share) -> Result<()> {
+        self.require_principal(&share.user, "share user")?;
+        if !self.state.has_folder(&share.folder) {
+            return Err(Error::storage(format!(
+                "share of `{}` names a missing folder `{}`",
+                share.user, share.folder
+            )));
+        }
+        let before = self
+            .state
+            .set_share(&share.folder, &share.user, Some(share.permission));
+        if before != Some(share.permission) {
+            self.undo.push(Undo::Share {
+                folder: share.folder.clone(),
+                user: share.user.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn delete_share(&mut self, folder: &FolderId, user: &PrincipalName) -> Result<bool> {
+        let before = self.state.set_share(folder, user, None);
+        if before.is_some() {
+            self.undo.push(Undo::Share {
+                folder: folder.clone(),
+                user: user.clone(),
+                before,
+            });
+        }
+        Ok(before.is_some())
+    }
+
+    fn put_invitation(&mut self, invitation: &Invitation) -> Result<()> {
+        self.require_principal(&invitation.inviter, "invitation inviter")?;
+        self.require_principal(&invitation.invitee, "invitation invitee")?;
+        if !self.state.has_folder(&invitation.folder) {
+            return Err(Error::storage(format!(
+                "invitation `{}` names a missing folder `{}`",
+                invitation.id, invitation.folder
+            )));
+        }
+        if invitation.state == InvitationState::Pending {
+            let other = self
+                .state
+                .invitations_by(&InvitationKey::Folder(invitation.folder.clone()))?
+                .into_iter()
+                .any(|i| {
+                    i.id != invitation.id
+                        && i.invitee == invitation.invitee
+                        && i.state == InvitationState::Pending
+                });
+            if other {
+                return Err(Error::storage(format!(
+                    "`{}` already has a pending invitation to folder `{}`",
+                    invitation.invitee, invitation.folder
+                )));
+            }
+        }
+        let before = self
+            .state
+            .set_invitation(&invitation.id, Some(invitation.clone()));
+        if before.as_ref() != Some(invitation) {
+            self.undo.push(Undo::Invitation {
+                id: invitation.id.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn put_vm(&mut self, vm: &Vm) -> Result<()> {
+        self.require_principal(&vm.team, "vm team")?;
+        self.require_principal(&vm.owner, "vm owner")?;
+        let before = self.state.set_vm(&vm.id, Some(vm.clone()));
+        if before.as_ref() != Some(vm) {
+            self.undo.push(Undo::Vm {
+                id: vm.id.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
     fn commit(mut self, change: Change) -> Result<Revision> {
         // Every write is already in place: appending the entry and forgetting the undo log
         // is the whole commit, and neither can fail.
@@ -405,6 +548,38 @@ macro_rules! forward_read_view {
                 limit: usize,
             ) -> Result<Vec<ChangeEntry>> {
                 self.state.changes(after, actor, limit)
+            }
+
+            fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
+                self.state.folder(id)
+            }
+
+            fn folders_of(&self, owner: &PrincipalName) -> Result<Vec<Folder>> {
+                self.state.folders_of(owner)
+            }
+
+            fn shares_of_folder(&self, folder: &FolderId) -> Result<Vec<Share>> {
+                self.state.shares_of_folder(folder)
+            }
+
+            fn shares_of_user(&self, user: &PrincipalName) -> Result<Vec<Share>> {
+                self.state.shares_of_user(user)
+            }
+
+            fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>> {
+                self.state.invitation(id)
+            }
+
+            fn invitations(&self, key: &InvitationKey) -> Result<Vec<Invitation>> {
+                self.state.invitations_by(key)
+            }
+
+            fn vm(&self, id: &VmId) -> Result<Option<Vm>> {
+                self.state.vm(id)
+            }
+
+            fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>> {
+                self.state.vms_of(team)
             }
         }
     };

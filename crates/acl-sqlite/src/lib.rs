@@ -126,8 +126,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord,
-    ReadView, Result, Revision, Store, Uri, WriteTxn,
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
+    InvitationId, InvitationKey, PrincipalName, PrincipalRecord, ReadView, Result, Revision, Share,
+    Store, Uri, Vm, VmId, WriteTxn,
 };
 
 use crate::sql::db_err;
@@ -577,6 +578,38 @@ macro_rules! read_view {
             ) -> Result<Vec<ChangeEntry>> {
                 read::changes(self.conn()?, after, actor, limit)
             }
+
+            fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
+                read::folder(self.conn()?, id)
+            }
+
+            fn folders_of(&self, owner: &PrincipalName) -> Result<Vec<Folder>> {
+                read::folders_of(self.conn()?, owner)
+            }
+
+            fn shares_of_folder(&self, folder: &FolderId) -> Result<Vec<Share>> {
+                read::shares_of_folder(self.conn()?, folder)
+            }
+
+            fn shares_of_user(&self, user: &PrincipalName) -> Result<Vec<Share>> {
+                read::shares_of_user(self.conn()?, user)
+            }
+
+            fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>> {
+                read::invitation(self.conn()?, id)
+            }
+
+            fn invitations(&self, key: &InvitationKey) -> Result<Vec<Invitation>> {
+                read::invitations(self.conn()?, key)
+            }
+
+            fn vm(&self, id: &VmId) -> Result<Option<Vm>> {
+                read::vm(self.conn()?, id)
+            }
+
+            fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>> {
+                read::vms_of(self.conn()?, team)
+            }
         }
     };
 }
@@ -623,6 +656,26 @@ impl WriteTxn for SqliteWrite<'_> {
 
     fn delete_fence(&mut self, fence: &Fence) -> Result<bool> {
         write::delete_fence(self.conn()?, fence)
+    }
+
+    fn put_folder(&mut self, folder: &Folder) -> Result<()> {
+        write::put_folder(self.conn()?, folder)
+    }
+
+    fn put_share(&mut self, share: &Share) -> Result<()> {
+        write::put_share(self.conn()?, share)
+    }
+
+    fn delete_share(&mut self, folder: &FolderId, user: &PrincipalName) -> Result<bool> {
+        write::delete_share(self.conn()?, folder, user)
+    }
+
+    fn put_invitation(&mut self, invitation: &Invitation) -> Result<()> {
+        write::put_invitation(self.conn()?, invitation)
+    }
+
+    fn put_vm(&mut self, vm: &Vm) -> Result<()> {
+        write::put_vm(self.conn()?, vm)
     }
 
     fn commit(self, change: Change) -> Result<Revision> {

@@ -7,8 +7,10 @@ use std::cmp::Ordering;
 use rusqlite::{CachedStatement, Connection, Params, Row, ToSql};
 
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Error, Fence, Grant, Level, PrincipalKind, PrincipalName,
-    PrincipalRecord, Result, Revision, Timestamp, Uri,
+    Change, ChangeEntry, ClusterName, Error, Fence, Folder, FolderId, FolderKind, FolderName,
+    FolderStatus, Grant, Invitation, InvitationId, InvitationKey, InvitationState, Level,
+    Permission, PrincipalKind, PrincipalName, PrincipalRecord, Result, Revision, Share, Timestamp,
+    Uri, Vm, VmId,
 };
 
 use crate::sql::{self, CHUNK, bucket, db_err};
@@ -600,4 +602,119 @@ pub(crate) fn changes(
         }
     }
     Ok(out)
+}
+
+// ---- folders, shares, invitations, vms -----------------------------------------------
+
+/// Decodes a text column with `parse`, reporting a bad value as a corrupt row.
+fn parsed<T>(
+    row: &Row<'_>,
+    idx: usize,
+    table: &str,
+    parse: impl FnOnce(&str) -> Result<T>,
+) -> Result<T> {
+    parse(text(row, idx, table)?).map_err(|e| corrupt(table, e))
+}
+
+/// Decodes `id, name, owner, kind, host, status, group_permission`.
+fn folder_row(row: &Row<'_>) -> Result<Folder> {
+    let table = "folders";
+    let group_permission = match row.get_ref(6).map_err(|e| corrupt(table, e))? {
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(parsed(row, 6, table, Permission::parse)?),
+    };
+    Ok(Folder {
+        id: parsed(row, 0, table, FolderId::new)?,
+        name: parsed(row, 1, table, FolderName::new)?,
+        owner: name(row, 2, table)?,
+        kind: parsed(row, 3, table, FolderKind::parse)?,
+        host: text(row, 4, table)?.to_owned(),
+        status: parsed(row, 5, table, FolderStatus::parse)?,
+        group_permission,
+    })
+}
+
+/// Decodes `folder, sharee, permission`.
+fn share_row(row: &Row<'_>) -> Result<Share> {
+    let table = "shares";
+    Ok(Share {
+        folder: parsed(row, 0, table, FolderId::new)?,
+        user: name(row, 1, table)?,
+        permission: parsed(row, 2, table, Permission::parse)?,
+    })
+}
+
+/// Decodes `id, folder, inviter, invitee, permission, state, created`.
+fn invitation_row(row: &Row<'_>) -> Result<Invitation> {
+    let table = "invitations";
+    Ok(Invitation {
+        id: parsed(row, 0, table, InvitationId::new)?,
+        folder: parsed(row, 1, table, FolderId::new)?,
+        inviter: name(row, 2, table)?,
+        invitee: name(row, 3, table)?,
+        permission: parsed(row, 4, table, Permission::parse)?,
+        state: parsed(row, 5, table, InvitationState::parse)?,
+        created: Timestamp(int(row, 6, table)?),
+    })
+}
+
+/// Decodes `id, name, team, owner`.
+fn vm_row(row: &Row<'_>) -> Result<Vm> {
+    let table = "vms";
+    Ok(Vm {
+        id: parsed(row, 0, table, VmId::new)?,
+        name: parsed(row, 1, table, FolderName::new)?,
+        team: name(row, 2, table)?,
+        owner: name(row, 3, table)?,
+    })
+}
+
+/// Runs a one-parameter query and decodes every row.
+fn rows_of<T>(
+    conn: &Connection,
+    sql: &str,
+    key: &str,
+    decode: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = prepare(conn, sql)?;
+    let mut out = Vec::new();
+    collect(&mut stmt, [key], decode, &mut out)?;
+    Ok(out)
+}
+
+pub(crate) fn folder(conn: &Connection, id: &FolderId) -> Result<Option<Folder>> {
+    Ok(rows_of(conn, sql::FOLDER, id.as_str(), folder_row)?.pop())
+}
+
+pub(crate) fn folders_of(conn: &Connection, owner: &PrincipalName) -> Result<Vec<Folder>> {
+    rows_of(conn, sql::FOLDERS_OF, owner.as_str(), folder_row)
+}
+
+pub(crate) fn shares_of_folder(conn: &Connection, folder: &FolderId) -> Result<Vec<Share>> {
+    rows_of(conn, sql::SHARES_OF_FOLDER, folder.as_str(), share_row)
+}
+
+pub(crate) fn shares_of_user(conn: &Connection, user: &PrincipalName) -> Result<Vec<Share>> {
+    rows_of(conn, sql::SHARES_OF_USER, user.as_str(), share_row)
+}
+
+pub(crate) fn invitation(conn: &Connection, id: &InvitationId) -> Result<Option<Invitation>> {
+    Ok(rows_of(conn, sql::INVITATION, id.as_str(), invitation_row)?.pop())
+}
+
+pub(crate) fn invitations(conn: &Connection, key: &InvitationKey) -> Result<Vec<Invitation>> {
+    let (query, value) = match key {
+        InvitationKey::Invitee(user) => (sql::INVITATIONS_BY_INVITEE, user.as_str()),
+        InvitationKey::Inviter(user) => (sql::INVITATIONS_BY_INVITER, user.as_str()),
+        InvitationKey::Folder(folder) => (sql::INVITATIONS_BY_FOLDER, folder.as_str()),
+    };
+    rows_of(conn, query, value, invitation_row)
+}
+
+pub(crate) fn vm(conn: &Connection, id: &VmId) -> Result<Option<Vm>> {
+    Ok(rows_of(conn, sql::VM, id.as_str(), vm_row)?.pop())
+}
+
+pub(crate) fn vms_of(conn: &Connection, team: &PrincipalName) -> Result<Vec<Vm>> {
+    rows_of(conn, sql::VMS_OF, team.as_str(), vm_row)
 }

@@ -30,10 +30,16 @@ pub struct Migration {
 
 /// Every migration step, oldest first. The schema version of a database is the number of
 /// steps applied to it.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    summary: "tables for meta, principals, grants, edges, fences and the changelog",
-    sql: V1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        summary: "tables for meta, principals, grants, edges, fences and the changelog",
+        sql: V1,
+    },
+    Migration {
+        summary: "tables for folders, shares, invitations and vms",
+        sql: V2,
+    },
+];
 
 /// The schema version this build writes (`PRAGMA user_version`): the number of migration
 /// steps. Opening a database with a higher version fails.
@@ -88,6 +94,57 @@ CREATE TABLE changelog (
     detail   TEXT NOT NULL
 ) STRICT;
 CREATE INDEX changelog_by_actor ON changelog (actor, revision);
+";
+
+/// Step 2 (rules F1 to F9, V1): folders, shares, invitations and VMs. Enums are kept as
+/// their text forms under CHECK constraints; at most one active folder per (owner, name),
+/// one share per (folder, sharee) and one pending invitation per (folder, invitee). Every
+/// lookup of the Store contract is an index search.
+const V2: &str = "
+CREATE TABLE folders (
+    id               TEXT NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+    name             TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+    owner            TEXT NOT NULL REFERENCES principals (name),
+    kind             TEXT NOT NULL CHECK (kind IN ('user', 'group')),
+    host             TEXT NOT NULL CHECK (length(host) BETWEEN 1 AND 255),
+    status           TEXT NOT NULL CHECK (status IN ('active', 'deleted')),
+    group_permission TEXT CHECK (group_permission IN ('ro', 'rw')),
+    CHECK ((kind = 'group') = (group_permission IS NOT NULL))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX folders_by_owner ON folders (owner, id);
+CREATE UNIQUE INDEX folders_active_name ON folders (owner, name) WHERE status = 'active';
+
+CREATE TABLE shares (
+    folder     TEXT NOT NULL REFERENCES folders (id),
+    sharee     TEXT NOT NULL REFERENCES principals (name),
+    permission TEXT NOT NULL CHECK (permission IN ('ro', 'rw')),
+    PRIMARY KEY (folder, sharee)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX shares_by_sharee ON shares (sharee, folder, permission);
+
+CREATE TABLE invitations (
+    id         TEXT NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+    folder     TEXT NOT NULL REFERENCES folders (id),
+    inviter    TEXT NOT NULL REFERENCES principals (name),
+    invitee    TEXT NOT NULL REFERENCES principals (name),
+    permission TEXT NOT NULL CHECK (permission IN ('ro', 'rw')),
+    state      TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected', 'canceled')),
+    created    INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX invitations_by_invitee ON invitations (invitee, id);
+CREATE INDEX invitations_by_inviter ON invitations (inviter, id);
+CREATE INDEX invitations_by_folder ON invitations (folder, id);
+CREATE UNIQUE INDEX invitations_one_pending ON invitations (folder, invitee)
+    WHERE state = 'pending';
+
+CREATE TABLE vms (
+    id    TEXT NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+    name  TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+    team  TEXT NOT NULL REFERENCES principals (name),
+    owner TEXT NOT NULL REFERENCES principals (name)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX vms_by_team ON vms (team, id);
+CREATE INDEX vms_by_owner ON vms (owner);
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally

@@ -271,6 +271,46 @@ pub(crate) fn grants_at(h: usize, u: usize) -> &'static str {
         .map_or("", String::as_str)
 }
 
+// ---- folders, shares, invitations, vms (rules F1 to F9, V1) ---------------------------
+
+pub(crate) const FOLDER: &str = "SELECT id, name, owner, kind, host, status, group_permission \
+     FROM folders WHERE id = ?1";
+pub(crate) const FOLDERS_OF: &str = "SELECT id, name, owner, kind, host, status, \
+     group_permission FROM folders WHERE owner = ?1 ORDER BY id";
+pub(crate) const PUT_FOLDER: &str = "INSERT INTO folders \
+     (id, name, owner, kind, host, status, group_permission) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, \
+     kind = excluded.kind, host = excluded.host, status = excluded.status, \
+     group_permission = excluded.group_permission";
+
+pub(crate) const SHARES_OF_FOLDER: &str =
+    "SELECT folder, sharee, permission FROM shares WHERE folder = ?1 ORDER BY sharee";
+pub(crate) const SHARES_OF_USER: &str =
+    "SELECT folder, sharee, permission FROM shares WHERE sharee = ?1 ORDER BY folder";
+pub(crate) const PUT_SHARE: &str = "INSERT INTO shares (folder, sharee, permission) \
+     VALUES (?1, ?2, ?3) ON CONFLICT (folder, sharee) DO UPDATE SET permission = excluded.permission";
+pub(crate) const DELETE_SHARE: &str = "DELETE FROM shares WHERE folder = ?1 AND sharee = ?2";
+
+pub(crate) const INVITATION: &str = "SELECT id, folder, inviter, invitee, permission, state, \
+     created FROM invitations WHERE id = ?1";
+pub(crate) const INVITATIONS_BY_INVITEE: &str = "SELECT id, folder, inviter, invitee, \
+     permission, state, created FROM invitations WHERE invitee = ?1 ORDER BY id";
+pub(crate) const INVITATIONS_BY_INVITER: &str = "SELECT id, folder, inviter, invitee, \
+     permission, state, created FROM invitations WHERE inviter = ?1 ORDER BY id";
+pub(crate) const INVITATIONS_BY_FOLDER: &str = "SELECT id, folder, inviter, invitee, \
+     permission, state, created FROM invitations WHERE folder = ?1 ORDER BY id";
+pub(crate) const PUT_INVITATION: &str = "INSERT INTO invitations \
+     (id, folder, inviter, invitee, permission, state, created) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET \
+     folder = excluded.folder, inviter = excluded.inviter, invitee = excluded.invitee, \
+     permission = excluded.permission, state = excluded.state, created = excluded.created";
+
+pub(crate) const VM: &str = "SELECT id, name, team, owner FROM vms WHERE id = ?1";
+pub(crate) const VMS_OF: &str = "SELECT id, name, team, owner FROM vms WHERE team = ?1 ORDER BY id";
+pub(crate) const PUT_VM: &str = "INSERT INTO vms (id, name, team, owner) VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, team = excluded.team, \
+     owner = excluded.owner";
+
 /// Every statement the store can issue, named, for the query-plan test: the constants,
 /// and the generated ones at a few bucket sizes.
 #[cfg(test)]
@@ -302,6 +342,21 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("CHANGES_BY", CHANGES_BY),
         ("REACHABLE_ROLES", REACHABLE_ROLES),
         ("GRANT_AT", GRANT_AT),
+        ("FOLDER", FOLDER),
+        ("FOLDERS_OF", FOLDERS_OF),
+        ("PUT_FOLDER", PUT_FOLDER),
+        ("SHARES_OF_FOLDER", SHARES_OF_FOLDER),
+        ("SHARES_OF_USER", SHARES_OF_USER),
+        ("PUT_SHARE", PUT_SHARE),
+        ("DELETE_SHARE", DELETE_SHARE),
+        ("INVITATION", INVITATION),
+        ("INVITATIONS_BY_INVITEE", INVITATIONS_BY_INVITEE),
+        ("INVITATIONS_BY_INVITER", INVITATIONS_BY_INVITER),
+        ("INVITATIONS_BY_FOLDER", INVITATIONS_BY_FOLDER),
+        ("PUT_INVITATION", PUT_INVITATION),
+        ("VM", VM),
+        ("VMS_OF", VMS_OF),
+        ("PUT_VM", PUT_VM),
     ]
     .into_iter()
     .map(|(name, sql)| (name.to_owned(), sql.to_owned()))

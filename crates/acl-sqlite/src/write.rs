@@ -3,8 +3,8 @@
 use rusqlite::{Connection, ErrorCode, ToSql};
 
 use acl_core::{
-    Change, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord, Result,
-    Revision, Uri,
+    Change, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation, PrincipalName,
+    PrincipalRecord, Result, Revision, Share, Uri, Vm,
 };
 
 use crate::read;
@@ -228,4 +228,88 @@ pub(crate) fn append_change(conn: &Connection, change: &Change) -> Result<Revisi
         return Err(Error::Storage("the meta row is missing".to_owned()));
     }
     Ok(Revision(next))
+}
+
+pub(crate) fn put_folder(conn: &Connection, folder: &Folder) -> Result<()> {
+    let what = || format!("folder `{}` of `{}`", folder.id, folder.owner);
+    let permission = folder.group_permission.map(|p| p.as_str());
+    run(
+        conn,
+        sql::PUT_FOLDER,
+        &[
+            &folder.id.as_str(),
+            &folder.name.as_str(),
+            &folder.owner.as_str(),
+            &folder.kind.as_str(),
+            &folder.host.as_str(),
+            &folder.status.as_str(),
+            &permission,
+        ],
+        what,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn put_share(conn: &Connection, share: &Share) -> Result<()> {
+    let what = || format!("share of `{}` to `{}`", share.folder, share.user);
+    run(
+        conn,
+        sql::PUT_SHARE,
+        &[
+            &share.folder.as_str(),
+            &share.user.as_str(),
+            &share.permission.as_str(),
+        ],
+        what,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_share(
+    conn: &Connection,
+    folder: &FolderId,
+    user: &PrincipalName,
+) -> Result<bool> {
+    let what = || format!("deleting the share of `{folder}` to `{user}`");
+    Ok(run(
+        conn,
+        sql::DELETE_SHARE,
+        &[&folder.as_str(), &user.as_str()],
+        what,
+    )? > 0)
+}
+
+pub(crate) fn put_invitation(conn: &Connection, invitation: &Invitation) -> Result<()> {
+    let what = || format!("invitation `{}`", invitation.id);
+    run(
+        conn,
+        sql::PUT_INVITATION,
+        &[
+            &invitation.id.as_str(),
+            &invitation.folder.as_str(),
+            &invitation.inviter.as_str(),
+            &invitation.invitee.as_str(),
+            &invitation.permission.as_str(),
+            &invitation.state.as_str(),
+            &invitation.created.0,
+        ],
+        what,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn put_vm(conn: &Connection, vm: &Vm) -> Result<()> {
+    let what = || format!("vm `{}`", vm.id);
+    run(
+        conn,
+        sql::PUT_VM,
+        &[
+            &vm.id.as_str(),
+            &vm.name.as_str(),
+            &vm.team.as_str(),
+            &vm.owner.as_str(),
+        ],
+        what,
+    )?;
+    Ok(())
 }

@@ -18,8 +18,9 @@
 use std::fmt::Debug;
 
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Fence, Grant, Level, PrincipalKind, PrincipalName,
-    PrincipalRecord, ReadView, Result, Revision, Store, Timestamp, Uri, WriteTxn,
+    Change, ChangeEntry, ClusterName, Edge, Fence, Folder, FolderId, Grant, Invitation,
+    InvitationId, InvitationKey, Level, PrincipalKind, PrincipalName, PrincipalRecord, ReadView,
+    Result, Revision, Share, Store, Timestamp, Uri, Vm, VmId, WriteTxn,
 };
 use acl_memory::MemoryStore;
 use acl_sqlite::SqliteStore;
@@ -233,6 +234,69 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
             self.memory.changes(after, actor, limit),
         )
     }
+    fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
+        same(
+            &format!("folder({id:?})"),
+            self.sqlite.folder(id),
+            self.memory.folder(id),
+        )
+    }
+
+    fn folders_of(&self, owner: &PrincipalName) -> Result<Vec<Folder>> {
+        same(
+            &format!("folders_of({owner:?})"),
+            self.sqlite.folders_of(owner),
+            self.memory.folders_of(owner),
+        )
+    }
+
+    fn shares_of_folder(&self, folder: &FolderId) -> Result<Vec<Share>> {
+        same(
+            &format!("shares_of_folder({folder:?})"),
+            self.sqlite.shares_of_folder(folder),
+            self.memory.shares_of_folder(folder),
+        )
+    }
+
+    fn shares_of_user(&self, user: &PrincipalName) -> Result<Vec<Share>> {
+        same(
+            &format!("shares_of_user({user:?})"),
+            self.sqlite.shares_of_user(user),
+            self.memory.shares_of_user(user),
+        )
+    }
+
+    fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>> {
+        same(
+            &format!("invitation({id:?})"),
+            self.sqlite.invitation(id),
+            self.memory.invitation(id),
+        )
+    }
+
+    fn invitations(&self, key: &InvitationKey) -> Result<Vec<Invitation>> {
+        same(
+            &format!("invitations({key:?})"),
+            self.sqlite.invitations(key),
+            self.memory.invitations(key),
+        )
+    }
+
+    fn vm(&self, id: &VmId) -> Result<Option<Vm>> {
+        same(
+            &format!("vm({id:?})"),
+            self.sqlite.vm(id),
+            self.memory.vm(id),
+        )
+    }
+
+    fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>> {
+        same(
+            &format!("vms_of({team:?})"),
+            self.sqlite.vms_of(team),
+            self.memory.vms_of(team),
+        )
+    }
 }
 
 impl<A: WriteTxn, B: WriteTxn> WriteTxn for Pair<A, B> {
@@ -313,6 +377,46 @@ impl<A: WriteTxn, B: WriteTxn> WriteTxn for Pair<A, B> {
             &format!("delete_fence({fence:?})"),
             self.sqlite.delete_fence(fence),
             self.memory.delete_fence(fence),
+        )
+    }
+
+    fn put_folder(&mut self, folder: &Folder) -> Result<()> {
+        same(
+            &format!("put_folder({folder:?})"),
+            self.sqlite.put_folder(folder),
+            self.memory.put_folder(folder),
+        )
+    }
+
+    fn put_share(&mut self, share: &Share) -> Result<()> {
+        same(
+            &format!("put_share({share:?})"),
+            self.sqlite.put_share(share),
+            self.memory.put_share(share),
+        )
+    }
+
+    fn put_invitation(&mut self, invitation: &Invitation) -> Result<()> {
+        same(
+            &format!("put_invitation({invitation:?})"),
+            self.sqlite.put_invitation(invitation),
+            self.memory.put_invitation(invitation),
+        )
+    }
+
+    fn put_vm(&mut self, vm: &Vm) -> Result<()> {
+        same(
+            &format!("put_vm({vm:?})"),
+            self.sqlite.put_vm(vm),
+            self.memory.put_vm(vm),
+        )
+    }
+
+    fn delete_share(&mut self, folder: &FolderId, user: &PrincipalName) -> Result<bool> {
+        same(
+            &format!("delete_share({folder}, {user})"),
+            self.sqlite.delete_share(folder, user),
+            self.memory.delete_share(folder, user),
         )
     }
 

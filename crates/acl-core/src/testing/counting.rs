@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Result;
+use crate::folder::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
 use crate::name::{ClusterName, PrincipalName};
 use crate::store::{ChangeEntry, Fence, Grant, PrincipalRecord, ReadView, Revision, Store};
 use crate::uri::Uri;
@@ -178,5 +179,37 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
         limit: usize,
     ) -> Result<Vec<ChangeEntry>> {
         self.count(self.inner.changes(after, actor, limit))
+    }
+
+    fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
+        self.count_one(self.inner.folder(id))
+    }
+
+    fn folders_of(&self, owner: &PrincipalName) -> Result<Vec<Folder>> {
+        self.count(self.inner.folders_of(owner))
+    }
+
+    fn shares_of_folder(&self, folder: &FolderId) -> Result<Vec<Share>> {
+        self.count(self.inner.shares_of_folder(folder))
+    }
+
+    fn shares_of_user(&self, user: &PrincipalName) -> Result<Vec<Share>> {
+        self.count(self.inner.shares_of_user(user))
+    }
+
+    fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>> {
+        self.count_one(self.inner.invitation(id))
+    }
+
+    fn invitations(&self, key: &InvitationKey) -> Result<Vec<Invitation>> {
+        self.count(self.inner.invitations(key))
+    }
+
+    fn vm(&self, id: &VmId) -> Result<Option<Vm>> {
+        self.count_one(self.inner.vm(id))
+    }
+
+    fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>> {
+        self.count(self.inner.vms_of(team))
     }
 }

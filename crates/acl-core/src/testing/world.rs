@@ -5,6 +5,7 @@ use std::cell::Cell;
 
 use crate::engine::{Applied, Caller, Engine, GrantOutcome};
 use crate::error::{Error, ErrorKind, Result};
+use crate::folder::{Folder, Invitation, InvitationKey, Share, Vm};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::PageRequest;
@@ -56,6 +57,14 @@ pub struct Dump {
     pub fences: Vec<Fence>,
     /// The whole changelog.
     pub changes: Vec<ChangeEntry>,
+    /// Every folder, by owner then id.
+    pub folders: Vec<Folder>,
+    /// Every share, by user then folder.
+    pub shares: Vec<Share>,
+    /// Every invitation, by inviter then id.
+    pub invitations: Vec<Invitation>,
+    /// Every VM, by team then id.
+    pub vms: Vec<Vm>,
 }
 
 /// Reads every row of a view.
@@ -72,7 +81,19 @@ pub fn dump<V: ReadView + ?Sized>(view: &V) -> Result<Dump> {
         .map(|(member, role)| (member, role.name))
         .collect();
     edges.sort();
+    let (mut folders, mut shares, mut invitations, mut vms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for name in &names {
+        folders.extend(view.folders_of(name)?);
+        shares.extend(view.shares_of_user(name)?);
+        invitations.extend(view.invitations(&InvitationKey::Inviter(name.clone()))?);
+        vms.extend(view.vms_of(name)?);
+    }
     Ok(Dump {
+        folders,
+        shares,
+        invitations,
+        vms,
         revision: view.revision()?,
         cluster: view.cluster()?,
         principals,

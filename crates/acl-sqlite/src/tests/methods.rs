@@ -1026,7 +1026,10 @@ fn grants_at_on_a_crowded_uri_gives_the_same_answer() {
     let view = store.read().unwrap();
     let asked: Vec<PrincipalName> = ["p007", "p107", "p399", "nobody"].map(n).to_vec();
     // only the quiet URI: the URI-first probe answers
-    let quiet_only = grants(view.grants_at(&asked, &[quiet.clone()]).unwrap());
+    let quiet_only = grants(
+        view.grants_at(&asked, std::slice::from_ref(&quiet))
+            .unwrap(),
+    );
     assert_eq!(
         any_order(quiet_only),
         [
