@@ -207,6 +207,13 @@ fn make_grant_below(n: usize) -> String {
 pub(crate) const GRANT_AT: &str =
     "SELECT holder, uri, level FROM grants WHERE holder = ?1 AND uri = ?2";
 
+/// The fences on one URI (`?1`), for short URI lists.
+pub(crate) const FENCES_ON: &str = "SELECT uri, grp FROM fences WHERE uri = ?1";
+
+/// Up to `?2` grants on one URI (`?1`), for the URI-first `grants_at` on short URI lists.
+pub(crate) const GRANTS_ON_ONE: &str =
+    "SELECT holder, uri, level FROM grants WHERE uri = ?1 LIMIT ?2";
+
 /// Every edge reachable from `?1` following member -> role, with the role's record: the
 /// closure in one recursive query (`UNION` keeps each name once, so it ends on any graph).
 pub(crate) const REACHABLE_ROLES: &str = "\
@@ -342,6 +349,8 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("CHANGES_BY", CHANGES_BY),
         ("REACHABLE_ROLES", REACHABLE_ROLES),
         ("GRANT_AT", GRANT_AT),
+        ("FENCES_ON", FENCES_ON),
+        ("GRANTS_ON_ONE", GRANTS_ON_ONE),
         ("FOLDER", FOLDER),
         ("FOLDERS_OF", FOLDERS_OF),
         ("PUT_FOLDER", PUT_FOLDER),
