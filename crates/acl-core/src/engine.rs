@@ -1,6 +1,8 @@
 //! The engine: authorizes, validates and applies mutations in one store transaction each
 //! (rules M1 to M4), and answers reads on consistent views (rules E1 to E7).
 
+mod folders;
+
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -19,6 +21,10 @@ use crate::store::{
     Store, Timestamp, WriteTxn,
 };
 use crate::uri::{Uri, UriContext};
+
+pub use folders::{
+    DeletedFolder, FolderAccess, FolderEntry, InviteReport, ReceivedInvitations, Refusal, VmAccess,
+};
 
 /// Who performs a mutation, and when. The core reads no clock: the time comes in here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

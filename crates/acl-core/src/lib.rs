@@ -68,7 +68,9 @@ mod uri;
 pub mod testing;
 
 pub use engine::{
-    Applied, Caller, Engine, EngineOptions, GrantOutcome, ListFilter, Reader, RemovedRole, TreeNode,
+    Applied, Caller, DeletedFolder, Engine, EngineOptions, FolderAccess, FolderEntry, GrantOutcome,
+    InviteReport, ListFilter, Reader, ReceivedInvitations, Refusal, RemovedRole, TreeNode,
+    VmAccess,
 };
 pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};
 pub use folder::{

@@ -15,6 +15,13 @@ use crate::store::{PrincipalKind, Revision, Store};
 use crate::testing::counting::CountingStore;
 use crate::testing::world::{ADMIN, World, name, uri};
 
+pub use crate::testing::folders::{
+    bug_history_folders, f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity,
+    f3_folder_actions, f4_invite, f5_invitation_states, f6_accept_rechecks,
+    f7_share_changes_and_leave, f8_group_folders, f9_delete_and_mount, v1_v2_vm_sharing,
+    v3_project_tags,
+};
+
 /// Expands to one `#[test]` per conformance case, each calling the case with a fresh store
 /// made by `$make`.
 #[macro_export]
@@ -29,7 +36,11 @@ macro_rules! conformance_tests {
             e4_fences, e5_actions, e6_explain_names_the_deciding_grant, e6_tree,
             e6_list_filters_and_pages, e6_shared, e6_who, e7_check_cost_ignores_unrelated_grants,
             m1_grant_outcomes, m1_grant_many_authorizes_every_grant, m2_revoke, m3_revisions_and_changelog,
-            m4_failed_calls_change_nothing, v2_share_scope);
+            m4_failed_calls_change_nothing, v2_share_scope,
+            f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity, f3_folder_actions,
+            f4_invite, f5_invitation_states, f6_accept_rechecks, f7_share_changes_and_leave,
+            f8_group_folders, f9_delete_and_mount, bug_history_folders, v1_v2_vm_sharing,
+            v3_project_tags);
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
         $(

@@ -1,0 +1,1021 @@
+//! The workflows of Backend.AI folder sharing (rules F1 to F9) and VM sharing (rules V1 to
+//! V3) on the engine.
+//!
+//! One mechanism: access is always grants. A folder's owner holds `manage` on
+//! `vfolder://C/{id}`; an accepted share is a share row plus the sharee's grant of `read`
+//! (ro) or `write` (rw) there, written and removed together; a group folder is the group's
+//! grant of its permission, which members inherit through the role graph. A VM's creator
+//! holds `manage` on `vm://C/{id}`; `use` is a `write` grant and `co-own` a `manage` grant,
+//! under the share scope of rule V2; project tags are fences (rule E4). Every workflow runs
+//! in one write transaction and commits one changelog entry; a failed call changes nothing.
+//!
+//! Ids come from the revision the transaction will commit at (`f{n}` for folders, `i{n}-{k}`
+//! for invitations, `v{n}` for VMs), unique because revisions never repeat.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ALL, Applied, Caller, Engine, GrantOutcome, Reader, Step, authorize, canonical_name,
+    remove_grant,
+};
+use crate::error::{Error, ErrorKind, Result, clip};
+use crate::folder::{
+    Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationEvent,
+    InvitationId, InvitationKey, InvitationParty, InvitationState, Permission, Share, Vm, VmId,
+    VmShareMode, transition,
+};
+use crate::graph::Closure;
+use crate::level::Level;
+use crate::name::{ClusterName, PrincipalName};
+use crate::resolve::{closure_of, decide_with};
+use crate::store::{Change, Grant, PrincipalKind, ReadView, Store, WriteTxn};
+use crate::uri::Uri;
+
+/// The permission a user has on a folder as listed (rule F1 listing): `ro`, `rw` or
+/// `owner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FolderAccess {
+    /// Read only (a ro share, or a ro group folder).
+    #[serde(rename = "ro")]
+    ReadOnly,
+    /// Read and write (a rw share, or a rw group folder).
+    #[serde(rename = "rw")]
+    ReadWrite,
+    /// The user owns the folder.
+    Owner,
+}
+
+impl From<Permission> for FolderAccess {
+    fn from(permission: Permission) -> FolderAccess {
+        match permission {
+            Permission::ReadOnly => FolderAccess::ReadOnly,
+            Permission::ReadWrite => FolderAccess::ReadWrite,
+        }
+    }
+}
+
+/// A folder as a user sees it in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderEntry {
+    /// The folder (id, name, owner, kind, host).
+    pub folder: Folder,
+    /// Whether the user owns it.
+    pub is_owner: bool,
+    /// The user's permission: ro, rw or owner.
+    pub access: FolderAccess,
+}
+
+/// Why one invitee of [`Engine::invite`] was not invited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The invitee, as given.
+    pub invitee: String,
+    /// The kind of the error.
+    pub kind: ErrorKind,
+    /// The error's message.
+    pub reason: String,
+}
+
+/// What [`Engine::invite`] did for each invitee (rule F4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteReport {
+    /// The invitations created.
+    pub invited: Vec<Invitation>,
+    /// Invitees who already had a pending invitation to the folder: that one is returned,
+    /// no second row is made.
+    pub already_pending: Vec<Invitation>,
+    /// The invitees refused, each with its reason.
+    pub refused: Vec<Refusal>,
+}
+
+/// The pending invitations a user received, with their count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedInvitations {
+    /// How many are pending.
+    pub count: usize,
+    /// The pending invitations, in id order.
+    pub invitations: Vec<Invitation>,
+}
+
+/// What deleting a folder removed with it (rule F9).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedFolder {
+    /// Pending invitations canceled.
+    pub canceled_invitations: usize,
+    /// Shares removed.
+    pub removed_shares: usize,
+    /// Grants on the folder (and below it) removed, the owner's included.
+    pub removed_grants: usize,
+}
+
+/// Who holds a VM directly (rule V1): its users (`use`: write) and managers (`co-own` and
+/// the creator: manage), listed separately, each in name order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmAccess {
+    /// Principals holding `write` directly on the VM.
+    pub users: Vec<PrincipalName>,
+    /// Principals holding `manage` directly on the VM.
+    pub managers: Vec<PrincipalName>,
+}
+
+/// The longest host name, in bytes.
+const MAX_HOST: usize = 255;
+
+fn validate_host(host: &str) -> Result<()> {
+    if host.is_empty() || host.len() > MAX_HOST || host.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(format!(
+            "invalid host `{}`: expected 1 to 255 bytes without control characters",
+            clip(host)
+        )));
+    }
+    Ok(())
+}
+
+fn folder_not_found(id: &FolderId) -> Error {
+    Error::not_found("folder", id.as_str())
+}
+
+/// The active folder `id`, or not found (a deleted folder is gone for every workflow).
+fn active_folder<V: ReadView + ?Sized>(view: &V, id: &FolderId) -> Result<Folder> {
+    match view.folder(id)? {
+        Some(folder) if folder.is_active() => Ok(folder),
+        _ => Err(folder_not_found(id)),
+    }
+}
+
+/// The closure of an active acting principal, or forbidden.
+fn acting<V: ReadView + ?Sized>(
+    view: &V,
+    actor: &PrincipalName,
+    action: &'static str,
+    uri: &Uri,
+) -> Result<Closure> {
+    closure_of(view, actor)?.map_err(|_| super::forbidden(actor, action, uri, Level::Read))
+}
+
+/// The folders `user` sees (rule F1 listing): owned, shared with it, and the group
+/// folders of its groups; active only, in id order.
+fn visible_folders<V: ReadView + ?Sized>(
+    view: &V,
+    user: &PrincipalName,
+) -> Result<Vec<FolderEntry>> {
+    let mut out: BTreeMap<FolderId, FolderEntry> = BTreeMap::new();
+    for folder in view.folders_of(user)? {
+        if folder.is_active() {
+            out.insert(
+                folder.id.clone(),
+                FolderEntry {
+                    folder,
+                    is_owner: true,
+                    access: FolderAccess::Owner,
+                },
+            );
+        }
+    }
+    for share in view.shares_of_user(user)? {
+        if let Some(folder) = view.folder(&share.folder)?
+            && folder.is_active()
+        {
+            out.entry(folder.id.clone()).or_insert(FolderEntry {
+                folder,
+                is_owner: false,
+                access: share.permission.into(),
+            });
+        }
+    }
+    if let Ok(closure) = closure_of(view, user)? {
+        for name in closure.names() {
+            let is_group = closure
+                .record(name)
+                .is_some_and(|r| r.kind == PrincipalKind::Group);
+            if !is_group {
+                continue;
+            }
+            for folder in view.folders_of(name)? {
+                if let (true, Some(permission)) = (folder.is_active(), folder.group_permission) {
+                    out.entry(folder.id.clone()).or_insert(FolderEntry {
+                        folder,
+                        is_owner: false,
+                        access: permission.into(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out.into_values().collect())
+}
+
+/// Refuses when `user` already sees a folder named `name` other than `except` (rule F4).
+fn refuse_name_clash<V: ReadView + ?Sized>(
+    view: &V,
+    user: &PrincipalName,
+    name: &FolderName,
+    except: &FolderId,
+) -> Result<()> {
+    let clash = visible_folders(view, user)?
+        .into_iter()
+        .find(|e| &e.folder.name == name && &e.folder.id != except);
+    match clash {
+        Some(entry) => Err(Error::Conflict(format!(
+            "`{user}` already has a folder named `{name}` (`{}`)",
+            entry.folder.id
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The invitee checks of rules F4 and F6, in the order of the error kinds.
+fn check_invitee<V: ReadView + ?Sized>(
+    view: &V,
+    folder: &Folder,
+    actor: &PrincipalName,
+    invitee: &PrincipalName,
+) -> Result<()> {
+    let record = view
+        .principal(invitee)?
+        .ok_or_else(|| Error::not_found("user", invitee.as_str()))?;
+    if record.kind != PrincipalKind::User {
+        return Err(Error::InvalidInput(format!(
+            "`{invitee}` is not a user: folders are shared with users"
+        )));
+    }
+    if invitee == actor {
+        return Err(Error::InvalidInput(format!(
+            "`{invitee}` cannot invite itself"
+        )));
+    }
+    if invitee == &folder.owner {
+        return Err(Error::InvalidInput(format!(
+            "`{invitee}` owns folder `{}`",
+            folder.id
+        )));
+    }
+    if !record.active {
+        return Err(Error::Conflict(format!("`{invitee}` is inactive")));
+    }
+    if view
+        .shares_of_user(invitee)?
+        .iter()
+        .any(|s| s.folder == folder.id)
+    {
+        return Err(Error::already_exists(
+            "share",
+            format!("{} {invitee}", folder.id),
+        ));
+    }
+    refuse_name_clash(view, invitee, &folder.name, &folder.id)
+}
+
+/// Refuses sharing a private folder or a group folder (rules F2, F4, F8).
+fn refuse_unshareable(folder: &Folder) -> Result<()> {
+    if folder.name.is_private() {
+        return Err(Error::InvalidInput(format!(
+            "folder `{}` is private (`{}`): private folders are never shared",
+            folder.id, folder.name
+        )));
+    }
+    if folder.kind == FolderKind::Group {
+        return Err(Error::InvalidInput(format!(
+            "folder `{}` is a group folder: its group's members share it, with no invitation",
+            folder.id
+        )));
+    }
+    Ok(())
+}
+
+/// The share of `user` on `folder`, if any.
+fn share_of<V: ReadView + ?Sized>(
+    view: &V,
+    folder: &FolderId,
+    user: &PrincipalName,
+) -> Result<Option<Share>> {
+    Ok(view
+        .shares_of_folder(folder)?
+        .into_iter()
+        .find(|s| &s.user == user))
+}
+
+fn change(by: &Caller, actor: PrincipalName, action: &str, target: &str, detail: String) -> Change {
+    Change {
+        at: by.at,
+        actor: Some(actor),
+        action: action.into(),
+        target: target.into(),
+        detail,
+    }
+}
+
+impl<S: Store> Engine<S> {
+    fn folder_uri(cluster: &ClusterName, id: &FolderId) -> Result<Uri> {
+        id.uri(cluster)
+    }
+
+    /// Creates a user folder owned by the caller (rules F1, F2): the caller gets `manage`
+    /// on `vfolder://C/{id}`. The name must be new among the caller's active folders.
+    pub fn create_folder(
+        &self,
+        by: &Caller,
+        name: &FolderName,
+        host: &str,
+    ) -> Result<Applied<Folder>> {
+        validate_host(host)?;
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let space = Uri::root("vfolder")?.child(cluster.as_str())?;
+            let closure = acting(&*tx, &actor, "create folder", &space)?;
+            if closure.record(&actor).map(|r| r.kind) != Some(PrincipalKind::User) {
+                return Err(Error::InvalidInput(format!(
+                    "`{actor}` is not a user: group folders are made with create_group_folder"
+                )));
+            }
+            if tx
+                .folders_of(&actor)?
+                .iter()
+                .any(|f| f.is_active() && &f.name == name)
+            {
+                return Err(Error::already_exists("folder", format!("{actor}/{name}")));
+            }
+            let id = FolderId::new(&format!("f{}", tx.revision()?.next()))?;
+            let folder = Folder {
+                id: id.clone(),
+                name: name.clone(),
+                owner: actor.clone(),
+                kind: FolderKind::User,
+                host: host.to_owned(),
+                status: FolderStatus::Active,
+                group_permission: None,
+            };
+            tx.put_folder(&folder)?;
+            tx.put_grant(&Grant {
+                holder: actor.clone(),
+                uri: Self::folder_uri(&cluster, &id)?,
+                level: Level::Manage,
+            })?;
+            let detail = format!("{name} on {host}");
+            Ok(Step::Changed(
+                folder,
+                change(by, actor, "folder_create", id.as_str(), detail),
+            ))
+        })
+    }
+
+    /// Creates a group (project) folder owned by `group` (rule F8): only a principal with
+    /// `manage` on `vfolder://C` (an admin) may; the group holds `permission` on the folder,
+    /// so its members get it through the role graph. Private names are refused (rule F2).
+    pub fn create_group_folder(
+        &self,
+        by: &Caller,
+        group: &PrincipalName,
+        name: &FolderName,
+        host: &str,
+        permission: Permission,
+    ) -> Result<Applied<Folder>> {
+        validate_host(host)?;
+        if name.is_private() {
+            return Err(Error::InvalidInput(format!(
+                "`{name}` is a private name: a group folder cannot be private"
+            )));
+        }
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let space = Uri::root("vfolder")?.child(cluster.as_str())?;
+            authorize(&*tx, &actor, &space, Level::Manage, "create group folder")?;
+            let record = tx
+                .principal(group)?
+                .ok_or_else(|| Error::not_found("group", group.as_str()))?;
+            if record.kind != PrincipalKind::Group {
+                return Err(Error::InvalidInput(format!("`{group}` is not a group")));
+            }
+            if tx
+                .folders_of(group)?
+                .iter()
+                .any(|f| f.is_active() && &f.name == name)
+            {
+                return Err(Error::already_exists("folder", format!("{group}/{name}")));
+            }
+            let id = FolderId::new(&format!("f{}", tx.revision()?.next()))?;
+            let folder = Folder {
+                id: id.clone(),
+                name: name.clone(),
+                owner: group.clone(),
+                kind: FolderKind::Group,
+                host: host.to_owned(),
+                status: FolderStatus::Active,
+                group_permission: Some(permission),
+            };
+            tx.put_folder(&folder)?;
+            tx.put_grant(&Grant {
+                holder: group.clone(),
+                uri: Self::folder_uri(&cluster, &id)?,
+                level: permission.level(),
+            })?;
+            let detail = format!("{name} on {host} for {group} {permission}");
+            Ok(Step::Changed(
+                folder,
+                change(by, actor, "group_folder_create", id.as_str(), detail),
+            ))
+        })
+    }
+
+    /// Renames a folder (rules F2, F3 `rename`): the caller needs `manage` on it. Grants
+    /// survive: the URI holds the id. The new name must be free among the owner's active
+    /// folders, and a shared, invited or group folder cannot take a private name.
+    pub fn rename_folder(
+        &self,
+        by: &Caller,
+        id: &FolderId,
+        name: &FolderName,
+    ) -> Result<Applied<Folder>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let uri = Self::folder_uri(&cluster, id)?;
+            authorize(&*tx, &actor, &uri, Level::Manage, "rename folder")?;
+            let mut folder = active_folder(&*tx, id)?;
+            if name.is_private() {
+                let shared = folder.kind == FolderKind::Group
+                    || !tx.shares_of_folder(id)?.is_empty()
+                    || tx
+                        .invitations(&InvitationKey::Folder(id.clone()))?
+                        .iter()
+                        .any(|i| i.state == InvitationState::Pending);
+                if shared {
+                    return Err(Error::InvalidInput(format!(
+                        "`{name}` is a private name, and folder `{id}` is shared"
+                    )));
+                }
+            }
+            if &folder.name == name {
+                return Err(Error::NoEffect(format!(
+                    "folder `{id}` is already `{name}`"
+                )));
+            }
+            if tx
+                .folders_of(&folder.owner)?
+                .iter()
+                .any(|f| f.is_active() && &f.name == name)
+            {
+                return Err(Error::already_exists(
+                    "folder",
+                    format!("{}/{name}", folder.owner),
+                ));
+            }
+            let detail = format!("{} -> {name}", folder.name);
+            folder.name = name.clone();
+            tx.put_folder(&folder)?;
+            Ok(Step::Changed(
+                folder,
+                change(by, actor, "folder_rename", id.as_str(), detail),
+            ))
+        })
+    }
+
+    /// Deletes a folder (rules F3 `delete`, F9): the caller needs `manage` on it. In the
+    /// same transaction its pending invitations are canceled and its shares and every
+    /// grant on or below it removed; the folder is kept as deleted and frees its name.
+    pub fn delete_folder(&self, by: &Caller, id: &FolderId) -> Result<Applied<DeletedFolder>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let uri = Self::folder_uri(&cluster, id)?;
+            authorize(&*tx, &actor, &uri, Level::Manage, "delete folder")?;
+            let mut folder = active_folder(&*tx, id)?;
+            let mut removed = DeletedFolder::default();
+            for mut invitation in tx.invitations(&InvitationKey::Folder(id.clone()))? {
+                if invitation.state == InvitationState::Pending {
+                    invitation.state = InvitationState::Canceled;
+                    tx.put_invitation(&invitation)?;
+                    removed.canceled_invitations += 1;
+                }
+            }
+            for share in tx.shares_of_folder(id)? {
+                tx.delete_share(id, &share.user)?;
+                removed.removed_shares += 1;
+            }
+            for grant in tx.grants_within(&uri, None, ALL)? {
+                remove_grant(tx, &grant.holder, &grant.uri)?;
+                removed.removed_grants += 1;
+            }
+            folder.status = FolderStatus::Deleted;
+            tx.put_folder(&folder)?;
+            let detail = format!(
+                "{}: {} invitations canceled, {} shares and {} grants removed",
+                folder.name,
+                removed.canceled_invitations,
+                removed.removed_shares,
+                removed.removed_grants
+            );
+            Ok(Step::Changed(
+                removed,
+                change(by, actor, "folder_delete", id.as_str(), detail),
+            ))
+        })
+    }
+
+    /// Invites each of `invitees` to folder `id` with `permission` (rule F4). The caller
+    /// needs `manage` on the folder, which must be neither private nor a group folder; a
+    /// failure there refuses the whole call. Each invitee is then checked on its own: the
+    /// report lists who was invited, who already had a pending invitation (returned, never
+    /// a second row) and why each other was not.
+    pub fn invite(
+        &self,
+        by: &Caller,
+        id: &FolderId,
+        invitees: &[PrincipalName],
+        permission: Permission,
+    ) -> Result<Applied<InviteReport>> {
+        if invitees.is_empty() {
+            return Err(Error::InvalidInput("an invitation needs an invitee".into()));
+        }
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let uri = Self::folder_uri(&cluster, id)?;
+            authorize(&*tx, &actor, &uri, Level::Manage, "invite to folder")?;
+            let folder = active_folder(&*tx, id)?;
+            refuse_unshareable(&folder)?;
+            let next = tx.revision()?.next();
+            let mut report = InviteReport::default();
+            let mut seen = BTreeSet::new();
+            for given in invitees {
+                let invitee = canonical_name(&cluster, given);
+                if !seen.insert(invitee.clone()) {
+                    continue;
+                }
+                let pending = tx
+                    .invitations(&InvitationKey::Folder(id.clone()))?
+                    .into_iter()
+                    .find(|i| i.invitee == invitee && i.state == InvitationState::Pending);
+                if let Some(pending) = pending {
+                    report.already_pending.push(pending);
+                    continue;
+                }
+                if let Err(err) = check_invitee(&*tx, &folder, &actor, &invitee) {
+                    report.refused.push(Refusal {
+                        invitee: given.to_string(),
+                        kind: err.kind(),
+                        reason: err.to_string(),
+                    });
+                    continue;
+                }
+                let invitation = Invitation {
+                    id: InvitationId::new(&format!("i{next}-{}", report.invited.len() + 1))?,
+                    folder: id.clone(),
+                    inviter: actor.clone(),
+                    invitee,
+                    permission,
+                    state: InvitationState::Pending,
+                    created: by.at,
+                };
+                tx.put_invitation(&invitation)?;
+                report.invited.push(invitation);
+            }
+            if report.invited.is_empty() {
+                return Ok(Step::Unchanged(report));
+            }
+            let detail = report
+                .invited
+                .iter()
+                .map(|i| format!("{} {}", i.invitee, i.permission))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Ok(Step::Changed(
+                report,
+                change(by, actor, "invite", id.as_str(), detail),
+            ))
+        })
+    }
+
+    /// Runs one event of the invitation state machine (rule F5) on invitation `id`.
+    fn invitation_event(
+        &self,
+        by: &Caller,
+        id: &InvitationId,
+        event: InvitationEvent,
+    ) -> Result<Applied<Invitation>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let mut invitation = tx
+                .invitation(id)?
+                .ok_or_else(|| Error::not_found("invitation", id.as_str()))?;
+            let uri = Self::folder_uri(&cluster, &invitation.folder)?;
+            let manager = match closure_of(&*tx, &actor)? {
+                Ok(closure) => decide_with(&*tx, &closure, &uri)?.allows(Level::Manage),
+                Err(_) => false,
+            };
+            let party = InvitationParty {
+                invitee: invitation.invitee == actor,
+                inviter: invitation.inviter == actor,
+                manager,
+            };
+            let next = transition(invitation.state, event, party)?;
+            let action = match event {
+                InvitationEvent::Accept => "accept",
+                InvitationEvent::Reject => "reject",
+                InvitationEvent::Cancel => "cancel_invitation",
+                InvitationEvent::ChangePermission(_) => "invitation_permission",
+            };
+            match event {
+                InvitationEvent::Accept => {
+                    // rule F6: re-check everything the invitation was checked for
+                    let folder = active_folder(&*tx, &invitation.folder)?;
+                    refuse_unshareable(&folder)?;
+                    if closure_of(&*tx, &actor)?.is_err() {
+                        return Err(Error::Conflict(format!("`{actor}` is inactive")));
+                    }
+                    check_invitee(&*tx, &folder, &invitation.inviter, &actor)?;
+                    tx.put_share(&Share {
+                        folder: folder.id.clone(),
+                        user: actor.clone(),
+                        permission: invitation.permission,
+                    })?;
+                    tx.put_grant(&Grant {
+                        holder: actor.clone(),
+                        uri,
+                        level: invitation.permission.level(),
+                    })?;
+                }
+                InvitationEvent::ChangePermission(permission) => {
+                    if permission == invitation.permission {
+                        return Err(Error::NoEffect(format!(
+                            "invitation `{id}` already offers {permission}"
+                        )));
+                    }
+                    invitation.permission = permission;
+                }
+                InvitationEvent::Reject | InvitationEvent::Cancel => {}
+            }
+            invitation.state = next;
+            tx.put_invitation(&invitation)?;
+            let detail = format!(
+                "{} {} {} {}",
+                invitation.folder, invitation.invitee, invitation.permission, invitation.state
+            );
+            Ok(Step::Changed(
+                invitation,
+                change(by, actor, action, id.as_str(), detail),
+            ))
+        })
+    }
+
+    /// Accepts an invitation (rules F5, F6): only the invitee may. Atomically re-checks
+    /// the folder (active, shareable), the invitee (active, no share yet, no visible folder
+    /// of the same name), sets `accepted` and creates exactly one share with its grant.
+    pub fn accept_invitation(&self, by: &Caller, id: &InvitationId) -> Result<Applied<Share>> {
+        let applied = self.invitation_event(by, id, InvitationEvent::Accept)?;
+        Ok(Applied {
+            revision: applied.revision,
+            value: Share {
+                folder: applied.value.folder,
+                user: applied.value.invitee,
+                permission: applied.value.permission,
+            },
+        })
+    }
+
+    /// Rejects an invitation (rule F5): only the invitee may.
+    pub fn reject_invitation(&self, by: &Caller, id: &InvitationId) -> Result<Applied<Invitation>> {
+        self.invitation_event(by, id, InvitationEvent::Reject)
+    }
+
+    /// Cancels an invitation (rule F5): the inviter or a manager of the folder may.
+    pub fn cancel_invitation(&self, by: &Caller, id: &InvitationId) -> Result<Applied<Invitation>> {
+        self.invitation_event(by, id, InvitationEvent::Cancel)
+    }
+
+    /// Changes a pending invitation's permission (rule F5): only the inviter may.
+    pub fn change_invitation_permission(
+        &self,
+        by: &Caller,
+        id: &InvitationId,
+        permission: Permission,
+    ) -> Result<Applied<Invitation>> {
+        self.invitation_event(by, id, InvitationEvent::ChangePermission(permission))
+    }
+
+    /// Changes a share's permission (rule F7): the caller needs `manage` on the folder.
+    /// The sharee's grant changes with it, so the next check sees the new level.
+    pub fn update_share(
+        &self,
+        by: &Caller,
+        id: &FolderId,
+        user: &PrincipalName,
+        permission: Permission,
+    ) -> Result<Applied<Share>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let user = canonical_name(&cluster, user);
+            let uri = Self::folder_uri(&cluster, id)?;
+            authorize(&*tx, &actor, &uri, Level::Manage, "change a share of")?;
+            active_folder(&*tx, id)?;
+            let mut share = share_of(&*tx, id, &user)?
+                .ok_or_else(|| Error::not_found("share", format!("{id} {user}")))?;
+            if share.permission == permission {
+                return Err(Error::NoEffect(format!(
+                    "`{user}` already holds {permission} on folder `{id}`"
+                )));
+            }
+            share.permission = permission;
+            tx.put_share(&share)?;
+            tx.put_grant(&Grant {
+                holder: user.clone(),
+                uri,
+                level: permission.level(),
+            })?;
+            Ok(Step::Changed(
+                share,
+                change(
+                    by,
+                    actor,
+                    "share_permission",
+                    id.as_str(),
+                    format!("{user} {permission}"),
+                ),
+            ))
+        })
+    }
+
+    /// Stops sharing folder `id` with `user` (rule F7): the caller needs `manage` on the
+    /// folder. The share and the sharee's grant go together.
+    pub fn unshare_folder(
+        &self,
+        by: &Caller,
+        id: &FolderId,
+        user: &PrincipalName,
+    ) -> Result<Applied<Share>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let user = canonical_name(&cluster, user);
+            let uri = Self::folder_uri(&cluster, id)?;
+            authorize(&*tx, &actor, &uri, Level::Manage, "unshare")?;
+            active_folder(&*tx, id)?;
+            let share = share_of(&*tx, id, &user)?
+                .ok_or_else(|| Error::not_found("share", format!("{id} {user}")))?;
+            tx.delete_share(id, &user)?;
+            remove_grant(tx, &user, &uri)?;
+            Ok(Step::Changed(
+                share,
+                change(by, actor, "unshare", id.as_str(), user.to_string()),
+            ))
+        })
+    }
+
+    /// The caller leaves a folder shared with it (rule F7): its share and grant go. A
+    /// group folder cannot be left (rule F8: leave the group), nor an owned one.
+    pub fn leave_folder(&self, by: &Caller, id: &FolderId) -> Result<Applied<Share>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let uri = Self::folder_uri(&cluster, id)?;
+            let folder = active_folder(&*tx, id)?;
+            if folder.kind == FolderKind::Group {
+                return Err(Error::InvalidInput(format!(
+                    "folder `{id}` is a group folder: members cannot leave it, only the group"
+                )));
+            }
+            if folder.owner == actor {
+                return Err(Error::InvalidInput(format!(
+                    "`{actor}` owns folder `{id}`: an owner deletes, never leaves"
+                )));
+            }
+            let share = share_of(&*tx, id, &actor)?
+                .ok_or_else(|| Error::not_found("share", format!("{id} {actor}")))?;
+            tx.delete_share(id, &actor)?;
+            remove_grant(tx, &actor, &uri)?;
+            Ok(Step::Changed(
+                share,
+                change(by, actor, "leave", id.as_str(), String::new()),
+            ))
+        })
+    }
+
+    /// Creates a VM in `team` (rule V1): the caller must be an active user in the team,
+    /// and gets `manage` on `vm://C/{id}`.
+    pub fn create_vm(
+        &self,
+        by: &Caller,
+        name: &FolderName,
+        team: &PrincipalName,
+    ) -> Result<Applied<Vm>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let space = Uri::root("vm")?.child(cluster.as_str())?;
+            let closure = acting(&*tx, &actor, "create vm", &space)?;
+            let record = tx
+                .principal(team)?
+                .ok_or_else(|| Error::not_found("team", team.as_str()))?;
+            if record.kind != PrincipalKind::Group {
+                return Err(Error::InvalidInput(format!(
+                    "`{team}` is not a team (group)"
+                )));
+            }
+            if !closure.contains(team) {
+                return Err(Error::NotPermitted(format!(
+                    "`{actor}` is not in team `{team}`"
+                )));
+            }
+            let id = VmId::new(&format!("v{}", tx.revision()?.next()))?;
+            let vm = Vm {
+                id: id.clone(),
+                name: name.clone(),
+                team: team.clone(),
+                owner: actor.clone(),
+            };
+            tx.put_vm(&vm)?;
+            tx.put_grant(&Grant {
+                holder: actor.clone(),
+                uri: id.uri(&cluster)?,
+                level: Level::Manage,
+            })?;
+            Ok(Step::Changed(
+                vm,
+                change(
+                    by,
+                    actor,
+                    "vm_create",
+                    id.as_str(),
+                    format!("{name} in {team}"),
+                ),
+            ))
+        })
+    }
+
+    /// Shares a VM (rules V1, V2): `use` grants `write`, `co-own` grants `manage`. The
+    /// caller needs `manage` on the VM (a co-owner may share further), and the grantee must
+    /// share a team with the caller.
+    pub fn share_vm(
+        &self,
+        by: &Caller,
+        id: &VmId,
+        grantee: &PrincipalName,
+        mode: VmShareMode,
+    ) -> Result<Applied<GrantOutcome>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let grantee = canonical_name(&cluster, grantee);
+            let uri = id.uri(&cluster)?;
+            let closure = authorize(&*tx, &actor, &uri, Level::Manage, "share vm")?;
+            tx.vm(id)?
+                .ok_or_else(|| Error::not_found("vm", id.as_str()))?;
+            let record = tx.principal(&grantee)?;
+            let outcome = self.apply_grant(tx, &closure, &uri, &grantee, record, mode.level())?;
+            Ok(match outcome {
+                GrantOutcome::Kept { .. } => Step::Unchanged(outcome),
+                _ => Step::Changed(
+                    outcome,
+                    change(
+                        by,
+                        actor,
+                        "vm_share",
+                        id.as_str(),
+                        format!("{grantee} {mode}"),
+                    ),
+                ),
+            })
+        })
+    }
+
+    /// Stops sharing a VM with `grantee` (rule V1): the caller needs `manage` on it. The
+    /// creator's own grant cannot be removed this way.
+    pub fn unshare_vm(
+        &self,
+        by: &Caller,
+        id: &VmId,
+        grantee: &PrincipalName,
+    ) -> Result<Applied<Level>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let grantee = canonical_name(&cluster, grantee);
+            let uri = id.uri(&cluster)?;
+            authorize(&*tx, &actor, &uri, Level::Manage, "unshare vm")?;
+            let vm = tx
+                .vm(id)?
+                .ok_or_else(|| Error::not_found("vm", id.as_str()))?;
+            if vm.owner == grantee {
+                return Err(Error::InvalidInput(format!(
+                    "`{grantee}` created vm `{id}`: its grant stays"
+                )));
+            }
+            let removed = remove_grant(tx, &grantee, &uri)?.ok_or_else(|| {
+                Error::NoEffect(format!("`{grantee}` holds no grant on vm `{id}`"))
+            })?;
+            Ok(Step::Changed(
+                removed,
+                change(by, actor, "vm_unshare", id.as_str(), grantee.to_string()),
+            ))
+        })
+    }
+}
+
+impl<'e, S: Store + 'e> Reader<'e, S> {
+    /// The folders `user` sees (rule F1): owned, shared with it and its groups' folders,
+    /// active only, in id order, each with whether the user owns it and its permission.
+    pub fn folders(&self, user: &PrincipalName) -> Result<Vec<FolderEntry>> {
+        visible_folders(&self.view, &self.principal_name(user)?)
+    }
+
+    /// The folder named `name` among those `user` sees (rule F2). Two visible folders of
+    /// that name (one owned, one shared) are a [`Error::Conflict`] naming both ids: address
+    /// the folder by id then.
+    pub fn folder_by_name(&self, user: &PrincipalName, name: &FolderName) -> Result<Folder> {
+        let mut found: Vec<Folder> = self
+            .folders(user)?
+            .into_iter()
+            .filter(|e| &e.folder.name == name)
+            .map(|e| e.folder)
+            .collect();
+        match found.len() {
+            0 => Err(Error::not_found("folder", name.as_str())),
+            1 => found
+                .pop()
+                .ok_or_else(|| Error::not_found("folder", name.as_str())),
+            _ => Err(Error::Conflict(format!(
+                "folder name `{name}` is ambiguous for `{user}`: {}; use an id",
+                found
+                    .iter()
+                    .map(|f| format!("`{}` of `{}`", f.id, f.owner))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// The folder `id`, active or deleted.
+    pub fn folder(&self, id: &FolderId) -> Result<Folder> {
+        self.view.folder(id)?.ok_or_else(|| folder_not_found(id))
+    }
+
+    /// The users a folder is shared with, with their permissions, in user order (rule F7).
+    pub fn shares(&self, id: &FolderId) -> Result<Vec<Share>> {
+        self.view.shares_of_folder(id)
+    }
+
+    /// The invitation `id`, in any state.
+    pub fn invitation(&self, id: &InvitationId) -> Result<Invitation> {
+        self.view
+            .invitation(id)?
+            .ok_or_else(|| Error::not_found("invitation", id.as_str()))
+    }
+
+    /// The pending invitations `user` received, with their count (rule F4).
+    pub fn received_invitations(&self, user: &PrincipalName) -> Result<ReceivedInvitations> {
+        let key = InvitationKey::Invitee(self.principal_name(user)?);
+        let invitations: Vec<Invitation> = self
+            .view
+            .invitations(&key)?
+            .into_iter()
+            .filter(|i| i.state == InvitationState::Pending)
+            .collect();
+        Ok(ReceivedInvitations {
+            count: invitations.len(),
+            invitations,
+        })
+    }
+
+    /// The pending invitations `user` sent, in id order (rule F4).
+    pub fn sent_invitations(&self, user: &PrincipalName) -> Result<Vec<Invitation>> {
+        let key = InvitationKey::Inviter(self.principal_name(user)?);
+        Ok(self
+            .view
+            .invitations(&key)?
+            .into_iter()
+            .filter(|i| i.state == InvitationState::Pending)
+            .collect())
+    }
+
+    /// The VM `id`.
+    pub fn vm(&self, id: &VmId) -> Result<Vm> {
+        self.view
+            .vm(id)?
+            .ok_or_else(|| Error::not_found("vm", id.as_str()))
+    }
+
+    /// A VM's users and managers, listed separately (rule V1): the direct holders of
+    /// `write` and of `manage` on it.
+    pub fn vm_access(&self, id: &VmId) -> Result<VmAccess> {
+        let vm = self.vm(id)?;
+        let uri = vm.id.uri(&self.cluster()?)?;
+        let mut access = VmAccess::default();
+        for grant in self.view.grants_on(std::slice::from_ref(&uri))? {
+            match grant.level {
+                Level::Write => access.users.push(grant.holder),
+                Level::Manage => access.managers.push(grant.holder),
+                _ => {}
+            }
+        }
+        access.users.sort();
+        access.managers.sort();
+        Ok(access)
+    }
+}
