@@ -673,12 +673,12 @@ fn ask_everything(view: &impl ReadView, seed: usize) {
     view.grants_within(&all_uris[0], None, 0).unwrap();
 }
 
-/// `PROPTEST_CASES` sets the number of cases (default 64: each case opens a SQLite file).
+/// `PROPTEST_CASES` sets the number of cases (default 256: each case opens a SQLite file).
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
+        .unwrap_or(256)
 }
 
 proptest! {
