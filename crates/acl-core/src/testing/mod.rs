@@ -19,6 +19,7 @@ pub mod conformance;
 pub mod counting;
 #[cfg(feature = "testing")]
 pub mod differential;
+pub mod folder_props;
 pub mod folders;
 pub mod ops;
 #[cfg(feature = "testing")]
