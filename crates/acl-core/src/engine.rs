@@ -752,6 +752,19 @@ impl<S: Store> Engine<S> {
                     "`{name}` is a user; users are deactivated, never removed"
                 )));
             }
+            // Folder and VM rows keep their owner and team for the record (rules F1, V1).
+            if let Some(folder) = tx.folders_of(&name)?.into_iter().next() {
+                return Err(Error::Conflict(format!(
+                    "`{name}` owns folder `{}` (folder rows are kept, deleted ones too)",
+                    folder.id
+                )));
+            }
+            if let Some(vm) = tx.vms_of(&name)?.into_iter().next() {
+                return Err(Error::Conflict(format!(
+                    "`{name}` is the team of vm `{}`",
+                    vm.id
+                )));
+            }
             if let Some(fence) = tx.fences_of_group(&name)?.into_iter().next() {
                 return Err(Error::Conflict(format!(
                     "`{name}` is the group of the fence on `{}`: remove the fence first",

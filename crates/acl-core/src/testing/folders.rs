@@ -638,6 +638,11 @@ pub fn f8_group_folders<S: Store>(make: &dyn Fn() -> S) {
     w.revoke(ADMIN, "role://proj", "bob");
     w.folder_level("bob", &g, Deny);
     assert_eq!(w.seen("bob"), vec![]);
+    // the owning group cannot be removed while its folder rows exist (rule P4 meets F1)
+    let err = w.refused(ErrorKind::Conflict, |w| {
+        w.engine.remove_role(&w.by(ADMIN), &name("proj"))
+    });
+    assert!(err.to_string().contains(g.as_str()), "{err}");
 }
 
 /// rule F9: deleting a folder cancels its pending invitations and removes its shares and
@@ -848,6 +853,9 @@ pub fn v1_v2_vm_sharing<S: Store>(make: &dyn Fn() -> S) {
             &name("bob"),
             VmShareMode::Use,
         )
+    });
+    w.refused(ErrorKind::Conflict, |w| {
+        w.engine.remove_role(&w.by(ADMIN), &name("team-a"))
     });
 }
 
