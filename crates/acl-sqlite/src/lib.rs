@@ -39,7 +39,7 @@
 //!   transaction fast, and each connection keeps up to 64 MiB of page cache
 //!   ([`SqliteOptions::cache_mib`]).
 //!
-//! # Schema (version 1)
+//! # Schema (version 2)
 //!
 //! | table | key | columns | secondary index |
 //! | --- | --- | --- | --- |
@@ -49,9 +49,14 @@
 //! | `edges` | `(member, role)` | both → principals | `(role, member)` |
 //! | `fences` | `(uri, grp)` | `grp` → principals | `(grp, uri)` |
 //! | `changelog` | `revision` | `at`, `actor`, `action`, `target`, `detail` | `(actor, revision)` |
+//! | `folders` | `id` | `name`, `owner` → principals, `kind`, `host`, `status`, `group_permission` | `(owner, id)`; unique `(owner, name)` where active |
+//! | `shares` | `(folder, sharee)` | `permission`; `folder` → folders, `sharee` → principals | `(sharee, folder, permission)` |
+//! | `invitations` | `id` | `folder` → folders, `inviter`, `invitee` → principals, `permission`, `state`, `created` | `(invitee, id)`, `(inviter, id)`, `(folder, id)`; unique `(folder, invitee)` where pending |
+//! | `vms` | `id` | `name`, `team`, `owner` → principals | `(team, id)`, `(owner)` |
 //!
 //! Kinds and levels are stored as their ranks ([`acl_core::Level::rank`], `as u8` of
-//! [`acl_core::PrincipalKind`]). The changelog's `actor` is not a foreign key: history
+//! [`acl_core::PrincipalKind`]); the folder enums (kind, status, permission, state) as
+//! their text forms under CHECK constraints (step 2). The changelog's `actor` is not a foreign key: history
 //! outlives the principals it names.
 //!
 //! # Errors

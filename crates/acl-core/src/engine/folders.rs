@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ALL, Applied, Caller, Engine, GrantOutcome, Reader, Step, authorize, canonical_name,
-    remove_grant,
+    cluster_of, remove_grant,
 };
 use crate::error::{Error, ErrorKind, Result, clip};
 use crate::folder::{
@@ -265,6 +265,26 @@ fn check_invitee<V: ReadView + ?Sized>(
             "share",
             format!("{} {invitee}", folder.id),
         ));
+    }
+    // A share's grant is the sharee's direct grant on the folder: one already there (a
+    // forbid above all) is never overwritten by a share.
+    if let Some(held) = view
+        .grants_at(
+            std::slice::from_ref(invitee),
+            &[folder.id.uri(&cluster_of(view)?)?],
+        )?
+        .into_iter()
+        .next()
+    {
+        return Err(Error::Conflict(format!(
+            "`{invitee}` holds a direct {} on folder `{}`: revoke it before sharing",
+            if held.level == Level::Deny {
+                "forbid".to_owned()
+            } else {
+                format!("{} grant", held.level)
+            },
+            folder.id
+        )));
     }
     refuse_name_clash(view, invitee, &folder.name, &folder.id)
 }

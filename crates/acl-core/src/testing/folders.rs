@@ -517,6 +517,15 @@ pub fn f6_accept_rechecks<S: Store>(make: &dyn Fn() -> S) {
     );
     drop(reader);
     w.folder_level("bob", &f, Write);
+    // a direct grant or forbid on the folder is never overwritten by a share
+    w.users(&["dave"]);
+    let k = w.invite1("alice", &f, "dave", ReadWrite);
+    w.grant(ADMIN, &furi(&f), "dave", Deny);
+    let err = w.refused(ErrorKind::Conflict, |w| {
+        w.engine.accept_invitation(&w.by("dave"), &k)
+    });
+    assert!(err.to_string().contains("forbid"), "{err}");
+    w.folder_level("dave", &f, Deny);
     // an inactive invitee cannot accept
     w.users(&["carol"]);
     let j = w.invite1("alice", &f, "carol", ReadOnly);
