@@ -903,3 +903,154 @@ pub fn v3_project_tags<S: Store>(make: &dyn Fn() -> S) {
     w.grant(ADMIN, "role://project", "bob", Read);
     w.expect(&[("bob", at.as_str(), Manage)]);
 }
+
+/// The Store contract for the folder, share, invitation and VM rows: every lookup answers
+/// what was written, in the documented order; a dropped transaction leaves no trace of
+/// them; the invariants a store enforces (one pending invitation per folder and invitee,
+/// rows naming existing principals and folders, one active name per owner) are refused as
+/// storage errors.
+pub fn store_folder_rows<S: Store>(make: &dyn Fn() -> S) {
+    use crate::folder::{FolderStatus, Invitation, InvitationKey, Share, Vm};
+    use crate::store::{Timestamp, WriteTxn};
+    let w = world(make);
+    w.users(&["alice", "bob"]);
+    w.role(ADMIN, "team", PrincipalKind::Group);
+    let fid = |t: &str| FolderId::new(t).unwrap();
+    let folder = |id: &str, n: &str, status: FolderStatus| Folder {
+        id: fid(id),
+        name: folder_name(n),
+        owner: name("alice"),
+        kind: FolderKind::User,
+        host: "h".into(),
+        status,
+        group_permission: None,
+    };
+    let invitation = |id: &str, f: &str, state: InvitationState| Invitation {
+        id: InvitationId::new(id).unwrap(),
+        folder: fid(f),
+        inviter: name("alice"),
+        invitee: name("bob"),
+        permission: ReadOnly,
+        state,
+        created: Timestamp(7),
+    };
+    let share = |f: &str| Share {
+        folder: fid(f),
+        user: name("bob"),
+        permission: ReadWrite,
+    };
+    let vm = Vm {
+        id: VmId::new("v1").unwrap(),
+        name: folder_name("gpu"),
+        team: name("team"),
+        owner: name("alice"),
+    };
+    let write_all = |tx: &mut S::Write<'_>| {
+        tx.put_folder(&folder("f2", "b", FolderStatus::Active))
+            .unwrap();
+        tx.put_folder(&folder("f1", "a", FolderStatus::Active))
+            .unwrap();
+        tx.put_folder(&folder("f3", "a", FolderStatus::Deleted))
+            .unwrap();
+        tx.put_share(&share("f2")).unwrap();
+        tx.put_share(&share("f1")).unwrap();
+        tx.put_invitation(&invitation("i2", "f1", InvitationState::Pending))
+            .unwrap();
+        tx.put_invitation(&invitation("i1", "f1", InvitationState::Accepted))
+            .unwrap();
+        tx.put_vm(&vm).unwrap();
+        assert!(tx.delete_share(&fid("f2"), &name("bob")).unwrap());
+        assert!(!tx.delete_share(&fid("f2"), &name("bob")).unwrap());
+    };
+    // a dropped transaction leaves nothing
+    let before = w.dump();
+    {
+        let mut tx = w.engine.store().write().unwrap();
+        write_all(&mut tx);
+        assert_eq!(
+            tx.folders_of(&name("alice")).unwrap().len(),
+            3,
+            "own writes seen"
+        );
+    }
+    assert_eq!(w.dump(), before, "a dropped transaction left rows");
+    // committed, every lookup answers, in order
+    let mut tx = w.engine.store().write().unwrap();
+    write_all(&mut tx);
+    tx.commit(crate::store::Change {
+        at: Timestamp(9),
+        actor: None,
+        action: "test".into(),
+        target: String::new(),
+        detail: String::new(),
+    })
+    .unwrap();
+    let view = w.engine.store().read().unwrap();
+    let ids = |v: Vec<Folder>| v.into_iter().map(|f| f.id.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(view.folders_of(&name("alice")).unwrap()),
+        ["f1", "f2", "f3"]
+    );
+    assert!(view.folders_of(&name("bob")).unwrap().is_empty());
+    assert_eq!(
+        view.folder(&fid("f3")).unwrap().unwrap().status,
+        FolderStatus::Deleted
+    );
+    assert_eq!(view.folder(&fid("f9")).unwrap(), None);
+    assert_eq!(view.shares_of_user(&name("bob")).unwrap(), [share("f1")]);
+    assert_eq!(view.shares_of_folder(&fid("f1")).unwrap(), [share("f1")]);
+    assert!(view.shares_of_folder(&fid("f2")).unwrap().is_empty());
+    let inv_ids = |key: InvitationKey| {
+        view.invitations(&key)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(inv_ids(InvitationKey::Invitee(name("bob"))), ["i1", "i2"]);
+    assert_eq!(inv_ids(InvitationKey::Inviter(name("alice"))), ["i1", "i2"]);
+    assert_eq!(inv_ids(InvitationKey::Folder(fid("f1"))), ["i1", "i2"]);
+    assert!(inv_ids(InvitationKey::Folder(fid("f2"))).is_empty());
+    assert_eq!(
+        view.invitation(&InvitationId::new("i2").unwrap()).unwrap(),
+        Some(invitation("i2", "f1", InvitationState::Pending))
+    );
+    assert_eq!(view.vm(&vm.id).unwrap(), Some(vm.clone()));
+    assert_eq!(
+        view.vms_of(&name("team")).unwrap(),
+        std::slice::from_ref(&vm)
+    );
+    drop(view);
+    // invariants a store refuses, each leaving the store as it was
+    let refused = |what: &str, write: &dyn Fn(&mut S::Write<'_>) -> crate::error::Result<()>| {
+        let before = w.dump();
+        {
+            let mut tx = w.engine.store().write().unwrap();
+            let err = write(&mut tx).expect_err(what);
+            assert_eq!(err.kind(), ErrorKind::Storage, "{what}: {err}");
+        }
+        assert_eq!(w.dump(), before, "{what}");
+    };
+    refused("a second pending invitation", &|tx| {
+        tx.put_invitation(&invitation("i3", "f1", InvitationState::Pending))
+    });
+    refused("a share of a missing folder", &|tx| {
+        tx.put_share(&share("f9"))
+    });
+    refused("an invitation to a missing folder", &|tx| {
+        tx.put_invitation(&invitation("i4", "f9", InvitationState::Rejected))
+    });
+    refused("a folder of a missing owner", &|tx| {
+        let mut f = folder("f5", "z", FolderStatus::Active);
+        f.owner = name("ghost");
+        tx.put_folder(&f)
+    });
+    refused("two active folders of one name", &|tx| {
+        tx.put_folder(&folder("f6", "a", FolderStatus::Active))
+    });
+    refused("a vm of a missing team", &|tx| {
+        let mut v = vm.clone();
+        v.team = name("ghost");
+        tx.put_vm(&v)
+    });
+}
