@@ -245,22 +245,6 @@ impl Uri {
         out
     }
 
-    /// The canonical text of this URI and each ancestor, nearest first, borrowed.
-    pub fn ancestor_strs(&self) -> impl Iterator<Item = &str> {
-        let base = self.scheme_len + 3;
-        let path = self.path();
-        let cuts = path
-            .char_indices()
-            .filter(|(_, c)| *c == '/')
-            .map(move |(i, _)| base + i)
-            .collect::<Vec<_>>();
-        let text = self.text.as_str();
-        let full = std::iter::once(text.len()).filter(move |_| !path.is_empty());
-        full.chain(cuts.into_iter().rev())
-            .chain(std::iter::once(base))
-            .filter_map(move |cut| text.get(..cut))
-    }
-
     /// Whether `self` is a strict ancestor of `other`, by whole segments (rule U4).
     pub fn is_ancestor_of(&self, other: &Uri) -> bool {
         if self.scheme() != other.scheme() || self.text.len() >= other.text.len() {
@@ -543,12 +527,6 @@ mod tests {
                 "storage://"
             ]
         );
-        let deep = p("storage://c/u/x");
-        let strs: Vec<&str> = deep.ancestor_strs().collect();
-        assert_eq!(strs, chain);
-        let root_uri = p("storage://");
-        let root: Vec<&str> = root_uri.ancestor_strs().collect();
-        assert_eq!(root, ["storage://"]);
         assert_eq!(p("storage://c/u/x").depth(), 3);
         assert_eq!(p("storage://").depth(), 0);
         assert_eq!(p("storage://c/u/x").last_segment(), Some("x"));

@@ -328,6 +328,27 @@ fn change(by: &Caller, actor: PrincipalName, action: &str, target: &str, detail:
     }
 }
 
+/// The id of a folder created in this transaction: from the revision it will commit as,
+/// which no other commit shares.
+fn next_folder_id<V: ReadView + ?Sized>(view: &V) -> Result<FolderId> {
+    FolderId::new(&format!("f{}", view.revision()?.next()))
+}
+
+/// Stores a new folder and the grant its owner holds on it (rules F1, F8).
+fn insert_folder<T: WriteTxn + ?Sized>(
+    tx: &mut T,
+    cluster: &ClusterName,
+    folder: &Folder,
+    level: Level,
+) -> Result<()> {
+    tx.put_folder(folder)?;
+    tx.put_grant(&Grant {
+        holder: folder.owner.clone(),
+        uri: folder.id.uri(cluster)?,
+        level,
+    })
+}
+
 impl<S: Store> Engine<S> {
     fn folder_uri(cluster: &ClusterName, id: &FolderId) -> Result<Uri> {
         id.uri(cluster)
@@ -359,9 +380,8 @@ impl<S: Store> Engine<S> {
             {
                 return Err(Error::already_exists("folder", format!("{actor}/{name}")));
             }
-            let id = FolderId::new(&format!("f{}", tx.revision()?.next()))?;
             let folder = Folder {
-                id: id.clone(),
+                id: next_folder_id(&*tx)?,
                 name: name.clone(),
                 owner: actor.clone(),
                 kind: FolderKind::User,
@@ -369,12 +389,8 @@ impl<S: Store> Engine<S> {
                 status: FolderStatus::Active,
                 group_permission: None,
             };
-            tx.put_folder(&folder)?;
-            tx.put_grant(&Grant {
-                holder: actor.clone(),
-                uri: Self::folder_uri(&cluster, &id)?,
-                level: Level::Manage,
-            })?;
+            insert_folder(tx, &cluster, &folder, Level::Manage)?;
+            let id = folder.id.clone();
             let detail = format!("{name} on {host}");
             Ok(Step::Changed(
                 folder,
@@ -418,9 +434,8 @@ impl<S: Store> Engine<S> {
             {
                 return Err(Error::already_exists("folder", format!("{group}/{name}")));
             }
-            let id = FolderId::new(&format!("f{}", tx.revision()?.next()))?;
             let folder = Folder {
-                id: id.clone(),
+                id: next_folder_id(&*tx)?,
                 name: name.clone(),
                 owner: group.clone(),
                 kind: FolderKind::Group,
@@ -428,12 +443,8 @@ impl<S: Store> Engine<S> {
                 status: FolderStatus::Active,
                 group_permission: Some(permission),
             };
-            tx.put_folder(&folder)?;
-            tx.put_grant(&Grant {
-                holder: group.clone(),
-                uri: Self::folder_uri(&cluster, &id)?,
-                level: permission.level(),
-            })?;
+            insert_folder(tx, &cluster, &folder, permission.level())?;
+            let id = folder.id.clone();
             let detail = format!("{name} on {host} for {group} {permission}");
             Ok(Step::Changed(
                 folder,
