@@ -547,6 +547,8 @@ impl<S: Store> Engine<S> {
         let scheme = self.scheme_of(uri)?;
         let grantee_record =
             grantee_record.ok_or_else(|| Error::not_found("principal", grantee.as_str()))?;
+        let action = if level == Level::Deny { "forbid" } else { "grant" };
+        folders::refuse_folder_workflow_grant(&*tx, self.cluster(tx)?, uri, grantee, action)?;
         if level.is_allow() && scheme.share_scope == Some(ShareScope::SameGroup) {
             refuse_outside_scope(tx, actor_closure, &grantee_record, uri)?;
         }
@@ -597,6 +599,7 @@ impl<S: Store> Engine<S> {
             if tx.principal(&grantee)?.is_none() {
                 return Err(Error::not_found("principal", grantee.as_str()));
             }
+            folders::refuse_folder_workflow_grant(&*tx, &cluster, &uri, &grantee, "revoke")?;
             let removed = remove_grant(tx, &grantee, &uri)?.ok_or_else(|| {
                 Error::NoEffect(format!("`{grantee}` holds no direct grant on `{uri}`"))
             })?;

@@ -1050,3 +1050,50 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         Ok(access)
     }
 }
+
+/// Refuses a generic grant, forbid or revoke on exactly a folder's URI when the folder
+/// workflows own that grant (docs/semantics.md, F6): the owner's grant (of a user or a
+/// group folder) and a sharee's grant change only with their rows, through the folder
+/// workflows, so a share row never outlives or disagrees with its grant. Any grant on a
+/// deleted folder's URI is refused too: a deleted folder gives nobody access (rule F7).
+/// Other URIs, and other holders on a live folder, pass untouched.
+pub(super) fn refuse_folder_workflow_grant<V: ReadView + ?Sized>(
+    view: &V,
+    cluster: &ClusterName,
+    uri: &Uri,
+    holder: &PrincipalName,
+    action: &str,
+) -> Result<()> {
+    if uri.scheme() != "vfolder" || uri.depth() != 2 {
+        return Ok(());
+    }
+    let mut segments = uri.segments();
+    if segments.next() != Some(cluster.as_str()) {
+        return Ok(());
+    }
+    let Some(Ok(id)) = segments.next().map(FolderId::new) else {
+        return Ok(());
+    };
+    let Some(folder) = view.folder(&id)? else {
+        return Ok(());
+    };
+    if !folder.is_active() {
+        return Err(Error::InvalidInput(format!(
+            "folder `{id}` is deleted: no {action} on `{uri}`"
+        )));
+    }
+    if &folder.owner == holder {
+        return Err(Error::Conflict(format!(
+            "`{holder}` owns folder `{id}`: its grant on `{uri}` changes only with the folder \
+             (delete it), not by {action}"
+        )));
+    }
+    if let Some(share) = share_of(view, &id, holder)? {
+        return Err(Error::Conflict(format!(
+            "`{holder}` holds a {} share of folder `{id}`: change it with set-permission or \
+             unshare, not by {action}",
+            share.permission
+        )));
+    }
+    Ok(())
+}

@@ -18,8 +18,8 @@ use crate::testing::world::{ADMIN, World, name, uri};
 pub use crate::testing::folders::{
     bug_history_folders, f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity,
     f3_folder_actions, f4_invite, f5_invitation_states, f6_accept_rechecks,
-    f7_share_changes_and_leave, f8_group_folders, f9_delete_and_mount, store_folder_rows,
-    v1_v2_vm_sharing, v3_project_tags,
+    f6_share_grants_follow_the_folder_workflows, f7_share_changes_and_leave, f8_group_folders,
+    f9_delete_and_mount, store_folder_rows, v1_v2_vm_sharing, v3_project_tags,
 };
 
 /// Expands to one `#[test]` per conformance case, each calling the case with a fresh store
@@ -38,7 +38,8 @@ macro_rules! conformance_tests {
             m1_grant_outcomes, m1_grant_many_authorizes_every_grant, m2_revoke, m3_revisions_and_changelog,
             m4_failed_calls_change_nothing, v2_share_scope,
             f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity, f3_folder_actions,
-            f4_invite, f5_invitation_states, f6_accept_rechecks, f7_share_changes_and_leave,
+            f4_invite, f5_invitation_states, f6_accept_rechecks,
+            f6_share_grants_follow_the_folder_workflows, f7_share_changes_and_leave,
             f8_group_folders, f9_delete_and_mount, bug_history_folders, v1_v2_vm_sharing,
             v3_project_tags, store_folder_rows);
     };

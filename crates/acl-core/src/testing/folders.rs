@@ -595,6 +595,63 @@ pub fn f7_share_changes_and_leave<S: Store>(make: &dyn Fn() -> S) {
     w.folder_level("carol", &f, Read);
 }
 
+/// rule F6 (docs/semantics.md): the grants the folder workflows own (the owner's, a
+/// group folder's, a sharee's) change only through them: a generic grant, forbid, revoke
+/// or bulk grant on the folder's URI for those holders is refused, so no share row outlives
+/// its grant; other holders are plain grants; a deleted folder takes no grant at all.
+pub fn f6_share_grants_follow_the_folder_workflows<S: Store>(make: &dyn Fn() -> S) {
+    let w = world(make);
+    w.users(&["alice", "bob", "carol"]);
+    let f = w.folder("alice", "data");
+    w.share("alice", &f, "bob", ReadOnly);
+    let at = uri(&furi(&f));
+    for level in [Write, Read, Deny] {
+        let err = w.refused(ErrorKind::Conflict, |w| {
+            w.engine.grant(&w.by(ADMIN), &at, &name("bob"), level)
+        });
+        assert!(err.to_string().contains("set-permission"), "{err}");
+    }
+    w.refused(ErrorKind::Conflict, |w| {
+        w.engine.revoke(&w.by("alice"), &at, &name("bob"))
+    });
+    w.refused(ErrorKind::Conflict, |w| {
+        w.engine
+            .grant_many(&w.by(ADMIN), &[(at.clone(), name("bob"), Write)])
+    });
+    let err = w.refused(ErrorKind::Conflict, |w| {
+        w.engine.revoke(&w.by(ADMIN), &at, &name("alice"))
+    });
+    assert!(err.to_string().contains("owns folder"), "{err}");
+    w.folder_level("bob", &f, Read);
+    // a holder with no share is an ordinary grant, both ways
+    w.grant(ADMIN, &furi(&f), "carol", Read);
+    w.folder_level("carol", &f, Read);
+    ok(w.engine.revoke(&w.by(ADMIN), &at, &name("carol")));
+    w.folder_level("carol", &f, Deny);
+    // a group folder's grant belongs to the folder
+    w.role(ADMIN, "proj", PrincipalKind::Group);
+    let g = ok(w.engine.create_group_folder(
+        &w.by(ADMIN),
+        &name("proj"),
+        &folder_name("shared"),
+        "h1",
+        ReadWrite,
+    ))
+    .value
+    .id;
+    w.refused(ErrorKind::Conflict, |w| {
+        w.engine.revoke(&w.by(ADMIN), &uri(&furi(&g)), &name("proj"))
+    });
+    // once deleted, the folder's URI takes no grant
+    ok(w.engine.delete_folder(&w.by("alice"), &f));
+    let err = w.refused(ErrorKind::InvalidInput, |w| {
+        w.engine.grant(&w.by(ADMIN), &at, &name("carol"), Read)
+    });
+    assert!(err.to_string().contains("deleted"), "{err}");
+    w.folder_level("carol", &f, Deny);
+    w.folder_level("bob", &f, Deny);
+}
+
 /// rule F8: group folders: only admins create them; members get the folder's permission
 /// through the group with no invitation and lose it on leaving the group; leave is refused;
 /// they cannot be private nor shared by invitation.
