@@ -14,7 +14,7 @@ use crate::graph::{Closure, Walk, refuse_cycle};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
-use crate::resolve::{Decision, Reason, closure_of, decide_with, decide_with_fences};
+use crate::resolve::{Decision, closure_of, decide_with, evaluate_with_fences, level_with};
 use crate::schema::{Schema, ShareScope};
 use crate::store::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision,
@@ -456,11 +456,11 @@ impl<S: Store> Engine<S> {
                                 !fenced && !forbidden_here
                             }
                             None => {
-                                let decision = decide_with_fences(&*tx, closure, &uri, |a| {
+                                let verdict = evaluate_with_fences(&*tx, closure, &uri, |a| {
                                     fences_at(&*tx, a)
                                 })?;
-                                if let Reason::Grant { grant, .. } = &decision.reason
-                                    && decision.level == Level::Manage
+                                if let Some(grant) = verdict.deciding_grant()
+                                    && verdict.level() == Level::Manage
                                 {
                                     // Nothing on U's path denies and the grant at G gives
                                     // manage: every URI from G down to U's parent is managed
@@ -473,7 +473,7 @@ impl<S: Store> Engine<S> {
                                             .cloned(),
                                     );
                                 }
-                                decision.allows(Level::Manage)
+                                verdict.level() >= Level::Manage
                             }
                         }
                     }
@@ -547,7 +547,11 @@ impl<S: Store> Engine<S> {
         let scheme = self.scheme_of(uri)?;
         let grantee_record =
             grantee_record.ok_or_else(|| Error::not_found("principal", grantee.as_str()))?;
-        let action = if level == Level::Deny { "forbid" } else { "grant" };
+        let action = if level == Level::Deny {
+            "forbid"
+        } else {
+            "grant"
+        };
         folders::refuse_folder_workflow_grant(&*tx, self.cluster(tx)?, uri, grantee, action)?;
         if level.is_allow() && scheme.share_scope == Some(ShareScope::SameGroup) {
             refuse_outside_scope(tx, actor_closure, &grantee_record, uri)?;
@@ -998,6 +1002,15 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         }
     }
 
+    /// The level of [`Reader::decide`]'s decision, from the same evaluation, without the
+    /// membership path only an explanation needs.
+    fn decide_level(&self, principal: &PrincipalName, uri: &Uri) -> Result<Level> {
+        match self.closure_or_denial(principal)? {
+            Ok(closure) => level_with(&self.view, &closure, uri),
+            Err(decision) => Ok(decision.level),
+        }
+    }
+
     /// The underlying store view, for store-level queries.
     pub fn view(&self) -> &S::Read<'e> {
         &self.view
@@ -1030,7 +1043,8 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
                 "a check needs a level above deny".into(),
             ));
         }
-        Ok(self.explain(principal, uri)?.allows(level))
+        let level_held = self.decide_level(&self.principal_name(principal)?, &self.uri(uri)?)?;
+        Ok(level_held >= level)
     }
 
     /// `check(p, U, action)`: the action's level comes from the schema; an unknown action is
@@ -1120,7 +1134,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
             .into_iter()
             .map(|node| {
                 let level = match &closure {
-                    Ok(closure) => decide_with(&self.view, closure, &node)?.level,
+                    Ok(closure) => level_with(&self.view, closure, &node)?,
                     Err(denied) => denied.level,
                 };
                 Ok(TreeNode {
@@ -1169,7 +1183,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         let mut items = Vec::new();
         let mut next = None;
         for uri in uris {
-            let level = decide_with(&self.view, &closure, &uri)?.level;
+            let level = level_with(&self.view, &closure, &uri)?;
             if !level.is_allow() {
                 continue;
             }
@@ -1198,7 +1212,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         for member in closure.names() {
             for grant in self.view.grants_of(member, None, None, ALL)? {
                 if grant.level == Level::Manage
-                    && decide_with(&self.view, &closure, &grant.uri)?.level == Level::Manage
+                    && level_with(&self.view, &closure, &grant.uri)? == Level::Manage
                 {
                     roots.insert(grant.uri);
                 }
@@ -1393,7 +1407,7 @@ fn authorize<V: ReadView + ?Sized>(
     action: &'static str,
 ) -> Result<Closure> {
     match closure_of(view, actor)? {
-        Ok(closure) if decide_with(view, &closure, uri)?.allows(needed) => Ok(closure),
+        Ok(closure) if level_with(view, &closure, uri)? >= needed => Ok(closure),
         _ => Err(forbidden(actor, action, uri, needed)),
     }
 }

@@ -102,85 +102,165 @@ pub(crate) fn closure_of<V: ReadView + ?Sized>(
     }
 }
 
-/// `effective(p, U)` for a closure already loaded. The steps, in order; the first that
-/// decides, decides:
+/// What one evaluation found, before any membership path is computed: the level and the
+/// deciding row. [`Verdict::explain`] turns it into the [`Decision`] with its path; a check
+/// reads only the level. Both come from the same evaluation, so they cannot disagree.
+#[derive(Debug, Clone)]
+pub(crate) struct Verdict {
+    level: Level,
+    found: Found,
+}
+
+#[derive(Debug, Clone)]
+enum Found {
+    Fence(Fence),
+    Forbid(Grant),
+    Grant(Grant),
+    ImplicitList(Grant),
+    NoGrant,
+}
+
+impl Verdict {
+    /// The effective level.
+    pub(crate) fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The grant that decided, when an allowance did (rule E1).
+    pub(crate) fn deciding_grant(&self) -> Option<&Grant> {
+        match &self.found {
+            Found::Grant(grant) => Some(grant),
+            _ => None,
+        }
+    }
+
+    /// The decision with its reason: the deciding row and a shortest membership path from
+    /// the principal to its holder (computed here, only when asked for).
+    pub(crate) fn explain(self, closure: &Closure) -> Decision {
+        let path = |g: &Grant| closure.path_to(&g.holder).unwrap_or_default();
+        let reason = match self.found {
+            Found::Fence(fence) => Reason::Fence { fence },
+            Found::Forbid(grant) => Reason::Forbid {
+                path: path(&grant),
+                grant,
+            },
+            Found::Grant(grant) => Reason::Grant {
+                path: path(&grant),
+                grant,
+            },
+            Found::ImplicitList(grant) => Reason::ImplicitList {
+                path: path(&grant),
+                grant,
+            },
+            Found::NoGrant => Reason::NoGrant,
+        };
+        Decision {
+            level: self.level,
+            reason,
+        }
+    }
+}
+
+/// `effective(p, U)` with its reason, for a closure already loaded: [`evaluate`] then
+/// [`Verdict::explain`].
 pub(crate) fn decide_with<V: ReadView + ?Sized>(
     view: &V,
     closure: &Closure,
     uri: &Uri,
 ) -> Result<Decision> {
-    decide_with_fences(view, closure, uri, |ancestors| view.fences_at(ancestors))
+    Ok(evaluate(view, closure, uri)?.explain(closure))
 }
 
-/// [`decide_with`], taking the fences on the ancestors from `fences_at` (a batch that
-/// knows every fence asks no store).
-pub(crate) fn decide_with_fences<V: ReadView + ?Sized>(
+/// `effective(p, U)`'s level alone, for a closure already loaded: [`evaluate`] with no path.
+pub(crate) fn level_with<V: ReadView + ?Sized>(
+    view: &V,
+    closure: &Closure,
+    uri: &Uri,
+) -> Result<Level> {
+    Ok(evaluate(view, closure, uri)?.level)
+}
+
+/// [`evaluate_with_fences`] with the fences read from `view`.
+pub(crate) fn evaluate<V: ReadView + ?Sized>(
+    view: &V,
+    closure: &Closure,
+    uri: &Uri,
+) -> Result<Verdict> {
+    evaluate_with_fences(view, closure, uri, |ancestors| view.fences_at(ancestors))
+}
+
+/// `effective(p, U)` for a closure already loaded, taking the fences on the ancestors from
+/// `fences_at` (a batch that knows every fence asks no store). The steps, in order; the
+/// first that decides, decides:
+pub(crate) fn evaluate_with_fences<V: ReadView + ?Sized>(
     view: &V,
     closure: &Closure,
     uri: &Uri,
     fences_at: impl FnOnce(&[Uri]) -> Result<Vec<Fence>>,
-) -> Result<Decision> {
+) -> Result<Verdict> {
     let ancestors = uri.ancestors_and_self();
 
     // Fence (rule E4): any fence on the path whose group is outside the closure denies.
     // The nearest such fence is named, then by group name.
-    let mut fences = fences_at(&ancestors)?;
-    fences.sort_by(|a, b| {
-        (Reverse(a.uri.depth()), &a.group).cmp(&(Reverse(b.uri.depth()), &b.group))
-    });
-    if let Some(fence) = fences.into_iter().find(|f| !closure.contains(&f.group)) {
-        return Ok(Decision::deny(Reason::Fence { fence }));
+    let fences = fences_at(&ancestors)?;
+    if let Some(fence) = fences
+        .into_iter()
+        .filter(|f| !closure.contains(&f.group))
+        .min_by(|a, b| (Reverse(a.uri.depth()), &a.group).cmp(&(Reverse(b.uri.depth()), &b.group)))
+    {
+        return Ok(Verdict {
+            level: Level::Deny,
+            found: Found::Fence(fence),
+        });
     }
 
     let members = closure.as_slice();
     let grants = view.grants_at(members, &ancestors)?;
-    // Among candidates, the nearest holder, then the deepest URI, then the holder's name.
-    let preference = |g: &Grant| {
-        (
-            closure.distance(&g.holder).unwrap_or(usize::MAX),
-            Reverse(g.uri.depth()),
-            g.holder.clone(),
-        )
-    };
-    let path = |g: &Grant| closure.path_to(&g.holder).unwrap_or_default();
+    let better = |a: &&Grant, b: &&Grant| preference(closure, a).cmp(&preference(closure, b));
 
     // Forbid (rule E3): beats every allowance and the implicit list.
     if let Some(forbid) = grants
         .iter()
         .filter(|g| g.level == Level::Deny)
-        .min_by_key(|g| preference(g))
+        .min_by(better)
     {
-        return Ok(Decision::deny(Reason::Forbid {
-            path: path(forbid),
-            grant: forbid.clone(),
-        }));
+        return Ok(Verdict {
+            level: Level::Deny,
+            found: Found::Forbid(forbid.clone()),
+        });
     }
 
     // Grant (rule E1): the highest level held on the URI or an ancestor.
-    if let Some(best) = grants
-        .iter()
-        .filter(|g| g.level.is_allow())
-        .min_by_key(|g| (Reverse(g.level), preference(g)))
-    {
-        return Ok(Decision {
-            level: best.level,
-            reason: Reason::Grant {
-                path: path(best),
-                grant: best.clone(),
-            },
-        });
+    let top = grants.iter().map(|g| g.level).max();
+    if let Some(top) = top.filter(|l| l.is_allow()) {
+        if let Some(best) = grants.iter().filter(|g| g.level == top).min_by(better) {
+            return Ok(Verdict {
+                level: top,
+                found: Found::Grant(best.clone()),
+            });
+        }
     }
 
     // Implicit list (rule E2): a grant strictly below the URI makes it listable.
     if let Some(below) = view.grant_below(members, uri)? {
-        return Ok(Decision {
+        return Ok(Verdict {
             level: Level::List,
-            reason: Reason::ImplicitList {
-                path: path(&below),
-                grant: below,
-            },
+            found: Found::ImplicitList(below),
         });
     }
 
-    Ok(Decision::deny(Reason::NoGrant))
+    Ok(Verdict {
+        level: Level::Deny,
+        found: Found::NoGrant,
+    })
+}
+
+/// Among candidate grants, the nearest holder wins, then the deepest URI, then the
+/// holder's name.
+fn preference<'g>(closure: &Closure, g: &'g Grant) -> (usize, Reverse<usize>, &'g PrincipalName) {
+    (
+        closure.distance(&g.holder).unwrap_or(usize::MAX),
+        Reverse(g.uri.depth()),
+        &g.holder,
+    )
 }

@@ -5,8 +5,13 @@
 //! and drop an inner collection as soon as it empties, so that undoing a write gives back a
 //! state equal, field by field, to the one before it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::Hash;
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{BuildHasher, Hash};
+
+/// The hash maps of the state: foldhash instead of SipHash, since every check hashes a
+/// handful of short keys and SipHash was a measurable part of it. The seed is random per
+/// process, which keeps crafted keys from colliding on purpose.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::ops::Bound;
 
 use acl_core::{
@@ -27,7 +32,10 @@ pub(crate) struct State {
     /// Grants by holder, then URI.
     grants_by_holder: HashMap<PrincipalName, BTreeMap<Uri, Level>>,
     /// Grants by URI, then holder: (URI, holder) order.
-    grants_by_uri: BTreeMap<Uri, BTreeMap<PrincipalName, Level>>,
+    grants_by_uri: HashMap<Uri, BTreeMap<PrincipalName, Level>>,
+    /// The keys of `grants_by_uri` in URI order, for range scans (a hash map answers the
+    /// point lookups of every check; this answers `grants_within`).
+    granted_uris: BTreeMap<Uri, ()>,
     /// Edges from a member to the roles it is a member of.
     roles_by_member: HashMap<PrincipalName, BTreeSet<PrincipalName>>,
     /// Edges from a role to its direct members.
@@ -127,16 +135,38 @@ impl State {
         Ok(out)
     }
 
+    /// URI first: for each URI, walk the few grants there (at most [`WALK_LIMIT`]) and keep
+    /// those of `holders`, or else look each holder up in the URI's grants. Either way the
+    /// work per URI is bounded by the number of holders, whatever the store's size (rule
+    /// E7).
     pub(crate) fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
-        let uris = distinct(uris);
         let mut out = Vec::new();
-        for holder in distinct(holders) {
-            let Some(held) = self.grants_by_holder.get(holder) else {
+        for (i, uri) in uris.iter().enumerate() {
+            if uris.get(..i).is_some_and(|seen| seen.contains(uri)) {
+                continue;
+            }
+            let Some(here) = self.grants_by_uri.get(uri) else {
                 continue;
             };
-            for &uri in &uris {
-                if let Some(&level) = held.get(uri) {
-                    out.push(grant(holder, uri, level));
+            if here.len() <= WALK_LIMIT {
+                for (holder, &level) in here {
+                    if holders.contains(holder) {
+                        out.push(grant(holder, uri, level));
+                    }
+                }
+            } else {
+                let start = out.len();
+                for holder in holders {
+                    if let Some(&level) = here.get(holder) {
+                        // A repeated holder is reported once: check only this URI's few
+                        // hits, not every pair of holders.
+                        let seen = out
+                            .get(start..)
+                            .is_some_and(|found| found.iter().any(|g: &Grant| &g.holder == holder));
+                        if !seen {
+                            out.push(grant(holder, uri, level));
+                        }
+                    }
                 }
             }
         }
@@ -159,12 +189,17 @@ impl State {
         uri: &Uri,
     ) -> Result<Option<Grant>> {
         let mut best: Option<(&Uri, &PrincipalName, Level)> = None;
-        for holder in distinct(holders) {
+        // Strictly below `uri`: its descendants' key range, computed once for all holders.
+        let (lo, hi) = uri.descendant_bounds();
+        // Excluded at `lo`: for a root, `lo` is the root itself; otherwise no URI equals it.
+        let below = (Bound::Excluded(lo.as_str()), Bound::Excluded(hi.as_str()));
+        // A repeated holder finds the same grant again and cannot change the minimum.
+        for holder in holders {
             let Some(held) = self.grants_by_holder.get(holder) else {
                 continue;
             };
-            // Strictly below: `at_or_below` from just after `uri` itself.
-            let first = at_or_below(held, Some(uri), Bound::Excluded(uri.as_str()))
+            let first = held
+                .range::<str, _>(below)
                 .find(|(_, level)| level.is_allow());
             if let Some((found, &level)) = first
                 && best.is_none_or(|(u, h, _)| (found, holder) < (u, h))
@@ -199,7 +234,8 @@ impl State {
         limit: usize,
     ) -> Result<Vec<Grant>> {
         let from = after.map_or(Bound::Unbounded, |(u, _)| Bound::Included(u.as_str()));
-        Ok(at_or_below(&self.grants_by_uri, Some(within), from)
+        Ok(at_or_below(&self.granted_uris, Some(within), from)
+            .filter_map(|(uri, ())| Some((uri, self.grants_by_uri.get(uri)?)))
             .flat_map(|(uri, holders)| {
                 let start = match after {
                     Some((u, h)) if u == uri => Bound::Excluded(h.as_str()),
@@ -356,11 +392,18 @@ impl State {
     ) -> Option<Level> {
         match level {
             Some(level) => {
-                nested_insert(&mut self.grants_by_uri, uri, holder, level);
+                if nested_insert(&mut self.grants_by_uri, uri, holder, level).is_none()
+                    && !self.granted_uris.contains_key(uri)
+                {
+                    self.granted_uris.insert(uri.clone(), ());
+                }
                 nested_insert(&mut self.grants_by_holder, holder, uri, level)
             }
             None => {
                 nested_remove(&mut self.grants_by_uri, uri, holder);
+                if !self.grants_by_uri.contains_key(uri) {
+                    self.granted_uris.remove(uri);
+                }
                 nested_remove(&mut self.grants_by_holder, holder, uri)
             }
         }
@@ -588,6 +631,10 @@ fn distinct<T: Ord>(items: &[T]) -> Vec<&T> {
     out
 }
 
+/// Up to this many grants on one URI, [`State::grants_at`] walks them rather than looking
+/// each holder up.
+const WALK_LIMIT: usize = 4;
+
 /// Whether `key` lies at or after the lower bound `from`.
 fn admits(from: Bound<&str>, key: &str) -> bool {
     match from {
@@ -642,7 +689,7 @@ trait Outer<K, V> {
     fn take(&mut self, key: &K);
 }
 
-impl<K: Hash + Eq, V> Outer<K, V> for HashMap<K, V> {
+impl<K: Hash + Eq, V, H: BuildHasher> Outer<K, V> for std::collections::HashMap<K, V, H> {
     fn slot(&mut self, key: &K) -> Option<&mut V> {
         self.get_mut(key)
     }

@@ -29,7 +29,7 @@ use crate::folder::{
 use crate::graph::Closure;
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
-use crate::resolve::{closure_of, decide_with};
+use crate::resolve::{closure_of, level_with};
 use crate::store::{Change, Grant, PrincipalKind, ReadView, Store, WriteTxn};
 use crate::uri::Uri;
 
@@ -637,7 +637,7 @@ impl<S: Store> Engine<S> {
                 .ok_or_else(|| Error::not_found("invitation", id.as_str()))?;
             let uri = Self::folder_uri(&cluster, &invitation.folder)?;
             let manager = match closure_of(&*tx, &actor)? {
-                Ok(closure) => decide_with(&*tx, &closure, &uri)?.allows(Level::Manage),
+                Ok(closure) => level_with(&*tx, &closure, &uri)? >= Level::Manage,
                 Err(_) => false,
             };
             let party = InvitationParty {

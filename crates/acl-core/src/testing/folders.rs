@@ -640,7 +640,8 @@ pub fn f6_share_grants_follow_the_folder_workflows<S: Store>(make: &dyn Fn() -> 
     .value
     .id;
     w.refused(ErrorKind::Conflict, |w| {
-        w.engine.revoke(&w.by(ADMIN), &uri(&furi(&g)), &name("proj"))
+        w.engine
+            .revoke(&w.by(ADMIN), &uri(&furi(&g)), &name("proj"))
     });
     // once deleted, the folder's URI takes no grant
     ok(w.engine.delete_folder(&w.by("alice"), &f));
