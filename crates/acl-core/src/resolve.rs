@@ -232,13 +232,13 @@ pub(crate) fn evaluate_with_fences<V: ReadView + ?Sized>(
 
     // Grant (rule E1): the highest level held on the URI or an ancestor.
     let top = grants.iter().map(|g| g.level).max();
-    if let Some(top) = top.filter(|l| l.is_allow()) {
-        if let Some(best) = grants.iter().filter(|g| g.level == top).min_by(better) {
-            return Ok(Verdict {
-                level: top,
-                found: Found::Grant(best.clone()),
-            });
-        }
+    if let Some(top) = top.filter(|l| l.is_allow())
+        && let Some(best) = grants.iter().filter(|g| g.level == top).min_by(better)
+    {
+        return Ok(Verdict {
+            level: top,
+            found: Found::Grant(best.clone()),
+        });
     }
 
     // Implicit list (rule E2): a grant strictly below the URI makes it listable.
