@@ -71,7 +71,7 @@ fn csv_err(e: impl fmt::Display) -> Error {
 }
 
 /// Writes a header and rows to `out`.
-fn write_csv<'r>(
+fn write_csv(
     out: &mut dyn io::Write,
     header: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,

@@ -608,7 +608,9 @@ mod tests {
             sessions: 1,
             ..Usage::default()
         };
-        let cases: &[(SessionRequest, Option<(&str, u64, u64, u64)>)] = &[
+        // (request, refusal as resource, limit, usage, request)
+        type Refusal = Option<(&'static str, u64, u64, u64)>;
+        let cases: &[(SessionRequest, Refusal)] = &[
             (request(1, 6), None),
             (request(2, 1), Some(("cpu", 4, 3, 2))),
             (request(1, 7), Some(("ram_gb", 8, 2, 7))),
