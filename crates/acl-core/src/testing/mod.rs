@@ -14,6 +14,8 @@
 )]
 
 #[cfg(feature = "testing")]
+pub mod admin;
+#[cfg(feature = "testing")]
 pub mod conformance;
 #[cfg(feature = "testing")]
 pub mod counting;

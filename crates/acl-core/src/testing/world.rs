@@ -4,7 +4,7 @@
 use std::cell::Cell;
 
 use crate::account::{Account, GroupInfo, Keypair};
-use crate::engine::{Applied, Caller, Engine, GrantOutcome};
+use crate::engine::{Applied, Caller, Engine, EngineOptions, GrantOutcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::folder::{Folder, Invitation, InvitationKey, Share, Vm};
 use crate::level::Level;
@@ -133,7 +133,22 @@ impl<S: Store> World<S> {
 
     /// Initializes `store` with `schema`, cluster `c` and admin `admin`.
     pub fn with_schema(store: S, schema: Schema) -> World<S> {
-        let engine = Engine::new(store, schema);
+        World::with_options(store, schema, EngineOptions::default())
+    }
+
+    /// Initializes `store` with the standard schema and the least argon2 cost (so suites
+    /// that hash many passwords stay fast; see [`crate::HashCost::minimum`]).
+    pub fn fast_hashing(store: S) -> World<S> {
+        let options = EngineOptions {
+            hash_cost: crate::account::HashCost::minimum(),
+            ..EngineOptions::default()
+        };
+        World::with_options(store, Schema::standard(), options)
+    }
+
+    /// Initializes `store` with `schema` and `options`, cluster `c` and admin `admin`.
+    pub fn with_options(store: S, schema: Schema, options: EngineOptions) -> World<S> {
+        let engine = Engine::with_options(store, schema, options);
         let cluster = ClusterName::new(CLUSTER).unwrap_or_else(|e| panic!("{e}"));
         engine
             .init(&cluster, Some(&name(ADMIN)), Timestamp(0))
