@@ -16,6 +16,8 @@
 #[cfg(feature = "testing")]
 pub mod admin;
 #[cfg(feature = "testing")]
+pub mod admin_props;
+#[cfg(feature = "testing")]
 pub mod conformance;
 #[cfg(feature = "testing")]
 pub mod counting;
