@@ -15,6 +15,12 @@ use crate::store::{PrincipalKind, Revision, Store};
 use crate::testing::counting::CountingStore;
 use crate::testing::world::{ADMIN, World, name, uri};
 
+pub use crate::testing::admin::{
+    a1_a2_boundaries_at_the_engine, a1_create_account_validates_every_field, a1_list_accounts,
+    a1_update_account, a3_deactivation, a4_groups, a4_roles_are_memberships, a5_keypairs,
+    a6_folder_admission, a6_policies, a6_session_admission, a7_csv_export, audit_trail,
+    init_with_account,
+};
 pub use crate::testing::folders::{
     bug_history_folders, f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity,
     f3_folder_actions, f4_invite, f5_invitation_states, f6_accept_rechecks,
@@ -41,7 +47,11 @@ macro_rules! conformance_tests {
             f4_invite, f5_invitation_states, f6_accept_rechecks,
             f6_share_grants_follow_the_folder_workflows, f7_share_changes_and_leave,
             f8_group_folders, f9_delete_and_mount, bug_history_folders, v1_v2_vm_sharing,
-            v3_project_tags, store_folder_rows);
+            v3_project_tags, store_folder_rows,
+            a1_create_account_validates_every_field, a1_a2_boundaries_at_the_engine,
+            a1_update_account, a1_list_accounts, a3_deactivation, a4_roles_are_memberships,
+            a5_keypairs, a4_groups, a6_policies, a6_session_admission, a6_folder_admission,
+            a7_csv_export, audit_trail, init_with_account);
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
         $(

@@ -14,6 +14,10 @@
 )]
 
 #[cfg(feature = "testing")]
+pub mod admin;
+#[cfg(feature = "testing")]
+pub mod admin_props;
+#[cfg(feature = "testing")]
 pub mod conformance;
 #[cfg(feature = "testing")]
 pub mod counting;
