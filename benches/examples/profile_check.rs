@@ -38,6 +38,7 @@ fn main() -> acl_core::Result<()> {
                 Schema::standard(),
                 EngineOptions {
                     closure_cache: cache,
+                    ..EngineOptions::default()
                 },
             );
             eprintln!("loaded in {:?}", started.elapsed());

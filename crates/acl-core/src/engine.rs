@@ -1,6 +1,7 @@
 //! The engine: authorizes, validates and applies mutations in one store transaction each
 //! (rules M1 to M4), and answers reads on consistent views (rules E1 to E7).
 
+mod admin;
 mod folders;
 
 use std::cell::OnceCell;
@@ -22,6 +23,9 @@ use crate::store::{
 };
 use crate::uri::{Uri, UriContext};
 
+pub use admin::{
+    AccountFilter, AccountList, AccountUpdate, AuditQuery, CreatedKeypair, NewAccount, UsageReport,
+};
 pub use folders::{
     DeletedFolder, FolderAccess, FolderEntry, InviteReport, ReceivedInvitations, Refusal, VmAccess,
 };
@@ -125,12 +129,16 @@ pub struct EngineOptions {
     /// A cached closure is keyed by the store revision it was computed at and used only on
     /// a view of that same revision, so it can never answer for another state (rule E7).
     pub closure_cache: usize,
+    /// The argon2id cost of hashing passwords and keypair secrets (rules A1, A5).
+    #[serde(default)]
+    pub hash_cost: crate::account::HashCost,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             closure_cache: 65_536,
+            hash_cost: crate::account::HashCost::recommended(),
         }
     }
 }
@@ -312,29 +320,7 @@ impl<S: Store> Engine<S> {
         at: Timestamp,
     ) -> Result<Applied<()>> {
         self.mutate(|tx| {
-            if let Some(existing) = tx.cluster()? {
-                return Err(Error::already_exists("cluster", existing.as_str()));
-            }
-            let admin_role = cluster_role(cluster, "admin")?;
-            let manager_role = cluster_role(cluster, "manager")?;
-            if let Some(user) = admin {
-                validate_user_name(cluster, user)?;
-            }
-            tx.set_cluster(cluster)?;
-            for role in [&admin_role, &manager_role] {
-                tx.insert_principal(&PrincipalRecord {
-                    name: role.clone(),
-                    kind: PrincipalKind::Role,
-                    active: true,
-                })?;
-            }
-            for root in self.schema.scheme_roots()? {
-                put_grant(tx, &admin_role, &root, Level::Manage)?;
-            }
-            if let Some(user) = admin {
-                self.insert_user(tx, cluster, user)?;
-                put_grant(tx, user, &Uri::of_role(&admin_role), Level::Read)?;
-            }
+            self.init_rows(tx, cluster, admin)?;
             Ok(Step::Changed(
                 (),
                 Change {
@@ -348,6 +334,40 @@ impl<S: Store> Engine<S> {
                 },
             ))
         })
+    }
+
+    /// The rows of init (rule P5, A4, A6), in the caller's transaction.
+    fn init_rows(
+        &self,
+        tx: &mut S::Write<'_>,
+        cluster: &ClusterName,
+        admin: Option<&PrincipalName>,
+    ) -> Result<()> {
+        if let Some(existing) = tx.cluster()? {
+            return Err(Error::already_exists("cluster", existing.as_str()));
+        }
+        let admin_role = cluster_role(cluster, "admin")?;
+        let manager_role = cluster_role(cluster, "manager")?;
+        if let Some(user) = admin {
+            validate_user_name(cluster, user)?;
+        }
+        tx.set_cluster(cluster)?;
+        admin::init_rows(&self.schema, tx, cluster)?;
+        for role in [&admin_role, &manager_role] {
+            tx.insert_principal(&PrincipalRecord {
+                name: role.clone(),
+                kind: PrincipalKind::Role,
+                active: true,
+            })?;
+        }
+        for root in self.schema.scheme_roots()? {
+            put_grant(tx, &admin_role, &root, Level::Manage)?;
+        }
+        if let Some(user) = admin {
+            self.insert_user(tx, cluster, user)?;
+            put_grant(tx, user, &Uri::of_role(&admin_role), Level::Read)?;
+        }
+        Ok(())
     }
 
     /// Sets `grantee`'s direct grant on `uri` to `level` (rule M1); `deny` records a forbid
@@ -735,7 +755,7 @@ impl<S: Store> Engine<S> {
             let cluster = self.cluster(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let name = canonical_name(&cluster, name);
-            for builtin in ["admin", "manager"] {
+            for builtin in ["admin", "manager", "monitor"] {
                 if name == cluster_role(&cluster, builtin)? {
                     return Err(Error::InvalidInput(format!(
                         "`{name}` is a cluster role and cannot be removed"
@@ -796,6 +816,7 @@ impl<S: Store> Engine<S> {
                 })?;
                 removed.edges += 1;
             }
+            tx.delete_group_info(&name)?;
             tx.delete_principal(&name)?;
             Ok(Step::Changed(
                 removed,
@@ -896,6 +917,7 @@ impl<S: Store> Engine<S> {
             }
             record.active = active;
             tx.update_principal(&record)?;
+            admin::follow_active(tx, &name, active)?;
             Ok(Step::Changed(
                 (),
                 Change {

@@ -153,6 +153,100 @@ impl fmt::Display for NameProblem {
     }
 }
 
+/// What is wrong with one field of an account, keypair, policy, session request or export
+/// (rules A1, A2, A6, A7). Lengths count characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "problem")]
+#[non_exhaustive]
+pub enum FieldProblem {
+    /// The field is empty.
+    Empty,
+    /// The field is shorter than `min` characters.
+    TooShort {
+        /// The fewest characters allowed.
+        min: usize,
+    },
+    /// The field is longer than `max` characters.
+    TooLong {
+        /// The most characters allowed.
+        max: usize,
+    },
+    /// A password has no letter (rule A2).
+    NoLetter,
+    /// A password has no digit (rule A2).
+    NoDigit,
+    /// A password has no special character (rule A2).
+    NoSpecial,
+    /// A character is outside the allowed set.
+    BadCharacter {
+        /// The allowed set, e.g. `[A-Za-z0-9_.-]`.
+        allowed: &'static str,
+    },
+    /// The field has a control character.
+    ControlCharacter,
+    /// The field does not have the required form; `reason` says how.
+    BadSyntax {
+        /// What is wrong, e.g. "it needs exactly one `@`".
+        reason: &'static str,
+    },
+    /// A number is above the maximum allowed (rule A6).
+    AboveMaximum {
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// The value is reserved; `reason` says why.
+    Reserved {
+        /// Why it is reserved.
+        reason: &'static str,
+    },
+    /// The value cannot be changed once set (the email, a policy's name).
+    Immutable,
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldProblem::Empty => f.write_str("it is empty"),
+            FieldProblem::TooShort { min } => write!(f, "it is shorter than {min} characters"),
+            FieldProblem::TooLong { max } => write!(f, "it is longer than {max} characters"),
+            FieldProblem::NoLetter => f.write_str("it has no letter"),
+            FieldProblem::NoDigit => f.write_str("it has no digit"),
+            FieldProblem::NoSpecial => f.write_str("it has no special character"),
+            FieldProblem::BadCharacter { allowed } => {
+                write!(f, "only {allowed} characters are allowed")
+            }
+            FieldProblem::ControlCharacter => f.write_str("it has a control character"),
+            FieldProblem::BadSyntax { reason } => f.write_str(reason),
+            FieldProblem::AboveMaximum { max } => write!(f, "it is above the maximum {max}"),
+            FieldProblem::Reserved { reason } => write!(f, "it is reserved: {reason}"),
+            FieldProblem::Immutable => f.write_str("it cannot be changed"),
+        }
+    }
+}
+
+/// One failing rule of one field: the field's name and the problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field (`email`, `username`, `full name`, `password`, `cpu`, ...).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: FieldProblem,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+fn join_fields(problems: &[FieldError]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Every error acl-core and its stores return. Match on [`Error::kind`] to act on the broad
 /// kind; the variants carry the specifics for messages and tests.
 ///
@@ -243,6 +337,29 @@ pub enum Error {
     /// The operation was refused by a rule other than a missing level (share scope, ...).
     #[error("{0}")]
     NotPermitted(String),
+    /// Fields of an account, keypair, policy, session request or export name were refused
+    /// (rules A1, A2, A6, A7): every failing rule of every field, in field order. The
+    /// offending values are never repeated (a password must not reach a log).
+    #[error("invalid input: {}", join_fields(.0))]
+    InvalidFields(Vec<FieldError>),
+    /// A login or keypair authentication was refused (rules A3, A5). The same refusal for
+    /// an unknown user or key, an inactive one and a wrong password or secret: it does not
+    /// tell them apart.
+    #[error("authentication refused: unknown, inactive or wrong credentials")]
+    AuthenticationRefused,
+    /// A resource policy refused a session or folder (rule A6): the resource, its limit, the
+    /// usage and the request.
+    #[error("`{resource}` refused: limit {limit}, in use {usage}, requested {request}")]
+    AdmissionRefused {
+        /// The resource (`cpu`, `ram`, `concurrent sessions`, `folders`, ...).
+        resource: &'static str,
+        /// The policy's limit.
+        limit: u64,
+        /// What is in use now.
+        usage: u64,
+        /// What was requested.
+        request: u64,
+    },
     /// The operation would change nothing.
     #[error("no effect: {0}")]
     NoEffect(String),
@@ -266,13 +383,17 @@ impl Error {
             | Error::InvalidName { .. }
             | Error::InvalidLevel { .. }
             | Error::UnknownAction { .. }
-            | Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            | Error::InvalidInput(_)
+            | Error::InvalidFields(_) => ErrorKind::InvalidInput,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::AlreadyExists { .. }
             | Error::Cycle { .. }
             | Error::RevisionNotReached { .. }
             | Error::Conflict(_) => ErrorKind::Conflict,
-            Error::Forbidden { .. } | Error::NotPermitted(_) => ErrorKind::Forbidden,
+            Error::Forbidden { .. }
+            | Error::NotPermitted(_)
+            | Error::AuthenticationRefused
+            | Error::AdmissionRefused { .. } => ErrorKind::Forbidden,
             Error::NoEffect(_) => ErrorKind::NoEffect,
             Error::Storage(_) => ErrorKind::Storage,
         }

@@ -52,13 +52,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod account;
 mod engine;
 mod error;
+mod export;
 mod folder;
 mod graph;
 mod level;
 mod name;
 mod page;
+mod policy;
 mod resolve;
 mod schema;
 mod store;
@@ -67,12 +70,19 @@ mod uri;
 #[cfg(any(feature = "testing", feature = "proptest"))]
 pub mod testing;
 
-pub use engine::{
-    Applied, Caller, DeletedFolder, Engine, EngineOptions, FolderAccess, FolderEntry, GrantOutcome,
-    InviteReport, ListFilter, Reader, ReceivedInvitations, Refusal, RemovedRole, TreeNode,
-    VmAccess,
+pub use account::{
+    AccessKey, Account, AccountKey, Email, Entropy, GroupInfo, HashCost, Keypair,
+    MAX_ACCOUNT_FIELD, MAX_PASSWORD, MIN_PASSWORD, Password, Secret, SecretHash, UserRole,
+    UserStatus,
 };
-pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};
+pub use engine::{
+    AccountFilter, AccountList, AccountUpdate, Applied, AuditQuery, Caller, CreatedKeypair,
+    DeletedFolder, Engine, EngineOptions, FolderAccess, FolderEntry, GrantOutcome, InviteReport,
+    ListFilter, NewAccount, Reader, ReceivedInvitations, Refusal, RemovedRole, TreeNode,
+    UsageReport, VmAccess,
+};
+pub use error::{Error, ErrorKind, FieldError, FieldProblem, NameProblem, Result, UriProblem};
+pub use export::{ExportFileName, MAX_EXPORT_FILE_NAME};
 pub use folder::{
     Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationEvent,
     InvitationId, InvitationKey, InvitationParty, InvitationState, MAX_FOLDER_NAME, Permission,
@@ -82,6 +92,10 @@ pub use graph::Closure;
 pub use level::Level;
 pub use name::{ClusterName, MAX_NAME_BYTES, PrincipalName};
 pub use page::{Cursor, Page, PageRequest};
+pub use policy::{
+    Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, Session, SessionId, SessionRequest,
+    Usage, admit_folder, admit_session,
+};
 pub use resolve::{Decision, Reason};
 pub use schema::{HomeGrant, Schema, SchemeDef, ShareScope};
 pub use store::{

@@ -82,8 +82,8 @@ impl Default for Schema {
 }
 
 impl Schema {
-    /// An empty schema with only the `role` and `user` schemes every engine needs, and no
-    /// home grants.
+    /// An empty schema with only the `role`, `user` and `policy` schemes every engine
+    /// needs (`policy://{name}` names a resource policy, rule A6), and no home grants.
     pub fn minimal() -> Schema {
         let mut schemes = IndexMap::new();
         schemes.insert(
@@ -96,6 +96,13 @@ impl Schema {
         );
         schemes.insert(
             "user".to_owned(),
+            SchemeDef {
+                absolute_only: true,
+                ..SchemeDef::plain()
+            },
+        );
+        schemes.insert(
+            "policy".to_owned(),
             SchemeDef {
                 absolute_only: true,
                 ..SchemeDef::plain()

@@ -34,10 +34,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::{AccessKey, Account, AccountKey, GroupInfo, Keypair};
 use crate::error::Result;
 use crate::folder::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
+use crate::policy::{PolicyName, ResourcePolicy, Session, SessionId};
 use crate::uri::Uri;
 
 /// A store's revision: the number of committed mutations (rule M3). A fresh store is at
@@ -337,6 +339,49 @@ pub trait ReadView {
 
     /// The VMs created in team `team`, in id order.
     fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>>;
+
+    /// The account (profile) of user `user`, if it has one (rule A1).
+    fn account(&self, user: &PrincipalName) -> Result<Option<Account>>;
+
+    /// The account whose lowercase email or lowercase username is the key's text (rule A1:
+    /// uniqueness is case-insensitive), if any.
+    fn account_by(&self, key: &AccountKey) -> Result<Option<Account>>;
+
+    /// Accounts with user names after `after` (exclusive), in name order, at most `limit`.
+    fn accounts(&self, after: Option<&PrincipalName>, limit: usize) -> Result<Vec<Account>>;
+
+    /// The users whose account uses policy `policy`, in name order, at most `limit`.
+    fn accounts_of_policy(&self, policy: &PolicyName, limit: usize) -> Result<Vec<PrincipalName>>;
+
+    /// The keypair with access key `key`, if it exists (rule A5).
+    fn keypair(&self, key: &AccessKey) -> Result<Option<Keypair>>;
+
+    /// The keypairs of `user`, in access-key order.
+    fn keypairs_of(&self, user: &PrincipalName) -> Result<Vec<Keypair>>;
+
+    /// Keypairs with access keys after `after` (exclusive), in key order, at most `limit`.
+    fn keypairs(&self, after: Option<&AccessKey>, limit: usize) -> Result<Vec<Keypair>>;
+
+    /// The access keys of the keypairs using policy `policy`, in key order, at most `limit`.
+    fn keypairs_of_policy(&self, policy: &PolicyName, limit: usize) -> Result<Vec<AccessKey>>;
+
+    /// The resource policy named `name`, if it exists (rule A6).
+    fn policy(&self, name: &PolicyName) -> Result<Option<ResourcePolicy>>;
+
+    /// Every resource policy, in name order.
+    fn policies(&self) -> Result<Vec<ResourcePolicy>>;
+
+    /// The session `id` of the ledger, running or stopped, if it exists (rule A6).
+    fn session(&self, id: &SessionId) -> Result<Option<Session>>;
+
+    /// Every session of `user`, running or stopped, in id order.
+    fn sessions_of(&self, user: &PrincipalName) -> Result<Vec<Session>>;
+
+    /// Sessions with ids after `after` (exclusive), in id order, at most `limit`.
+    fn sessions(&self, after: Option<&SessionId>, limit: usize) -> Result<Vec<Session>>;
+
+    /// The attributes of group `name`, if recorded.
+    fn group_info(&self, name: &PrincipalName) -> Result<Option<GroupInfo>>;
 }
 
 /// A write transaction: the read view of the committed state plus its own writes. Dropping
@@ -390,6 +435,31 @@ pub trait WriteTxn: ReadView {
 
     /// Adds a VM, or replaces the one with its id. Its team and owner must be principals.
     fn put_vm(&mut self, vm: &Vm) -> Result<()>;
+
+    /// Adds an account, or replaces the one of its user. The user must be a principal and
+    /// the policy exist; lowercase emails and lowercase usernames are unique (a store may
+    /// enforce it). Accounts are never removed (rule A3).
+    fn put_account(&mut self, account: &Account) -> Result<()>;
+
+    /// Adds a keypair, or replaces the one with its access key. The user must be a
+    /// principal and the policy exist.
+    fn put_keypair(&mut self, keypair: &Keypair) -> Result<()>;
+
+    /// Adds a resource policy, or replaces the one with its name.
+    fn put_policy(&mut self, policy: &ResourcePolicy) -> Result<()>;
+
+    /// Removes a resource policy; whether it was there. The core first makes sure no
+    /// account or keypair uses it (rule A6).
+    fn delete_policy(&mut self, name: &PolicyName) -> Result<bool>;
+
+    /// Adds a session, or replaces the one with its id. The user must be a principal.
+    fn put_session(&mut self, session: &Session) -> Result<()>;
+
+    /// Adds or replaces the attributes of a group. The group must be a principal.
+    fn put_group_info(&mut self, info: &GroupInfo) -> Result<()>;
+
+    /// Removes the attributes of a group; whether they were there.
+    fn delete_group_info(&mut self, name: &PrincipalName) -> Result<bool>;
 
     /// Makes every write of the transaction durable and visible at once, appends `change`
     /// to the changelog at the next revision, and returns that revision.

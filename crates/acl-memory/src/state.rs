@@ -10,6 +10,10 @@ use std::hash::Hash;
 use std::ops::Bound;
 
 use acl_core::{
+    AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
+    SessionId,
+};
+use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
     InvitationId, InvitationKey, Level, Permission, PrincipalName, PrincipalRecord, Result,
     Revision, Share, Uri, Vm, VmId,
@@ -60,6 +64,28 @@ pub(crate) struct State {
     vms: BTreeMap<VmId, Vm>,
     /// VM ids by team.
     vms_by_team: HashMap<PrincipalName, BTreeSet<VmId>>,
+    /// Accounts by user.
+    accounts: BTreeMap<PrincipalName, Account>,
+    /// Users by lowercase email.
+    accounts_by_email: HashMap<String, PrincipalName>,
+    /// Users by lowercase username.
+    accounts_by_username: HashMap<String, PrincipalName>,
+    /// Users by policy.
+    accounts_by_policy: HashMap<PolicyName, BTreeSet<PrincipalName>>,
+    /// Keypairs by access key.
+    keypairs: BTreeMap<AccessKey, Keypair>,
+    /// Access keys by user.
+    keypairs_by_user: HashMap<PrincipalName, BTreeSet<AccessKey>>,
+    /// Access keys by policy.
+    keypairs_by_policy: HashMap<PolicyName, BTreeSet<AccessKey>>,
+    /// Resource policies by name.
+    policies: BTreeMap<PolicyName, ResourcePolicy>,
+    /// Sessions by id.
+    sessions: BTreeMap<SessionId, Session>,
+    /// Session ids by user.
+    sessions_by_user: HashMap<PrincipalName, BTreeSet<SessionId>>,
+    /// Group attributes by group.
+    groups: BTreeMap<PrincipalName, GroupInfo>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -338,6 +364,12 @@ impl State {
             || self.invitations_by_inviter.contains_key(name)
         {
             Some("invitations")
+        } else if self.accounts.contains_key(name)
+            || self.keypairs_by_user.contains_key(name)
+            || self.sessions_by_user.contains_key(name)
+            || self.groups.contains_key(name)
+        {
+            Some("an account, keypairs, sessions or group attributes")
         } else if self.vms_by_team.contains_key(name) || self.vms.values().any(|v| &v.owner == name)
         {
             Some("vms")
@@ -557,6 +589,214 @@ impl State {
             self.vms.insert(id.clone(), new);
         }
         before
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Accounts, keypairs, policies, sessions and group attributes (rules A1 to A6).
+// ---------------------------------------------------------------------------------------
+
+/// The keys after `after` (exclusive) of an ordered map, at most `limit` values.
+fn page_of<K: Ord, V: Clone>(map: &BTreeMap<K, V>, after: Option<&K>, limit: usize) -> Vec<V> {
+    let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+    map.range((lower, Bound::Unbounded))
+        .take(limit)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+impl State {
+    pub(crate) fn account(&self, user: &PrincipalName) -> Result<Option<Account>> {
+        Ok(self.accounts.get(user).cloned())
+    }
+
+    pub(crate) fn account_by(&self, key: &AccountKey) -> Result<Option<Account>> {
+        let user = match key {
+            AccountKey::Email(email) => self.accounts_by_email.get(email),
+            AccountKey::Username(name) => self.accounts_by_username.get(name),
+        };
+        Ok(user.and_then(|u| self.accounts.get(u)).cloned())
+    }
+
+    pub(crate) fn accounts(
+        &self,
+        after: Option<&PrincipalName>,
+        limit: usize,
+    ) -> Result<Vec<Account>> {
+        Ok(page_of(&self.accounts, after, limit))
+    }
+
+    pub(crate) fn accounts_of_policy(
+        &self,
+        policy: &PolicyName,
+        limit: usize,
+    ) -> Result<Vec<PrincipalName>> {
+        Ok(self
+            .accounts_by_policy
+            .get(policy)
+            .into_iter()
+            .flatten()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    pub(crate) fn keypair(&self, key: &AccessKey) -> Result<Option<Keypair>> {
+        Ok(self.keypairs.get(key).cloned())
+    }
+
+    pub(crate) fn keypairs_of(&self, user: &PrincipalName) -> Result<Vec<Keypair>> {
+        Ok(self
+            .keypairs_by_user
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.keypairs.get(k).cloned())
+            .collect())
+    }
+
+    pub(crate) fn keypairs(&self, after: Option<&AccessKey>, limit: usize) -> Result<Vec<Keypair>> {
+        Ok(page_of(&self.keypairs, after, limit))
+    }
+
+    pub(crate) fn keypairs_of_policy(
+        &self,
+        policy: &PolicyName,
+        limit: usize,
+    ) -> Result<Vec<AccessKey>> {
+        Ok(self
+            .keypairs_by_policy
+            .get(policy)
+            .into_iter()
+            .flatten()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    pub(crate) fn policy(&self, name: &PolicyName) -> Result<Option<ResourcePolicy>> {
+        Ok(self.policies.get(name).cloned())
+    }
+
+    pub(crate) fn policies(&self) -> Result<Vec<ResourcePolicy>> {
+        Ok(self.policies.values().cloned().collect())
+    }
+
+    pub(crate) fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        Ok(self.sessions.get(id).cloned())
+    }
+
+    pub(crate) fn sessions_of(&self, user: &PrincipalName) -> Result<Vec<Session>> {
+        Ok(self
+            .sessions_by_user
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.sessions.get(id).cloned())
+            .collect())
+    }
+
+    pub(crate) fn sessions(&self, after: Option<&SessionId>, limit: usize) -> Result<Vec<Session>> {
+        Ok(page_of(&self.sessions, after, limit))
+    }
+
+    pub(crate) fn group_info(&self, name: &PrincipalName) -> Result<Option<GroupInfo>> {
+        Ok(self.groups.get(name).cloned())
+    }
+
+    /// Whether a policy of that name exists.
+    pub(crate) fn has_policy(&self, name: &PolicyName) -> bool {
+        self.policies.contains_key(name)
+    }
+
+    /// Whether any account or keypair uses policy `name`.
+    pub(crate) fn policy_in_use(&self, name: &PolicyName) -> bool {
+        self.accounts_by_policy.contains_key(name) || self.keypairs_by_policy.contains_key(name)
+    }
+
+    /// Sets (or removes) the account of `user`, keeping its three indexes in step; returns
+    /// the previous row.
+    pub(crate) fn set_account(
+        &mut self,
+        user: &PrincipalName,
+        account: Option<Account>,
+    ) -> Option<Account> {
+        let before = self.accounts.remove(user);
+        if let Some(old) = &before {
+            self.accounts_by_email.remove(&old.email.key());
+            self.accounts_by_username.remove(&old.username_key());
+            set_remove(&mut self.accounts_by_policy, &old.policy, user);
+        }
+        if let Some(new) = account {
+            self.accounts_by_email.insert(new.email.key(), user.clone());
+            self.accounts_by_username
+                .insert(new.username_key(), user.clone());
+            set_insert(&mut self.accounts_by_policy, &new.policy, user);
+            self.accounts.insert(user.clone(), new);
+        }
+        before
+    }
+
+    /// Sets (or removes) the keypair `key`, keeping its indexes in step; returns the
+    /// previous row.
+    pub(crate) fn set_keypair(
+        &mut self,
+        key: &AccessKey,
+        keypair: Option<Keypair>,
+    ) -> Option<Keypair> {
+        let before = self.keypairs.remove(key);
+        if let Some(old) = &before {
+            set_remove(&mut self.keypairs_by_user, &old.user, key);
+            set_remove(&mut self.keypairs_by_policy, &old.policy, key);
+        }
+        if let Some(new) = keypair {
+            set_insert(&mut self.keypairs_by_user, &new.user, key);
+            set_insert(&mut self.keypairs_by_policy, &new.policy, key);
+            self.keypairs.insert(key.clone(), new);
+        }
+        before
+    }
+
+    /// Sets (or removes) the policy `name`; returns the previous row.
+    pub(crate) fn set_policy(
+        &mut self,
+        name: &PolicyName,
+        policy: Option<ResourcePolicy>,
+    ) -> Option<ResourcePolicy> {
+        match policy {
+            Some(policy) => self.policies.insert(name.clone(), policy),
+            None => self.policies.remove(name),
+        }
+    }
+
+    /// Sets (or removes) the session `id`, keeping the user index in step; returns the
+    /// previous row.
+    pub(crate) fn set_session(
+        &mut self,
+        id: &SessionId,
+        session: Option<Session>,
+    ) -> Option<Session> {
+        let before = self.sessions.remove(id);
+        if let Some(old) = &before {
+            set_remove(&mut self.sessions_by_user, &old.user, id);
+        }
+        if let Some(new) = session {
+            set_insert(&mut self.sessions_by_user, &new.user, id);
+            self.sessions.insert(id.clone(), new);
+        }
+        before
+    }
+
+    /// Sets (or removes) the attributes of group `name`; returns the previous row.
+    pub(crate) fn set_group_info(
+        &mut self,
+        name: &PrincipalName,
+        info: Option<GroupInfo>,
+    ) -> Option<GroupInfo> {
+        match info {
+            Some(info) => self.groups.insert(name.clone(), info),
+            None => self.groups.remove(name),
+        }
     }
 }
 

@@ -4,6 +4,10 @@ use std::fmt;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 use acl_core::{
+    AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
+    SessionId,
+};
+use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
     InvitationId, InvitationKey, InvitationState, Level, Permission, PrincipalName,
     PrincipalRecord, ReadView, Result, Revision, Share, Store, Uri, Vm, VmId, WriteTxn,
@@ -140,6 +144,31 @@ enum Undo {
         id: InvitationId,
         before: Option<Invitation>,
     },
+    /// Restore an account (`None`: remove it).
+    Account {
+        user: PrincipalName,
+        before: Option<Account>,
+    },
+    /// Restore a keypair (`None`: remove it).
+    Keypair {
+        key: AccessKey,
+        before: Option<Keypair>,
+    },
+    /// Restore a policy (`None`: remove it).
+    Policy {
+        name: PolicyName,
+        before: Option<ResourcePolicy>,
+    },
+    /// Restore a session (`None`: remove it).
+    Session {
+        id: SessionId,
+        before: Option<Session>,
+    },
+    /// Restore a group's attributes (`None`: remove them).
+    GroupInfo {
+        name: PrincipalName,
+        before: Option<GroupInfo>,
+    },
     /// Restore a VM row (`None`: remove it).
     Vm { id: VmId, before: Option<Vm> },
 }
@@ -187,6 +216,21 @@ impl Undo {
             Undo::Vm { id, before } => {
                 state.set_vm(&id, before);
             }
+            Undo::Account { user, before } => {
+                state.set_account(&user, before);
+            }
+            Undo::Keypair { key, before } => {
+                state.set_keypair(&key, before);
+            }
+            Undo::Policy { name, before } => {
+                state.set_policy(&name, before);
+            }
+            Undo::Session { id, before } => {
+                state.set_session(&id, before);
+            }
+            Undo::GroupInfo { name, before } => {
+                state.set_group_info(&name, before);
+            }
         }
     }
 }
@@ -203,6 +247,17 @@ impl Drop for MemoryWrite<'_> {
 }
 
 impl MemoryWrite<'_> {
+    /// Fails unless policy `name` exists, naming the row that needs it.
+    fn require_policy(&self, name: &PolicyName, row: &str) -> Result<()> {
+        if self.state.has_policy(name) {
+            Ok(())
+        } else {
+            Err(Error::storage(format!(
+                "{row} names a missing resource policy `{name}`"
+            )))
+        }
+    }
+
     /// Fails unless `name` is an existing principal, naming the row that needs it.
     fn require_principal(&self, name: &PrincipalName, role: &str) -> Result<()> {
         if self.state.has_principal(name) {
@@ -445,6 +500,111 @@ impl WriteTxn for MemoryWrite<'_> {
         Ok(())
     }
 
+    fn put_account(&mut self, account: &Account) -> Result<()> {
+        self.require_principal(&account.user, "account user")?;
+        self.require_policy(&account.policy, "account")?;
+        for (key, what) in [
+            (AccountKey::Email(account.email.key()), "email"),
+            (AccountKey::Username(account.username_key()), "username"),
+        ] {
+            if let Some(other) = self.state.account_by(&key)?
+                && other.user != account.user
+            {
+                return Err(Error::storage(format!(
+                    "account `{}` repeats the {what} of `{}`",
+                    account.user, other.user
+                )));
+            }
+        }
+        let before = self.state.set_account(&account.user, Some(account.clone()));
+        if before.as_ref() != Some(account) {
+            self.undo.push(Undo::Account {
+                user: account.user.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn put_keypair(&mut self, keypair: &Keypair) -> Result<()> {
+        self.require_principal(&keypair.user, "keypair user")?;
+        self.require_policy(&keypair.policy, "keypair")?;
+        let before = self
+            .state
+            .set_keypair(&keypair.access_key, Some(keypair.clone()));
+        if before.as_ref() != Some(keypair) {
+            self.undo.push(Undo::Keypair {
+                key: keypair.access_key.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn put_policy(&mut self, policy: &ResourcePolicy) -> Result<()> {
+        let before = self.state.set_policy(&policy.name, Some(policy.clone()));
+        if before.as_ref() != Some(policy) {
+            self.undo.push(Undo::Policy {
+                name: policy.name.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn delete_policy(&mut self, name: &PolicyName) -> Result<bool> {
+        if self.state.policy_in_use(name) {
+            return Err(Error::storage(format!(
+                "resource policy `{name}` is still used by accounts or keypairs"
+            )));
+        }
+        let before = self.state.set_policy(name, None);
+        let was = before.is_some();
+        if was {
+            self.undo.push(Undo::Policy {
+                name: name.clone(),
+                before,
+            });
+        }
+        Ok(was)
+    }
+
+    fn put_session(&mut self, session: &Session) -> Result<()> {
+        self.require_principal(&session.user, "session user")?;
+        let before = self.state.set_session(&session.id, Some(session.clone()));
+        if before.as_ref() != Some(session) {
+            self.undo.push(Undo::Session {
+                id: session.id.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn put_group_info(&mut self, info: &GroupInfo) -> Result<()> {
+        self.require_principal(&info.name, "group")?;
+        let before = self.state.set_group_info(&info.name, Some(info.clone()));
+        if before.as_ref() != Some(info) {
+            self.undo.push(Undo::GroupInfo {
+                name: info.name.clone(),
+                before,
+            });
+        }
+        Ok(())
+    }
+
+    fn delete_group_info(&mut self, name: &PrincipalName) -> Result<bool> {
+        let before = self.state.set_group_info(name, None);
+        let was = before.is_some();
+        if was {
+            self.undo.push(Undo::GroupInfo {
+                name: name.clone(),
+                before,
+            });
+        }
+        Ok(was)
+    }
+
     fn commit(mut self, change: Change) -> Result<Revision> {
         // Every write is already in place: appending the entry and forgetting the undo log
         // is the whole commit, and neither can fail.
@@ -580,6 +740,74 @@ macro_rules! forward_read_view {
 
             fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>> {
                 self.state.vms_of(team)
+            }
+
+            fn account(&self, user: &PrincipalName) -> Result<Option<Account>> {
+                self.state.account(user)
+            }
+
+            fn account_by(&self, key: &AccountKey) -> Result<Option<Account>> {
+                self.state.account_by(key)
+            }
+
+            fn accounts(
+                &self,
+                after: Option<&PrincipalName>,
+                limit: usize,
+            ) -> Result<Vec<Account>> {
+                self.state.accounts(after, limit)
+            }
+
+            fn accounts_of_policy(
+                &self,
+                policy: &PolicyName,
+                limit: usize,
+            ) -> Result<Vec<PrincipalName>> {
+                self.state.accounts_of_policy(policy, limit)
+            }
+
+            fn keypair(&self, key: &AccessKey) -> Result<Option<Keypair>> {
+                self.state.keypair(key)
+            }
+
+            fn keypairs_of(&self, user: &PrincipalName) -> Result<Vec<Keypair>> {
+                self.state.keypairs_of(user)
+            }
+
+            fn keypairs(&self, after: Option<&AccessKey>, limit: usize) -> Result<Vec<Keypair>> {
+                self.state.keypairs(after, limit)
+            }
+
+            fn keypairs_of_policy(
+                &self,
+                policy: &PolicyName,
+                limit: usize,
+            ) -> Result<Vec<AccessKey>> {
+                self.state.keypairs_of_policy(policy, limit)
+            }
+
+            fn policy(&self, name: &PolicyName) -> Result<Option<ResourcePolicy>> {
+                self.state.policy(name)
+            }
+
+            fn policies(&self) -> Result<Vec<ResourcePolicy>> {
+                self.state.policies()
+            }
+
+            fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+                self.state.session(id)
+            }
+
+            fn sessions_of(&self, user: &PrincipalName) -> Result<Vec<Session>> {
+                self.state.sessions_of(user)
+            }
+
+            fn sessions(&self, after: Option<&SessionId>, limit: usize) -> Result<Vec<Session>> {
+                self.state.sessions(after, limit)
+            }
+
+            fn group_info(&self, name: &PrincipalName) -> Result<Option<GroupInfo>> {
+                self.state.group_info(name)
             }
         }
     };

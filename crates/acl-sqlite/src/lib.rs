@@ -131,6 +131,10 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use acl_core::{
+    AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
+    SessionId,
+};
+use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
     InvitationId, InvitationKey, PrincipalName, PrincipalRecord, ReadView, Result, Revision, Share,
     Store, Uri, Vm, VmId, WriteTxn,
@@ -615,6 +619,74 @@ macro_rules! read_view {
             fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>> {
                 read::vms_of(self.conn()?, team)
             }
+
+            fn account(&self, user: &PrincipalName) -> Result<Option<Account>> {
+                read::account(self.conn()?, user)
+            }
+
+            fn account_by(&self, key: &AccountKey) -> Result<Option<Account>> {
+                read::account_by(self.conn()?, key)
+            }
+
+            fn accounts(
+                &self,
+                after: Option<&PrincipalName>,
+                limit: usize,
+            ) -> Result<Vec<Account>> {
+                read::accounts(self.conn()?, after, limit)
+            }
+
+            fn accounts_of_policy(
+                &self,
+                policy: &PolicyName,
+                limit: usize,
+            ) -> Result<Vec<PrincipalName>> {
+                read::accounts_of_policy(self.conn()?, policy, limit)
+            }
+
+            fn keypair(&self, key: &AccessKey) -> Result<Option<Keypair>> {
+                read::keypair(self.conn()?, key)
+            }
+
+            fn keypairs_of(&self, user: &PrincipalName) -> Result<Vec<Keypair>> {
+                read::keypairs_of(self.conn()?, user)
+            }
+
+            fn keypairs(&self, after: Option<&AccessKey>, limit: usize) -> Result<Vec<Keypair>> {
+                read::keypairs(self.conn()?, after, limit)
+            }
+
+            fn keypairs_of_policy(
+                &self,
+                policy: &PolicyName,
+                limit: usize,
+            ) -> Result<Vec<AccessKey>> {
+                read::keypairs_of_policy(self.conn()?, policy, limit)
+            }
+
+            fn policy(&self, name: &PolicyName) -> Result<Option<ResourcePolicy>> {
+                read::policy(self.conn()?, name)
+            }
+
+            fn policies(&self) -> Result<Vec<ResourcePolicy>> {
+                read::policies(self.conn()?)
+            }
+
+            fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+                read::session(self.conn()?, id)
+            }
+
+            fn sessions_of(&self, user: &PrincipalName) -> Result<Vec<Session>> {
+                read::sessions_of(self.conn()?, user)
+            }
+
+            fn sessions(&self, after: Option<&SessionId>, limit: usize) -> Result<Vec<Session>> {
+                read::sessions(self.conn()?, after, limit)
+            }
+
+            fn group_info(&self, name: &PrincipalName) -> Result<Option<GroupInfo>> {
+                read::group_info(self.conn()?, name)
+            }
         }
     };
 }
@@ -681,6 +753,34 @@ impl WriteTxn for SqliteWrite<'_> {
 
     fn put_vm(&mut self, vm: &Vm) -> Result<()> {
         write::put_vm(self.conn()?, vm)
+    }
+
+    fn put_account(&mut self, account: &Account) -> Result<()> {
+        write::put_account(self.conn()?, account)
+    }
+
+    fn put_keypair(&mut self, keypair: &Keypair) -> Result<()> {
+        write::put_keypair(self.conn()?, keypair)
+    }
+
+    fn put_policy(&mut self, policy: &ResourcePolicy) -> Result<()> {
+        write::put_policy(self.conn()?, policy)
+    }
+
+    fn delete_policy(&mut self, name: &PolicyName) -> Result<bool> {
+        write::delete_policy(self.conn()?, name)
+    }
+
+    fn put_session(&mut self, session: &Session) -> Result<()> {
+        write::put_session(self.conn()?, session)
+    }
+
+    fn put_group_info(&mut self, info: &GroupInfo) -> Result<()> {
+        write::put_group_info(self.conn()?, info)
+    }
+
+    fn delete_group_info(&mut self, name: &PrincipalName) -> Result<bool> {
+        write::delete_group_info(self.conn()?, name)
     }
 
     fn commit(self, change: Change) -> Result<Revision> {

@@ -13,6 +13,11 @@ use acl_core::{
     Uri, Vm, VmId,
 };
 
+use acl_core::{
+    AccessKey, Account, AccountKey, Email, GroupInfo, Hosts, Keypair, Limit, Limits, PolicyName,
+    Resource, ResourcePolicy, SecretHash, Session, SessionId, SessionRequest, UserRole, UserStatus,
+};
+
 use crate::sql::{self, CHUNK, bucket, db_err};
 
 /// A `LIMIT` value for `limit` (SQLite takes a signed 64-bit integer).
@@ -751,4 +756,230 @@ pub(crate) fn vm(conn: &Connection, id: &VmId) -> Result<Option<Vm>> {
 
 pub(crate) fn vms_of(conn: &Connection, team: &PrincipalName) -> Result<Vec<Vm>> {
     rows_of(conn, sql::VMS_OF, team.as_str(), vm_row)
+}
+
+// ---- policies, accounts, keypairs, sessions, group attributes --------------------------
+
+/// A non-negative integer column.
+fn count(row: &Row<'_>, idx: usize, table: &str) -> Result<u64> {
+    u64::try_from(int(row, idx, table)?).map_err(|e| corrupt(table, format!("column {idx}: {e}")))
+}
+
+fn flag(row: &Row<'_>, idx: usize, table: &str) -> Result<bool> {
+    match int(row, idx, table)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(corrupt(table, format!("column {idx}: flag {other}"))),
+    }
+}
+
+fn is_null(row: &Row<'_>, idx: usize, table: &str) -> Result<bool> {
+    Ok(matches!(
+        row.get_ref(idx).map_err(|e| corrupt(table, e))?,
+        rusqlite::types::ValueRef::Null
+    ))
+}
+
+/// Decodes `name`, the nine limits in [`Resource::ALL`] order (NULL: unlimited), `hosts`.
+fn policy_row(row: &Row<'_>) -> Result<ResourcePolicy> {
+    let table = "policies";
+    let mut limits = Limits::unlimited();
+    for (i, resource) in Resource::ALL.into_iter().enumerate() {
+        let idx = i + 1;
+        if !is_null(row, idx, table)? {
+            limits = limits.with(resource, Limit::Max(count(row, idx, table)?));
+        }
+    }
+    let hosts = if is_null(row, 10, table)? {
+        Hosts::Any
+    } else {
+        let text = text(row, 10, table)?;
+        Hosts::Only(
+            text.split('\n')
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    };
+    Ok(ResourcePolicy {
+        name: parsed(row, 0, table, PolicyName::new)?,
+        limits,
+        hosts,
+    })
+}
+
+/// Decodes `username, email, full_name, password, role, status, need_password_change,
+/// domain, policy, created`.
+fn account_row(row: &Row<'_>) -> Result<Account> {
+    let table = "accounts";
+    Ok(Account {
+        user: name(row, 0, table)?,
+        email: parsed(row, 1, table, Email::new)?,
+        full_name: text(row, 2, table)?.to_owned(),
+        password: parsed(row, 3, table, SecretHash::from_stored)?,
+        role: parsed(row, 4, table, UserRole::parse)?,
+        status: parsed(row, 5, table, UserStatus::parse)?,
+        need_password_change: flag(row, 6, table)?,
+        domain: text(row, 7, table)?.to_owned(),
+        policy: parsed(row, 8, table, PolicyName::new)?,
+        created: Timestamp(int(row, 9, table)?),
+    })
+}
+
+/// Decodes `access_key, username, secret, active, policy, created`.
+fn keypair_row(row: &Row<'_>) -> Result<Keypair> {
+    let table = "keypairs";
+    Ok(Keypair {
+        access_key: parsed(row, 0, table, AccessKey::new)?,
+        user: name(row, 1, table)?,
+        secret: parsed(row, 2, table, SecretHash::from_stored)?,
+        active: flag(row, 3, table)?,
+        policy: parsed(row, 4, table, PolicyName::new)?,
+        created: Timestamp(int(row, 5, table)?),
+    })
+}
+
+/// Decodes `id, username, cpu, ram_gb, gpu, fgpu_hundredths, containers, started, stopped`.
+fn session_row(row: &Row<'_>) -> Result<Session> {
+    let table = "sessions";
+    let stopped = if is_null(row, 8, table)? {
+        None
+    } else {
+        Some(Timestamp(int(row, 8, table)?))
+    };
+    Ok(Session {
+        id: parsed(row, 0, table, SessionId::new)?,
+        user: name(row, 1, table)?,
+        request: SessionRequest {
+            cpu: count(row, 2, table)?,
+            ram_gb: count(row, 3, table)?,
+            gpu: count(row, 4, table)?,
+            fgpu_hundredths: count(row, 5, table)?,
+            containers: count(row, 6, table)?,
+        },
+        started: Timestamp(int(row, 7, table)?),
+        stopped,
+    })
+}
+
+/// Decodes `name, domain, created`.
+fn group_info_row(row: &Row<'_>) -> Result<GroupInfo> {
+    let table = "group_info";
+    Ok(GroupInfo {
+        name: name(row, 0, table)?,
+        domain: text(row, 1, table)?.to_owned(),
+        created: Timestamp(int(row, 2, table)?),
+    })
+}
+
+/// Runs a (key, limit) query and decodes every row.
+fn page_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    key: &str,
+    limit: usize,
+    decode: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = prepare(conn, sql)?;
+    let mut out = Vec::new();
+    collect(&mut stmt, (key, sql_limit(limit)), decode, &mut out)?;
+    Ok(out)
+}
+
+pub(crate) fn account(conn: &Connection, user: &PrincipalName) -> Result<Option<Account>> {
+    Ok(rows_of(conn, sql::ACCOUNT, user.as_str(), account_row)?.pop())
+}
+
+pub(crate) fn account_by(conn: &Connection, key: &AccountKey) -> Result<Option<Account>> {
+    let (query, value) = match key {
+        AccountKey::Email(email) => (sql::ACCOUNT_BY_EMAIL, email.as_str()),
+        AccountKey::Username(name) => (sql::ACCOUNT_BY_USERNAME, name.as_str()),
+    };
+    Ok(rows_of(conn, query, value, account_row)?.pop())
+}
+
+pub(crate) fn accounts(
+    conn: &Connection,
+    after: Option<&PrincipalName>,
+    limit: usize,
+) -> Result<Vec<Account>> {
+    let after = after.map_or("", PrincipalName::as_str);
+    page_rows(conn, sql::ACCOUNTS, after, limit, account_row)
+}
+
+pub(crate) fn accounts_of_policy(
+    conn: &Connection,
+    policy: &PolicyName,
+    limit: usize,
+) -> Result<Vec<PrincipalName>> {
+    page_rows(
+        conn,
+        sql::ACCOUNTS_OF_POLICY,
+        policy.as_str(),
+        limit,
+        |row| name(row, 0, "accounts"),
+    )
+}
+
+pub(crate) fn keypair(conn: &Connection, key: &AccessKey) -> Result<Option<Keypair>> {
+    Ok(rows_of(conn, sql::KEYPAIR, key.as_str(), keypair_row)?.pop())
+}
+
+pub(crate) fn keypairs_of(conn: &Connection, user: &PrincipalName) -> Result<Vec<Keypair>> {
+    rows_of(conn, sql::KEYPAIRS_OF, user.as_str(), keypair_row)
+}
+
+pub(crate) fn keypairs(
+    conn: &Connection,
+    after: Option<&AccessKey>,
+    limit: usize,
+) -> Result<Vec<Keypair>> {
+    let after = after.map_or("", AccessKey::as_str);
+    page_rows(conn, sql::KEYPAIRS, after, limit, keypair_row)
+}
+
+pub(crate) fn keypairs_of_policy(
+    conn: &Connection,
+    policy: &PolicyName,
+    limit: usize,
+) -> Result<Vec<AccessKey>> {
+    page_rows(
+        conn,
+        sql::KEYPAIRS_OF_POLICY,
+        policy.as_str(),
+        limit,
+        |row| parsed(row, 0, "keypairs", AccessKey::new),
+    )
+}
+
+pub(crate) fn policy(conn: &Connection, name: &PolicyName) -> Result<Option<ResourcePolicy>> {
+    Ok(rows_of(conn, sql::POLICY, name.as_str(), policy_row)?.pop())
+}
+
+pub(crate) fn policies(conn: &Connection) -> Result<Vec<ResourcePolicy>> {
+    let mut stmt = prepare(conn, sql::POLICIES)?;
+    let mut out = Vec::new();
+    collect(&mut stmt, [], policy_row, &mut out)?;
+    Ok(out)
+}
+
+pub(crate) fn session(conn: &Connection, id: &SessionId) -> Result<Option<Session>> {
+    Ok(rows_of(conn, sql::SESSION, id.as_str(), session_row)?.pop())
+}
+
+pub(crate) fn sessions_of(conn: &Connection, user: &PrincipalName) -> Result<Vec<Session>> {
+    rows_of(conn, sql::SESSIONS_OF, user.as_str(), session_row)
+}
+
+pub(crate) fn sessions(
+    conn: &Connection,
+    after: Option<&SessionId>,
+    limit: usize,
+) -> Result<Vec<Session>> {
+    let after = after.map_or("", SessionId::as_str);
+    page_rows(conn, sql::SESSIONS, after, limit, session_row)
+}
+
+pub(crate) fn group_info(conn: &Connection, name: &PrincipalName) -> Result<Option<GroupInfo>> {
+    Ok(rows_of(conn, sql::GROUP_INFO, name.as_str(), group_info_row)?.pop())
 }

@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "tables for folders, shares, invitations and vms",
         sql: V2,
     },
+    Migration {
+        summary: "tables for resource policies, accounts, keypairs, sessions and group attributes",
+        sql: V3,
+    },
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`): the number of migration
@@ -145,6 +149,75 @@ CREATE TABLE vms (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX vms_by_team ON vms (team, id);
 CREATE INDEX vms_by_owner ON vms (owner);
+";
+
+/// Step 3 (rules A1 to A6): resource policies, accounts, keypairs, the session ledger and
+/// group attributes. A limit is NULL when unlimited, else within its maximum (CHECK); a
+/// policy's hosts are NULL for any host, else the allowed hosts joined by newlines. Emails
+/// and usernames are unique by their lowercase keys. An initialized database gets the
+/// `default` policy, as init gives a new one.
+const V3: &str = "
+CREATE TABLE policies (
+    name                   TEXT NOT NULL PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+    cpu                    INTEGER CHECK (cpu BETWEEN 0 AND 512),
+    ram_gb                 INTEGER CHECK (ram_gb BETWEEN 0 AND 1024),
+    gpu                    INTEGER CHECK (gpu BETWEEN 0 AND 64),
+    fgpu_hundredths        INTEGER CHECK (fgpu_hundredths BETWEEN 0 AND 25600),
+    containers_per_session INTEGER CHECK (containers_per_session BETWEEN 0 AND 100),
+    idle_timeout_secs      INTEGER CHECK (idle_timeout_secs BETWEEN 0 AND 15552000),
+    concurrent_sessions    INTEGER CHECK (concurrent_sessions BETWEEN 0 AND 100),
+    folder_capacity_gb     INTEGER CHECK (folder_capacity_gb BETWEEN 0 AND 1024),
+    folders                INTEGER CHECK (folders BETWEEN 0 AND 50),
+    hosts                  TEXT
+) STRICT, WITHOUT ROWID;
+INSERT INTO policies (name) SELECT 'default' FROM meta WHERE id = 1 AND cluster IS NOT NULL;
+
+CREATE TABLE accounts (
+    username             TEXT NOT NULL PRIMARY KEY REFERENCES principals (name),
+    username_key         TEXT NOT NULL UNIQUE CHECK (username_key = lower(username)),
+    email                TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 64),
+    email_key            TEXT NOT NULL UNIQUE CHECK (email_key = lower(email)),
+    full_name            TEXT NOT NULL CHECK (length(full_name) <= 64),
+    password             TEXT NOT NULL CHECK (password LIKE '$argon2id$%'),
+    role                 TEXT NOT NULL CHECK (role IN ('superadmin', 'admin', 'user', 'monitor')),
+    status               TEXT NOT NULL
+                         CHECK (status IN ('active', 'inactive', 'before-verification')),
+    need_password_change INTEGER NOT NULL CHECK (need_password_change IN (0, 1)),
+    domain               TEXT NOT NULL CHECK (length(domain) BETWEEN 1 AND 64),
+    policy               TEXT NOT NULL REFERENCES policies (name),
+    created              INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX accounts_by_policy ON accounts (policy, username);
+
+CREATE TABLE keypairs (
+    access_key TEXT NOT NULL PRIMARY KEY CHECK (length(access_key) BETWEEN 4 AND 64),
+    username   TEXT NOT NULL REFERENCES principals (name),
+    secret     TEXT NOT NULL CHECK (secret LIKE '$argon2id$%'),
+    active     INTEGER NOT NULL CHECK (active IN (0, 1)),
+    policy     TEXT NOT NULL REFERENCES policies (name),
+    created    INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX keypairs_by_user ON keypairs (username, access_key);
+CREATE INDEX keypairs_by_policy ON keypairs (policy, access_key);
+
+CREATE TABLE sessions (
+    id              TEXT NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+    username        TEXT NOT NULL REFERENCES principals (name),
+    cpu             INTEGER NOT NULL CHECK (cpu >= 0),
+    ram_gb          INTEGER NOT NULL CHECK (ram_gb >= 0),
+    gpu             INTEGER NOT NULL CHECK (gpu >= 0),
+    fgpu_hundredths INTEGER NOT NULL CHECK (fgpu_hundredths >= 0),
+    containers      INTEGER NOT NULL CHECK (containers >= 1),
+    started         INTEGER NOT NULL,
+    stopped         INTEGER CHECK (stopped IS NULL OR stopped >= started)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sessions_by_user ON sessions (username, id);
+
+CREATE TABLE group_info (
+    name    TEXT NOT NULL PRIMARY KEY REFERENCES principals (name),
+    domain  TEXT NOT NULL CHECK (length(domain) BETWEEN 1 AND 64),
+    created INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally

@@ -318,6 +318,81 @@ pub(crate) const PUT_VM: &str = "INSERT INTO vms (id, name, team, owner) VALUES 
      ON CONFLICT (id) DO UPDATE SET name = excluded.name, team = excluded.team, \
      owner = excluded.owner";
 
+// ---- policies, accounts, keypairs, sessions, group attributes (rules A1 to A6) -------
+
+pub(crate) const POLICY: &str = "SELECT name, cpu, ram_gb, gpu, fgpu_hundredths, \
+     containers_per_session, idle_timeout_secs, concurrent_sessions, folder_capacity_gb, folders, \
+     hosts FROM policies WHERE name = ?1";
+pub(crate) const POLICIES: &str = "SELECT name, cpu, ram_gb, gpu, fgpu_hundredths, \
+     containers_per_session, idle_timeout_secs, concurrent_sessions, folder_capacity_gb, folders, \
+     hosts FROM policies WHERE name > '' ORDER BY name";
+pub(crate) const PUT_POLICY: &str = "INSERT INTO policies (name, cpu, ram_gb, gpu, \
+     fgpu_hundredths, containers_per_session, idle_timeout_secs, concurrent_sessions, \
+     folder_capacity_gb, folders, hosts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+     ON CONFLICT (name) DO UPDATE SET cpu = excluded.cpu, ram_gb = excluded.ram_gb, \
+     gpu = excluded.gpu, fgpu_hundredths = excluded.fgpu_hundredths, \
+     containers_per_session = excluded.containers_per_session, \
+     idle_timeout_secs = excluded.idle_timeout_secs, \
+     concurrent_sessions = excluded.concurrent_sessions, \
+     folder_capacity_gb = excluded.folder_capacity_gb, folders = excluded.folders, \
+     hosts = excluded.hosts";
+pub(crate) const DELETE_POLICY: &str = "DELETE FROM policies WHERE name = ?1";
+
+pub(crate) const ACCOUNT: &str = "SELECT username, email, full_name, password, role, status, \
+     need_password_change, domain, policy, created FROM accounts WHERE username = ?1";
+pub(crate) const ACCOUNT_BY_EMAIL: &str = "SELECT username, email, full_name, password, role, \
+     status, need_password_change, domain, policy, created FROM accounts WHERE email_key = ?1";
+pub(crate) const ACCOUNT_BY_USERNAME: &str = "SELECT username, email, full_name, password, role, \
+     status, need_password_change, domain, policy, created FROM accounts WHERE username_key = ?1";
+/// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
+pub(crate) const ACCOUNTS: &str = "SELECT username, email, full_name, password, role, status, \
+     need_password_change, domain, policy, created FROM accounts WHERE username > ?1 \
+     ORDER BY username LIMIT ?2";
+pub(crate) const ACCOUNTS_OF_POLICY: &str =
+    "SELECT username FROM accounts WHERE policy = ?1 ORDER BY username LIMIT ?2";
+pub(crate) const PUT_ACCOUNT: &str = "INSERT INTO accounts (username, username_key, email, \
+     email_key, full_name, password, role, status, need_password_change, domain, policy, created) \
+     VALUES (?1, lower(?1), ?2, lower(?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+     ON CONFLICT (username) DO UPDATE SET email = excluded.email, \
+     email_key = excluded.email_key, full_name = excluded.full_name, \
+     password = excluded.password, role = excluded.role, status = excluded.status, \
+     need_password_change = excluded.need_password_change, domain = excluded.domain, \
+     policy = excluded.policy, created = excluded.created";
+
+pub(crate) const KEYPAIR: &str = "SELECT access_key, username, secret, active, policy, created \
+     FROM keypairs WHERE access_key = ?1";
+pub(crate) const KEYPAIRS_OF: &str = "SELECT access_key, username, secret, active, policy, \
+     created FROM keypairs WHERE username = ?1 ORDER BY access_key";
+/// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
+pub(crate) const KEYPAIRS: &str = "SELECT access_key, username, secret, active, policy, created \
+     FROM keypairs WHERE access_key > ?1 ORDER BY access_key LIMIT ?2";
+pub(crate) const KEYPAIRS_OF_POLICY: &str =
+    "SELECT access_key FROM keypairs WHERE policy = ?1 ORDER BY access_key LIMIT ?2";
+pub(crate) const PUT_KEYPAIR: &str = "INSERT INTO keypairs \
+     (access_key, username, secret, active, policy, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+     ON CONFLICT (access_key) DO UPDATE SET username = excluded.username, \
+     secret = excluded.secret, active = excluded.active, policy = excluded.policy, \
+     created = excluded.created";
+
+pub(crate) const SESSION: &str = "SELECT id, username, cpu, ram_gb, gpu, fgpu_hundredths, \
+     containers, started, stopped FROM sessions WHERE id = ?1";
+pub(crate) const SESSIONS_OF: &str = "SELECT id, username, cpu, ram_gb, gpu, fgpu_hundredths, \
+     containers, started, stopped FROM sessions WHERE username = ?1 ORDER BY id";
+/// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
+pub(crate) const SESSIONS: &str = "SELECT id, username, cpu, ram_gb, gpu, fgpu_hundredths, \
+     containers, started, stopped FROM sessions WHERE id > ?1 ORDER BY id LIMIT ?2";
+pub(crate) const PUT_SESSION: &str = "INSERT INTO sessions (id, username, cpu, ram_gb, gpu, \
+     fgpu_hundredths, containers, started, stopped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+     ON CONFLICT (id) DO UPDATE SET username = excluded.username, cpu = excluded.cpu, \
+     ram_gb = excluded.ram_gb, gpu = excluded.gpu, fgpu_hundredths = excluded.fgpu_hundredths, \
+     containers = excluded.containers, started = excluded.started, stopped = excluded.stopped";
+
+pub(crate) const GROUP_INFO: &str = "SELECT name, domain, created FROM group_info WHERE name = ?1";
+pub(crate) const PUT_GROUP_INFO: &str = "INSERT INTO group_info (name, domain, created) \
+     VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET domain = excluded.domain, \
+     created = excluded.created";
+pub(crate) const DELETE_GROUP_INFO: &str = "DELETE FROM group_info WHERE name = ?1";
+
 /// Every statement the store can issue, named, for the query-plan test: the constants,
 /// and the generated ones at a few bucket sizes.
 #[cfg(test)]
@@ -366,6 +441,28 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("VM", VM),
         ("VMS_OF", VMS_OF),
         ("PUT_VM", PUT_VM),
+        ("POLICY", POLICY),
+        ("POLICIES", POLICIES),
+        ("PUT_POLICY", PUT_POLICY),
+        ("DELETE_POLICY", DELETE_POLICY),
+        ("ACCOUNT", ACCOUNT),
+        ("ACCOUNT_BY_EMAIL", ACCOUNT_BY_EMAIL),
+        ("ACCOUNT_BY_USERNAME", ACCOUNT_BY_USERNAME),
+        ("ACCOUNTS", ACCOUNTS),
+        ("ACCOUNTS_OF_POLICY", ACCOUNTS_OF_POLICY),
+        ("PUT_ACCOUNT", PUT_ACCOUNT),
+        ("KEYPAIR", KEYPAIR),
+        ("KEYPAIRS_OF", KEYPAIRS_OF),
+        ("KEYPAIRS", KEYPAIRS),
+        ("KEYPAIRS_OF_POLICY", KEYPAIRS_OF_POLICY),
+        ("PUT_KEYPAIR", PUT_KEYPAIR),
+        ("SESSION", SESSION),
+        ("SESSIONS_OF", SESSIONS_OF),
+        ("SESSIONS", SESSIONS),
+        ("PUT_SESSION", PUT_SESSION),
+        ("GROUP_INFO", GROUP_INFO),
+        ("PUT_GROUP_INFO", PUT_GROUP_INFO),
+        ("DELETE_GROUP_INFO", DELETE_GROUP_INFO),
     ]
     .into_iter()
     .map(|(name, sql)| (name.to_owned(), sql.to_owned()))

@@ -7,6 +7,10 @@ use acl_core::{
     PrincipalRecord, Result, Revision, Share, Uri, Vm,
 };
 
+use acl_core::{
+    Account, GroupInfo, Hosts, Keypair, Limit, PolicyName, Resource, ResourcePolicy, Session,
+};
+
 use crate::read;
 use crate::sql;
 
@@ -312,4 +316,119 @@ pub(crate) fn put_vm(conn: &Connection, vm: &Vm) -> Result<()> {
         what,
     )?;
     Ok(())
+}
+
+/// A value as an SQLite integer; amounts are validated far below `i64::MAX`.
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn put_policy(conn: &Connection, policy: &ResourcePolicy) -> Result<()> {
+    let what = || format!("resource policy `{}`", policy.name);
+    let limits: Vec<Option<i64>> = Resource::ALL
+        .iter()
+        .map(|r| match policy.limits.get(*r) {
+            Limit::Unlimited => None,
+            Limit::Max(max) => Some(int(max)),
+        })
+        .collect();
+    let hosts = match &policy.hosts {
+        Hosts::Any => None,
+        Hosts::Only(hosts) => Some(
+            hosts
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+    };
+    let name = policy.name.as_str();
+    let mut params: Vec<&dyn ToSql> = vec![&name];
+    params.extend(limits.iter().map(|l| l as &dyn ToSql));
+    params.push(&hosts);
+    run(conn, sql::PUT_POLICY, &params, what)?;
+    Ok(())
+}
+
+pub(crate) fn delete_policy(conn: &Connection, name: &PolicyName) -> Result<bool> {
+    let what = || format!("deleting resource policy `{name}`");
+    Ok(run(conn, sql::DELETE_POLICY, &[&name.as_str()], what)? > 0)
+}
+
+pub(crate) fn put_account(conn: &Connection, account: &Account) -> Result<()> {
+    let what = || format!("account `{}`", account.user);
+    run(
+        conn,
+        sql::PUT_ACCOUNT,
+        &[
+            &account.user.as_str(),
+            &account.email.as_str(),
+            &account.full_name.as_str(),
+            &account.password.as_str(),
+            &account.role.as_str(),
+            &account.status.as_str(),
+            &account.need_password_change,
+            &account.domain.as_str(),
+            &account.policy.as_str(),
+            &account.created.0,
+        ],
+        what,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn put_keypair(conn: &Connection, keypair: &Keypair) -> Result<()> {
+    let what = || format!("keypair `{}`", keypair.access_key);
+    run(
+        conn,
+        sql::PUT_KEYPAIR,
+        &[
+            &keypair.access_key.as_str(),
+            &keypair.user.as_str(),
+            &keypair.secret.as_str(),
+            &keypair.active,
+            &keypair.policy.as_str(),
+            &keypair.created.0,
+        ],
+        what,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn put_session(conn: &Connection, session: &Session) -> Result<()> {
+    let what = || format!("session `{}`", session.id);
+    let r = session.request;
+    run(
+        conn,
+        sql::PUT_SESSION,
+        &[
+            &session.id.as_str(),
+            &session.user.as_str(),
+            &int(r.cpu),
+            &int(r.ram_gb),
+            &int(r.gpu),
+            &int(r.fgpu_hundredths),
+            &int(r.containers),
+            &session.started.0,
+            &session.stopped.map(|t| t.0),
+        ],
+        what,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn put_group_info(conn: &Connection, info: &GroupInfo) -> Result<()> {
+    let what = || format!("attributes of group `{}`", info.name);
+    run(
+        conn,
+        sql::PUT_GROUP_INFO,
+        &[&info.name.as_str(), &info.domain.as_str(), &info.created.0],
+        what,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_group_info(conn: &Connection, name: &PrincipalName) -> Result<bool> {
+    let what = || format!("deleting the attributes of group `{name}`");
+    Ok(run(conn, sql::DELETE_GROUP_INFO, &[&name.as_str()], what)? > 0)
 }

@@ -18,6 +18,10 @@
 use std::fmt::Debug;
 
 use acl_core::{
+    AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
+    SessionId,
+};
+use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Fence, Folder, FolderId, Grant, Invitation,
     InvitationId, InvitationKey, Level, PrincipalKind, PrincipalName, PrincipalRecord, ReadView,
     Result, Revision, Share, Store, Timestamp, Uri, Vm, VmId, WriteTxn,
@@ -297,6 +301,114 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
             self.memory.vms_of(team),
         )
     }
+
+    fn account(&self, user: &PrincipalName) -> Result<Option<Account>> {
+        same(
+            &format!("account({user:?})"),
+            self.sqlite.account(user),
+            self.memory.account(user),
+        )
+    }
+
+    fn account_by(&self, key: &AccountKey) -> Result<Option<Account>> {
+        same(
+            &format!("account_by({key:?})"),
+            self.sqlite.account_by(key),
+            self.memory.account_by(key),
+        )
+    }
+
+    fn accounts(&self, after: Option<&PrincipalName>, limit: usize) -> Result<Vec<Account>> {
+        same(
+            &format!("accounts({after:?}, {limit:?})"),
+            self.sqlite.accounts(after, limit),
+            self.memory.accounts(after, limit),
+        )
+    }
+
+    fn accounts_of_policy(&self, policy: &PolicyName, limit: usize) -> Result<Vec<PrincipalName>> {
+        same(
+            &format!("accounts_of_policy({policy:?}, {limit:?})"),
+            self.sqlite.accounts_of_policy(policy, limit),
+            self.memory.accounts_of_policy(policy, limit),
+        )
+    }
+
+    fn keypair(&self, key: &AccessKey) -> Result<Option<Keypair>> {
+        same(
+            &format!("keypair({key:?})"),
+            self.sqlite.keypair(key),
+            self.memory.keypair(key),
+        )
+    }
+
+    fn keypairs_of(&self, user: &PrincipalName) -> Result<Vec<Keypair>> {
+        same(
+            &format!("keypairs_of({user:?})"),
+            self.sqlite.keypairs_of(user),
+            self.memory.keypairs_of(user),
+        )
+    }
+
+    fn keypairs(&self, after: Option<&AccessKey>, limit: usize) -> Result<Vec<Keypair>> {
+        same(
+            &format!("keypairs({after:?}, {limit:?})"),
+            self.sqlite.keypairs(after, limit),
+            self.memory.keypairs(after, limit),
+        )
+    }
+
+    fn keypairs_of_policy(&self, policy: &PolicyName, limit: usize) -> Result<Vec<AccessKey>> {
+        same(
+            &format!("keypairs_of_policy({policy:?}, {limit:?})"),
+            self.sqlite.keypairs_of_policy(policy, limit),
+            self.memory.keypairs_of_policy(policy, limit),
+        )
+    }
+
+    fn policy(&self, name: &PolicyName) -> Result<Option<ResourcePolicy>> {
+        same(
+            &format!("policy({name:?})"),
+            self.sqlite.policy(name),
+            self.memory.policy(name),
+        )
+    }
+
+    fn policies(&self) -> Result<Vec<ResourcePolicy>> {
+        same("policies", self.sqlite.policies(), self.memory.policies())
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        same(
+            &format!("session({id:?})"),
+            self.sqlite.session(id),
+            self.memory.session(id),
+        )
+    }
+
+    fn sessions_of(&self, user: &PrincipalName) -> Result<Vec<Session>> {
+        same(
+            &format!("sessions_of({user:?})"),
+            self.sqlite.sessions_of(user),
+            self.memory.sessions_of(user),
+        )
+    }
+
+    fn sessions(&self, after: Option<&SessionId>, limit: usize) -> Result<Vec<Session>> {
+        same(
+            &format!("sessions({after:?}, {limit:?})"),
+            self.sqlite.sessions(after, limit),
+            self.memory.sessions(after, limit),
+        )
+    }
+
+    fn group_info(&self, name: &PrincipalName) -> Result<Option<GroupInfo>> {
+        same(
+            &format!("group_info({name:?})"),
+            self.sqlite.group_info(name),
+            self.memory.group_info(name),
+        )
+    }
 }
 
 impl<A: WriteTxn, B: WriteTxn> WriteTxn for Pair<A, B> {
@@ -417,6 +529,62 @@ impl<A: WriteTxn, B: WriteTxn> WriteTxn for Pair<A, B> {
             &format!("delete_share({folder}, {user})"),
             self.sqlite.delete_share(folder, user),
             self.memory.delete_share(folder, user),
+        )
+    }
+
+    fn put_account(&mut self, account: &Account) -> Result<()> {
+        same(
+            &format!("put_account({account:?})"),
+            self.sqlite.put_account(account),
+            self.memory.put_account(account),
+        )
+    }
+
+    fn put_keypair(&mut self, keypair: &Keypair) -> Result<()> {
+        same(
+            &format!("put_keypair({keypair:?})"),
+            self.sqlite.put_keypair(keypair),
+            self.memory.put_keypair(keypair),
+        )
+    }
+
+    fn put_policy(&mut self, policy: &ResourcePolicy) -> Result<()> {
+        same(
+            &format!("put_policy({policy:?})"),
+            self.sqlite.put_policy(policy),
+            self.memory.put_policy(policy),
+        )
+    }
+
+    fn delete_policy(&mut self, name: &PolicyName) -> Result<bool> {
+        same(
+            &format!("delete_policy({name:?})"),
+            self.sqlite.delete_policy(name),
+            self.memory.delete_policy(name),
+        )
+    }
+
+    fn put_session(&mut self, session: &Session) -> Result<()> {
+        same(
+            &format!("put_session({session:?})"),
+            self.sqlite.put_session(session),
+            self.memory.put_session(session),
+        )
+    }
+
+    fn put_group_info(&mut self, info: &GroupInfo) -> Result<()> {
+        same(
+            &format!("put_group_info({info:?})"),
+            self.sqlite.put_group_info(info),
+            self.memory.put_group_info(info),
+        )
+    }
+
+    fn delete_group_info(&mut self, name: &PrincipalName) -> Result<bool> {
+        same(
+            &format!("delete_group_info({name:?})"),
+            self.sqlite.delete_group_info(name),
+            self.memory.delete_group_info(name),
         )
     }
 

@@ -380,6 +380,8 @@ impl<S: Store> Engine<S> {
             {
                 return Err(Error::already_exists("folder", format!("{actor}/{name}")));
             }
+            // rule A6: the owner's resource policy admits the folder
+            super::admin::admit_folder(&*tx, &actor, host)?;
             let folder = Folder {
                 id: next_folder_id(&*tx)?,
                 name: name.clone(),

@@ -3,9 +3,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::account::{AccessKey, Account, AccountKey, GroupInfo, Keypair};
 use crate::error::Result;
 use crate::folder::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
 use crate::name::{ClusterName, PrincipalName};
+use crate::policy::{PolicyName, ResourcePolicy, Session, SessionId};
 use crate::store::{ChangeEntry, Fence, Grant, PrincipalRecord, ReadView, Revision, Store};
 use crate::uri::Uri;
 
@@ -211,5 +213,61 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
 
     fn vms_of(&self, team: &PrincipalName) -> Result<Vec<Vm>> {
         self.count(self.inner.vms_of(team))
+    }
+
+    fn account(&self, user: &PrincipalName) -> Result<Option<Account>> {
+        self.count_one(self.inner.account(user))
+    }
+
+    fn account_by(&self, key: &AccountKey) -> Result<Option<Account>> {
+        self.count_one(self.inner.account_by(key))
+    }
+
+    fn accounts(&self, after: Option<&PrincipalName>, limit: usize) -> Result<Vec<Account>> {
+        self.count(self.inner.accounts(after, limit))
+    }
+
+    fn accounts_of_policy(&self, policy: &PolicyName, limit: usize) -> Result<Vec<PrincipalName>> {
+        self.count(self.inner.accounts_of_policy(policy, limit))
+    }
+
+    fn keypair(&self, key: &AccessKey) -> Result<Option<Keypair>> {
+        self.count_one(self.inner.keypair(key))
+    }
+
+    fn keypairs_of(&self, user: &PrincipalName) -> Result<Vec<Keypair>> {
+        self.count(self.inner.keypairs_of(user))
+    }
+
+    fn keypairs(&self, after: Option<&AccessKey>, limit: usize) -> Result<Vec<Keypair>> {
+        self.count(self.inner.keypairs(after, limit))
+    }
+
+    fn keypairs_of_policy(&self, policy: &PolicyName, limit: usize) -> Result<Vec<AccessKey>> {
+        self.count(self.inner.keypairs_of_policy(policy, limit))
+    }
+
+    fn policy(&self, name: &PolicyName) -> Result<Option<ResourcePolicy>> {
+        self.count_one(self.inner.policy(name))
+    }
+
+    fn policies(&self) -> Result<Vec<ResourcePolicy>> {
+        self.count(self.inner.policies())
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        self.count_one(self.inner.session(id))
+    }
+
+    fn sessions_of(&self, user: &PrincipalName) -> Result<Vec<Session>> {
+        self.count(self.inner.sessions_of(user))
+    }
+
+    fn sessions(&self, after: Option<&SessionId>, limit: usize) -> Result<Vec<Session>> {
+        self.count(self.inner.sessions(after, limit))
+    }
+
+    fn group_info(&self, name: &PrincipalName) -> Result<Option<GroupInfo>> {
+        self.count_one(self.inner.group_info(name))
     }
 }

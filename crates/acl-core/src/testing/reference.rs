@@ -141,7 +141,9 @@ type OpResult<T> = Result<T, ErrorKind>;
 
 impl Reference {
     /// The state right after the engine's `init` (rule P5): the cluster roles `{C}/admin`
-    /// (with `manage` on every scheme root of the schema) and `{C}/manager` (empty), and,
+    /// (with `manage` on every scheme root of the schema), `{C}/manager` (empty) and
+    /// `{C}/monitor` (`read` on `user://` and `policy://` where the schema has them,
+    /// rule A4), and,
     /// when given, the first admin user with its home grants and a `read` grant on
     /// `role://{C}/admin`. Init is one commit: the revision is 1.
     ///
@@ -162,7 +164,8 @@ impl Reference {
         };
         let admin_role = model.cluster_role("admin")?;
         let manager_role = model.cluster_role("manager")?;
-        for name in [&admin_role, &manager_role] {
+        let monitor_role = model.cluster_role("monitor")?;
+        for name in [&admin_role, &manager_role, &monitor_role] {
             model.principals.push(PrincipalRecord {
                 name: name.clone(),
                 kind: PrincipalKind::Role,
@@ -179,6 +182,15 @@ impl Reference {
                 uri: root,
                 level: Level::Manage,
             });
+        }
+        for scheme in ["user", "policy"] {
+            if model.schema.scheme(scheme).is_some() {
+                model.grants.push(Grant {
+                    holder: monitor_role.clone(),
+                    uri: Uri::root(scheme).map_err(|_| ErrorKind::InvalidInput)?,
+                    level: Level::Read,
+                });
+            }
         }
         if let Some(admin) = admin {
             model.check_user_name(&admin)?;
@@ -437,7 +449,10 @@ impl Reference {
     /// remove_role: rule P4 and the settled fence rule.
     fn remove_role(&mut self, actor: &PrincipalName, name: &PrincipalName) -> OpResult<Outcome> {
         let name = self.resolve(name);
-        if name == self.cluster_role("admin")? || name == self.cluster_role("manager")? {
+        if name == self.cluster_role("admin")?
+            || name == self.cluster_role("manager")?
+            || name == self.cluster_role("monitor")?
+        {
             return Err(ErrorKind::InvalidInput);
         }
         self.authorize(actor, &Uri::of_role(&name))?;
@@ -1154,7 +1169,7 @@ mod tests {
         let m = model();
         assert_eq!(m.revision(), 1);
         let names: Vec<&str> = m.principals().iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["c/admin", "c/manager", "admin"]);
+        assert_eq!(names, ["c/admin", "c/manager", "c/monitor", "admin"]);
         assert_eq!(m.closure(&n("admin")), [n("admin"), n("c/admin")].into());
         expect(
             &m,

@@ -3,12 +3,14 @@
 
 use std::cell::Cell;
 
+use crate::account::{Account, GroupInfo, Keypair};
 use crate::engine::{Applied, Caller, Engine, GrantOutcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::folder::{Folder, Invitation, InvitationKey, Share, Vm};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::PageRequest;
+use crate::policy::{ResourcePolicy, Session};
 use crate::resolve::Decision;
 use crate::schema::Schema;
 use crate::store::{
@@ -65,6 +67,16 @@ pub struct Dump {
     pub invitations: Vec<Invitation>,
     /// Every VM, by team then id.
     pub vms: Vec<Vm>,
+    /// Every account, by user.
+    pub accounts: Vec<Account>,
+    /// Every keypair, by access key.
+    pub keypairs: Vec<Keypair>,
+    /// Every resource policy, by name.
+    pub policies: Vec<ResourcePolicy>,
+    /// Every session, by id.
+    pub sessions: Vec<Session>,
+    /// Every group's attributes, by name.
+    pub groups: Vec<GroupInfo>,
 }
 
 /// Reads every row of a view.
@@ -89,7 +101,16 @@ pub fn dump<V: ReadView + ?Sized>(view: &V) -> Result<Dump> {
         invitations.extend(view.invitations(&InvitationKey::Inviter(name.clone()))?);
         vms.extend(view.vms_of(name)?);
     }
+    let mut groups = Vec::new();
+    for name in &names {
+        groups.extend(view.group_info(name)?);
+    }
     Ok(Dump {
+        accounts: view.accounts(None, usize::MAX)?,
+        keypairs: view.keypairs(None, usize::MAX)?,
+        policies: view.policies()?,
+        sessions: view.sessions(None, usize::MAX)?,
+        groups,
         folders,
         shares,
         invitations,
