@@ -52,10 +52,27 @@ pub enum Command {
         /// The first admin's username.
         #[arg(long, default_value = "admin", value_name = "USERNAME")]
         admin: String,
+        /// The superadmin's email: with `--admin-password`, init creates its account.
+        #[arg(long, value_name = "EMAIL", requires = "admin_password")]
+        admin_email: Option<String>,
+        /// The superadmin's password.
+        #[arg(long, value_name = "PW", requires = "admin_email")]
+        admin_password: Option<String>,
     },
-    /// Users: activate, deactivate, show, list.
+    /// Users: create, update, activate, deactivate, show, list.
     #[command(subcommand)]
     User(UserCommand),
+    /// Verify a user's password (by email or username).
+    Login {
+        /// The user (email or username).
+        user: String,
+        /// The password.
+        #[arg(long, value_name = "P")]
+        password: String,
+    },
+    /// Keypairs: access keys with a secret shown once.
+    #[command(subcommand)]
+    Keypair(KeypairCommand),
     /// Groups (projects, teams): create, membership, listing.
     #[command(subcommand)]
     Group(GroupCommand),
@@ -144,6 +161,20 @@ pub enum Command {
     /// Virtual machines and their sharing.
     #[command(subcommand)]
     Vm(VmCommand),
+    /// Resource policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Compute sessions, admitted against the user's resource policy.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Export users, keypairs, policies or sessions to a CSV file.
+    Export {
+        /// What to export.
+        what: ExportWhat,
+        /// The CSV file to write.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// The changelog (audit trail).
     Log {
         /// Only changes after this revision.
@@ -164,11 +195,57 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         batch: Option<usize>,
     },
+    /// Walk through the whole system on a fresh database, printing each command.
+    Demo,
 }
 
 /// `acl user ...`
 #[derive(Debug, Clone, Subcommand)]
 pub enum UserCommand {
+    /// Create a user with its account.
+    Create {
+        /// The email (unique, immutable).
+        #[arg(long, value_name = "E")]
+        email: String,
+        /// The username (unique).
+        #[arg(long, value_name = "U")]
+        username: String,
+        /// The password (8 or more characters with a letter, a digit and a special one).
+        #[arg(long, value_name = "P")]
+        password: String,
+        /// The full name.
+        #[arg(long, value_name = "N")]
+        full_name: Option<String>,
+        /// superadmin, admin, user or monitor.
+        #[arg(long, value_name = "R", default_value = "user")]
+        role: String,
+        /// Flag the account as needing a password change (descriptive only).
+        #[arg(long)]
+        need_password_change: bool,
+        /// The resource policy.
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
+    },
+    /// Change a user's account.
+    Update {
+        /// The user (email or username).
+        user: String,
+        /// A new full name.
+        #[arg(long, value_name = "N")]
+        full_name: Option<String>,
+        /// A new password.
+        #[arg(long, value_name = "P")]
+        password: Option<String>,
+        /// A new role.
+        #[arg(long, value_name = "R")]
+        role: Option<String>,
+        /// true or false.
+        #[arg(long, value_name = "true|false")]
+        need_password_change: Option<bool>,
+        /// A new resource policy.
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
+    },
     /// Deactivate a user: every check and login is denied.
     Deactivate {
         /// The user.
@@ -189,7 +266,7 @@ pub enum UserCommand {
         /// The inactive users instead of the active ones.
         #[arg(long)]
         inactive: bool,
-        /// Only users whose name contains TEXT.
+        /// Only users whose email or username contains TEXT (ignoring case).
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
         /// Pagination.
@@ -428,4 +505,145 @@ pub enum VmCommand {
         /// launch, access-drives, share, or a level.
         action: String,
     },
+}
+
+/// `acl keypair ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeypairCommand {
+    /// Create a keypair for USER; its secret is printed this once.
+    Create {
+        /// The user (email or username).
+        user: String,
+    },
+    /// USER's keypairs [default: the acting user].
+    List {
+        /// The user (email or username).
+        user: Option<String>,
+    },
+    /// Activate a keypair.
+    Activate {
+        /// The access key.
+        key: String,
+    },
+    /// Deactivate a keypair.
+    Deactivate {
+        /// The access key.
+        key: String,
+    },
+}
+
+/// The limits of `acl policy create|update`; a limit is a number or `unlimited`.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyLimits {
+    /// CPU cores.
+    #[arg(long, value_name = "N")]
+    pub cpu: Option<String>,
+    /// RAM in GB.
+    #[arg(long, value_name = "GB")]
+    pub ram: Option<String>,
+    /// GPUs.
+    #[arg(long, value_name = "N")]
+    pub gpu: Option<String>,
+    /// Fractional GPUs (two decimals at most).
+    #[arg(long, value_name = "N")]
+    pub fgpu: Option<String>,
+    /// Containers per session.
+    #[arg(long, value_name = "N")]
+    pub containers_per_session: Option<String>,
+    /// Idle timeout in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_timeout: Option<String>,
+    /// Concurrent sessions.
+    #[arg(long, value_name = "N")]
+    pub concurrent_sessions: Option<String>,
+    /// Folders.
+    #[arg(long, value_name = "N")]
+    pub max_folders: Option<String>,
+    /// Folder capacity in GB.
+    #[arg(long, value_name = "GB")]
+    pub folder_capacity: Option<String>,
+    /// Allowed storage hosts, comma separated, or `any`.
+    #[arg(long, value_name = "H,H")]
+    pub allowed_hosts: Option<String>,
+}
+
+/// `acl policy ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum PolicyCommand {
+    /// Create a resource policy; a limit left out is unlimited.
+    Create {
+        /// Its name (immutable).
+        name: String,
+        /// The limits.
+        #[command(flatten)]
+        limits: PolicyLimits,
+    },
+    /// Change a policy's limits; a limit left out keeps its value.
+    Update {
+        /// Its name.
+        name: String,
+        /// The limits.
+        #[command(flatten)]
+        limits: PolicyLimits,
+    },
+    /// Delete a policy no user or keypair uses.
+    Delete {
+        /// Its name.
+        name: String,
+    },
+    /// Every policy.
+    List,
+}
+
+/// `acl session ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum SessionCommand {
+    /// Start a session as USER (the acting user), admitted against its policy.
+    Start {
+        /// The user; it must be the acting user.
+        user: String,
+        /// CPU cores.
+        #[arg(long, value_name = "N")]
+        cpu: u64,
+        /// RAM in GB.
+        #[arg(long, value_name = "GB")]
+        ram: u64,
+        /// GPUs.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        gpu: u64,
+        /// Fractional GPUs (two decimals at most).
+        #[arg(long, value_name = "N", default_value = "0")]
+        fgpu: String,
+        /// Containers.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        containers: u64,
+    },
+    /// Stop a session.
+    Stop {
+        /// The session's id.
+        id: String,
+    },
+    /// USER's sessions [default: the acting user].
+    List {
+        /// The user.
+        user: Option<String>,
+    },
+    /// USER's policy and the usage of its running sessions, recalculated.
+    Recalculate {
+        /// The user [default: the acting user].
+        user: Option<String>,
+    },
+}
+
+/// What `acl export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportWhat {
+    /// Users (accounts).
+    Users,
+    /// Keypairs.
+    Keypairs,
+    /// Resource policies.
+    Policies,
+    /// Sessions.
+    Sessions,
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acl_core::{
-    Caller, Cursor, Engine, Error, Level, PageRequest, PrincipalKind, PrincipalName, Reader,
-    Revision, Schema, Timestamp, Uri,
+    AccountKey, Caller, Cursor, Engine, Error, Level, PageRequest, PrincipalKind, PrincipalName,
+    ReadView, Reader, Revision, Schema, Timestamp, Uri,
 };
 use acl_sqlite::SqliteStore;
 
@@ -77,6 +77,7 @@ impl Ctx {
             .first()
             .filter(|entry| entry.change.action == "init")
             .and_then(|entry| entry.change.detail.strip_prefix("admin "))
+            .and_then(|rest| rest.split_whitespace().next())
             .map(PrincipalName::new)
             .transpose()?;
         match admin {
@@ -104,9 +105,17 @@ impl Ctx {
         Ok(PrincipalName::new(text)?)
     }
 
-    /// A user named on the command line by username.
+    /// A user named on the command line by email (any text with `@`) or username.
     pub fn user(&self, text: &str) -> Result<PrincipalName> {
-        Ok(PrincipalName::new(text)?)
+        if !text.contains('@') {
+            return Ok(PrincipalName::new(text)?);
+        }
+        let reader = self.reader()?;
+        let key = AccountKey::Email(text.to_lowercase());
+        match reader.view().account_by(&key)? {
+            Some(account) => Ok(account.user),
+            None => Err(Error::not_found("user", text).into()),
+        }
     }
 
     /// The URI whose `read` lets the actor see `principal`'s permissions: `user://u` for a
@@ -164,5 +173,49 @@ pub fn page_request(limit: Option<usize>, cursor: Option<&str>) -> PageRequest {
     PageRequest {
         after: cursor.map(Cursor::new),
         limit,
+    }
+}
+
+/// The operating system's randomness for the engine (salts, access keys, secrets): a pool
+/// drawn before the call, so a failing source is an error before anything is written.
+pub struct OsEntropy {
+    pool: Vec<u8>,
+    failed: bool,
+}
+
+impl OsEntropy {
+    /// Draws a pool of 4 KiB, more than any one command uses.
+    pub fn new() -> Result<OsEntropy> {
+        let mut pool = vec![0u8; 4096];
+        getrandom::fill(&mut pool)
+            .map_err(|err| Error::storage(format!("no randomness: {err}")))?;
+        Ok(OsEntropy {
+            pool,
+            failed: false,
+        })
+    }
+}
+
+impl OsEntropy {
+    /// An error if a refill of the pool failed during the last engine call.
+    pub fn check(&self) -> Result<()> {
+        if self.failed {
+            return Err(Error::storage("the system's randomness failed").into());
+        }
+        Ok(())
+    }
+}
+
+impl acl_core::Entropy for OsEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for byte in buf.iter_mut() {
+            if self.pool.is_empty() {
+                // The pool is spent (never in one command): draw again, and remember a
+                // failure so the command reports it ([`OsEntropy::check`]).
+                self.pool = vec![0u8; 4096];
+                self.failed |= getrandom::fill(&mut self.pool).is_err();
+            }
+            *byte = self.pool.pop().unwrap_or_default();
+        }
     }
 }

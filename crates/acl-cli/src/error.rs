@@ -46,13 +46,16 @@ pub enum CliError {
         /// What is wrong with it.
         message: String,
     },
-    /// A step of the demo failed; the message names the step's command.
-    #[error("demo step `{command}` failed: {source}")]
+    /// A step of the demo ended otherwise than the scenario says; the message names the
+    /// step's command, and the exit code is the step's.
+    #[error("demo step `{command}` failed: {message}")]
     Demo {
         /// The command of the step, as printed.
         command: String,
-        /// Why it failed.
-        source: Box<CliError>,
+        /// The step's exit code.
+        code: u8,
+        /// What it printed.
+        message: String,
     },
 }
 
@@ -63,7 +66,7 @@ impl CliError {
             CliError::Engine(err) => kind_code(err.kind()),
             CliError::Io { .. } => EXIT_FAILURE,
             CliError::ImportLine { .. } => EXIT_INVALID,
-            CliError::Demo { source, .. } => source.exit_code(),
+            CliError::Demo { code, .. } => *code,
         }
     }
 
@@ -73,7 +76,7 @@ impl CliError {
             CliError::Engine(err) => err.kind().as_str(),
             CliError::Io { .. } => "io",
             CliError::ImportLine { .. } => ErrorKind::InvalidInput.as_str(),
-            CliError::Demo { source, .. } => source.kind_name(),
+            CliError::Demo { .. } => "demo",
         }
     }
 

@@ -1,7 +1,7 @@
 //! `acl group ...`: groups (projects, teams). A group is a principal of kind group;
-//! membership is `read` on `role://G` (rule P2), changed by whoever manages `role://G`.
+//! membership is `read` on `role://G` (rule P2), through the engine's group workflows.
 
-use acl_core::{Level, PrincipalKind, PrincipalName, ReadView, Uri};
+use acl_core::PrincipalKind;
 
 use super::applied;
 use crate::cli::GroupCommand;
@@ -16,15 +16,15 @@ pub fn run(ctx: &Ctx, command: &GroupCommand) -> Result<Output> {
             let name = ctx.principal(name)?;
             let done = ctx
                 .engine()
-                .add_role(&ctx.caller()?, &name, PrincipalKind::Group)?;
+                .create_group(&ctx.caller()?, &name, "default")?;
             Ok(applied(format!("created group `{name}`"), &done))
         }
         GroupCommand::AddMember { name, user } => {
             let group = ctx.principal(name)?;
             let user = ctx.user(user)?;
-            let done =
-                ctx.engine()
-                    .grant(&ctx.caller()?, &Uri::of_role(&group), &user, Level::Read)?;
+            let done = ctx
+                .engine()
+                .add_group_member(&ctx.caller()?, &group, &user)?;
             Ok(applied(format!("`{user}` is a member of `{group}`"), &done))
         }
         GroupCommand::RemoveMember { name, user } => {
@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, command: &GroupCommand) -> Result<Output> {
             let user = ctx.user(user)?;
             let done = ctx
                 .engine()
-                .revoke(&ctx.caller()?, &Uri::of_role(&group), &user)?;
+                .remove_group_member(&ctx.caller()?, &group, &user)?;
             Ok(applied(
                 format!("`{user}` is no longer a member of `{group}`"),
                 &done,
@@ -40,31 +40,9 @@ pub fn run(ctx: &Ctx, command: &GroupCommand) -> Result<Output> {
         }
         GroupCommand::Members { name } => {
             let group = ctx.principal(name)?;
-            ctx.require(
-                &Uri::of_role(&group),
-                Level::Read,
-                "list the members of a group",
-            )?;
-            let reader = ctx.reader()?;
-            if reader.principal(&group)?.is_none() {
-                return Err(acl_core::Error::not_found("group", group.as_str()).into());
-            }
-            let mut members: Vec<(PrincipalName, PrincipalKind)> = reader
-                .view()
-                .members_of(std::slice::from_ref(&group))?
-                .into_iter()
-                .map(|(_, member)| (member.name, member.kind))
-                .collect();
-            members.sort();
-            let rows = members
-                .iter()
-                .map(|(name, kind)| vec![name.to_string(), kind.to_string()])
-                .collect();
-            let items: Vec<_> = members
-                .iter()
-                .map(|(name, kind)| serde_json::json!({ "name": name, "kind": kind }))
-                .collect();
-            Ok(Output::table(&["member", "kind"], rows, &items, None))
+            let (_, members) = ctx.engine().group_members(&ctx.actor()?, &group)?;
+            let rows = members.iter().map(|m| vec![m.to_string()]).collect();
+            Ok(Output::table(&["member"], rows, &members, None))
         }
         GroupCommand::List { page } => {
             let reader = ctx.reader()?;

@@ -1,22 +1,23 @@
-//! `acl log`: the changelog, the audit trail (rule M3).
+//! `acl log`: the changelog, the audit trail (rule M3), through the engine's audit query
+//! (which authorizes the acting user).
 
-use acl_core::{Level, Revision, Uri};
+use acl_core::{AuditQuery, Revision};
 
 use crate::cli::PageArgs;
 use crate::ctx::{Ctx, page_request};
 use crate::error::Result;
 use crate::output::Output;
 
-/// `acl log [--since REV] [--actor USER]`. A user may read its own changes; the whole log
-/// needs `read` on `user:` (the administrators).
+/// `acl log [--since REV] [--actor USER]`.
 pub fn run(ctx: &Ctx, since: u64, actor: Option<&str>, page: &PageArgs) -> Result<Output> {
-    let actor = actor.map(|a| ctx.user(a)).transpose()?;
-    if actor.as_ref() != Some(&ctx.actor()?) {
-        ctx.require(&Uri::root("user")?, Level::Read, "read the changelog")?;
-    }
-    let changes = ctx.reader()?.changes(
-        Revision(since),
-        actor.as_ref(),
+    let query = AuditQuery {
+        after: Revision(since),
+        up_to: None,
+        actor: actor.map(|a| ctx.user(a)).transpose()?,
+    };
+    let changes = ctx.engine().audit(
+        &ctx.actor()?,
+        &query,
         &page_request(page.limit, page.cursor.as_deref()),
     )?;
     Ok(Output::page(

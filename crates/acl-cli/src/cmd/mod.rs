@@ -2,6 +2,7 @@
 //! engine's answers into an [`Output`].
 
 mod access;
+mod demo;
 mod fence;
 mod folder;
 mod group;
@@ -9,6 +10,7 @@ mod import;
 mod init;
 mod invitation;
 mod log;
+mod policy;
 mod role;
 mod user;
 mod vm;
@@ -24,7 +26,19 @@ use crate::output::Output;
 pub fn dispatch(cli: &Cli) -> Result<Output> {
     let path = cli.db_path();
     match &cli.command {
-        Command::Init { cluster, admin } => init::run(&path, cli.acting.clone(), cluster, admin),
+        Command::Init {
+            cluster,
+            admin,
+            admin_email,
+            admin_password,
+        } => init::run(
+            &path,
+            cli.acting.clone(),
+            cluster,
+            admin,
+            admin_email.as_deref().zip(admin_password.as_deref()),
+        ),
+        Command::Demo => demo::run(cli),
         command => {
             let ctx = Ctx::open(&path, cli.acting.clone(), false)?;
             run_in(&ctx, command)
@@ -32,10 +46,15 @@ pub fn dispatch(cli: &Cli) -> Result<Output> {
     }
 }
 
-/// Runs `command` (anything but `init`) in `ctx`.
+/// Runs `command` (anything but `init` and `demo`) in `ctx`.
 fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
     match command {
         Command::User(sub) => user::run(ctx, sub),
+        Command::Login { user, password } => user::login(ctx, user, password),
+        Command::Keypair(sub) => user::keypair(ctx, sub),
+        Command::Policy(sub) => policy::policy(ctx, sub),
+        Command::Session(sub) => policy::session(ctx, sub),
+        Command::Export { what, output } => policy::export(ctx, *what, output),
         Command::Group(sub) => group::run(ctx, sub),
         Command::Role(sub) => role::run(ctx, sub),
         Command::Grant {
@@ -76,13 +95,13 @@ fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
         Command::Vm(sub) => vm::run(ctx, sub),
         Command::Log { since, actor, page } => log::run(ctx, *since, actor.as_deref(), page),
         Command::Import { file, batch } => import::run(ctx, file, *batch),
-        Command::Init { .. } => dispatch_elsewhere(),
+        Command::Init { .. } | Command::Demo => dispatch_elsewhere(),
     }
 }
 
-/// `init` opens its own database; [`dispatch`] never hands them here.
+/// `init` and `demo` open their own database; [`dispatch`] never hands them here.
 fn dispatch_elsewhere() -> Result<Output> {
-    Err(acl_core::Error::InvalidInput("init takes no open database".into()).into())
+    Err(acl_core::Error::InvalidInput("init and demo take no open database".into()).into())
 }
 
 /// The text and JSON of a mutation: `message (revision N)` and `{"revision": N, ...}`.

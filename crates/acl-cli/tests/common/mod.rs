@@ -164,18 +164,22 @@ pub fn dump(db: &Path) -> Vec<String> {
 }
 
 impl Env {
-    /// Creates users through the engine on the same file, as the admin.
+    /// Creates users with `acl user create`, as the admin: `NAME@example.com`, password
+    /// `Pass-word-1!`.
     pub fn users(&self, names: &[&str]) {
-        use acl_core::{Caller, Engine, PrincipalName, Schema, Timestamp};
-        let engine = Engine::new(
-            acl_sqlite::SqliteStore::open(&self.db).unwrap(),
-            Schema::standard(),
-        );
-        let admin = Caller::new(PrincipalName::new("admin").unwrap(), Timestamp(1));
         for name in names {
-            engine
-                .create_user(&admin, &PrincipalName::new(name).unwrap())
-                .unwrap();
+            let email = format!("{name}@example.com");
+            self.acl(&[
+                "user",
+                "create",
+                "--email",
+                &email,
+                "--username",
+                name,
+                "--password",
+                "Pass-word-1!",
+            ])
+            .ok();
         }
     }
 }
