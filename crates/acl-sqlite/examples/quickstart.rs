@@ -1,5 +1,6 @@
-//! The quickstart: the engine on an embedded SQLite file, one scenario end to end, each
-//! step printed with its decision and reason.
+//! The library on an embedded SQLite file, one scenario end to end, each step printed with
+//! its decision and reason: what `acl demo` (the README's quickstart) does through the
+//! CLI, here through the Rust API a service would embed.
 //!
 //! Run: `cargo run --release -p acl-sqlite --example quickstart [-- PATH]`
 //! (PATH defaults to a fresh file in a temporary directory).

@@ -1,0 +1,49 @@
+//! `acl fence ...`: mandatory project boundaries (rule E4).
+
+use acl_core::{Fence, Level};
+
+use super::applied;
+use crate::cli::FenceCommand;
+use crate::ctx::Ctx;
+use crate::error::Result;
+use crate::output::Output;
+
+/// Runs `acl fence ...`.
+pub fn run(ctx: &Ctx, command: &FenceCommand) -> Result<Output> {
+    match command {
+        FenceCommand::Add { uri, group } => {
+            let uri = ctx.uri(uri)?;
+            let group = ctx.principal(group)?;
+            let done = ctx.engine().add_fence(&ctx.caller()?, &uri, &group)?;
+            Ok(applied(
+                format!("fenced `{uri}` to members of `{group}`"),
+                &done,
+            ))
+        }
+        FenceCommand::Remove { uri, group } => {
+            let uri = ctx.uri(uri)?;
+            let group = ctx.principal(group)?;
+            let done = ctx.engine().remove_fence(&ctx.caller()?, &uri, &group)?;
+            Ok(applied(
+                format!("removed the fence of `{group}` on `{uri}`"),
+                &done,
+            ))
+        }
+        FenceCommand::List => {
+            // The fences shown are those the acting user may change: manage on the root.
+            let reader = ctx.reader()?;
+            let actor = ctx.actor()?;
+            let mut fences: Vec<Fence> = Vec::new();
+            for fence in reader.fences(None)? {
+                if reader.check(&actor, &fence.uri.scheme_root(), Level::Manage)? {
+                    fences.push(fence);
+                }
+            }
+            let rows = fences
+                .iter()
+                .map(|f| vec![f.uri.to_string(), f.group.to_string()])
+                .collect();
+            Ok(Output::table(&["uri", "group"], rows, &fences, None))
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! `acl folder ...`: storage folders, sharing and mounting (rules F1 to F9). A folder is
+//! named by its name among those the acting user sees.
+
+use acl_core::{Error, ErrorKind, Folder, FolderAccess, FolderName, Level, Permission};
+use serde_json::json;
+
+use super::access::verdict;
+use super::applied;
+use crate::cli::FolderCommand;
+use crate::ctx::Ctx;
+use crate::error::{CliError, Result};
+use crate::output::Output;
+
+/// Runs `acl folder ...`.
+pub fn run(ctx: &Ctx, command: &FolderCommand) -> Result<Output> {
+    match command {
+        FolderCommand::Create {
+            name,
+            group,
+            permission,
+            host,
+        } => create(ctx, name, group.as_deref(), permission, host),
+        FolderCommand::List => list(ctx),
+        FolderCommand::Rename { name, new } => {
+            let folder = find(ctx, name)?;
+            let new = FolderName::new(new)?;
+            let done = ctx
+                .engine()
+                .rename_folder(&ctx.caller()?, &folder.id, &new)?;
+            Ok(applied(
+                format!("renamed `{}` to `{new}`", folder.name),
+                &done,
+            ))
+        }
+        FolderCommand::Delete { name } => {
+            let folder = find(ctx, name)?;
+            let done = ctx.engine().delete_folder(&ctx.caller()?, &folder.id)?;
+            let d = done.value;
+            Ok(applied(
+                format!(
+                    "deleted `{}`: canceled {} invitations, removed {} shares and {} grants",
+                    folder.name, d.canceled_invitations, d.removed_shares, d.removed_grants
+                ),
+                &done,
+            ))
+        }
+        FolderCommand::Invite {
+            name,
+            users,
+            permission,
+        } => invite(ctx, name, users, permission),
+        FolderCommand::SharedUsers { name } => {
+            let folder = find(ctx, name)?;
+            let shares = ctx.reader()?.shares(&folder.id)?;
+            let rows = shares
+                .iter()
+                .map(|s| vec![s.user.to_string(), s.permission.to_string()])
+                .collect();
+            Ok(Output::table(&["user", "permission"], rows, &shares, None))
+        }
+        FolderCommand::SetPermission {
+            name,
+            user,
+            permission,
+        } => {
+            let folder = find(ctx, name)?;
+            let user = ctx.user(user)?;
+            let permission = Permission::parse(permission)?;
+            let done = ctx
+                .engine()
+                .update_share(&ctx.caller()?, &folder.id, &user, permission)?;
+            Ok(applied(
+                format!("`{user}` now has {permission} on `{}`", folder.name),
+                &done,
+            ))
+        }
+        FolderCommand::Unshare { name, user } => {
+            let folder = find(ctx, name)?;
+            let user = ctx.user(user)?;
+            let done = ctx
+                .engine()
+                .unshare_folder(&ctx.caller()?, &folder.id, &user)?;
+            Ok(applied(
+                format!("stopped sharing `{}` with `{user}`", folder.name),
+                &done,
+            ))
+        }
+        FolderCommand::Leave { name } => {
+            let folder = find(ctx, name)?;
+            let done = ctx.engine().leave_folder(&ctx.caller()?, &folder.id)?;
+            Ok(applied(format!("left `{}`", folder.name), &done))
+        }
+        FolderCommand::Can { name, action } => {
+            let folder = find(ctx, name)?;
+            let uri = folder_uri(ctx, &folder)?;
+            let allowed = ctx.reader()?.check_action(&ctx.actor()?, &uri, action)?;
+            Ok(verdict(allowed))
+        }
+        FolderCommand::Mount { name, mode } => mount(ctx, name, mode),
+    }
+}
+
+/// The folder named `name` among those the acting user sees (rule F2).
+fn find(ctx: &Ctx, name: &str) -> Result<Folder> {
+    let name = FolderName::new(name)?;
+    Ok(ctx.reader()?.folder_by_name(&ctx.actor()?, &name)?)
+}
+
+fn folder_uri(ctx: &Ctx, folder: &Folder) -> Result<acl_core::Uri> {
+    Ok(folder.id.uri(&ctx.reader()?.cluster()?)?)
+}
+
+fn create(
+    ctx: &Ctx,
+    name: &str,
+    group: Option<&str>,
+    permission: &str,
+    host: &str,
+) -> Result<Output> {
+    let name = FolderName::new(name)?;
+    let caller = ctx.caller()?;
+    let done = match group {
+        Some(group) => {
+            let group = ctx.principal(group)?;
+            let permission = Permission::parse(permission)?;
+            ctx.engine()
+                .create_group_folder(&caller, &group, &name, host, permission)?
+        }
+        None => ctx.engine().create_folder(&caller, &name, host)?,
+    };
+    let folder = &done.value;
+    let whose = match group {
+        Some(_) => format!("group folder of `{}`", folder.owner),
+        None => "folder".to_owned(),
+    };
+    Ok(applied(
+        format!("created {whose} `{}` (id {})", folder.name, folder.id),
+        &done,
+    ))
+}
+
+fn list(ctx: &Ctx) -> Result<Output> {
+    let entries = ctx.reader()?.folders(&ctx.actor()?)?;
+    let rows = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.folder.name.to_string(),
+                e.folder.id.to_string(),
+                e.folder.owner.to_string(),
+                e.folder.kind.to_string(),
+                access_text(e.access).to_owned(),
+                e.folder.host.clone(),
+            ]
+        })
+        .collect();
+    Ok(Output::table(
+        &["name", "id", "owner", "kind", "permission", "host"],
+        rows,
+        &entries,
+        None,
+    ))
+}
+
+fn access_text(access: FolderAccess) -> &'static str {
+    match access {
+        FolderAccess::ReadOnly => "ro",
+        FolderAccess::ReadWrite => "rw",
+        FolderAccess::Owner => "owner",
+    }
+}
+
+/// `acl folder invite NAME USER... --permission ro|rw` (rule F4). Each invitee is
+/// reported; when nobody was invited the command fails with the first refusal's code.
+fn invite(ctx: &Ctx, name: &str, users: &[String], permission: &str) -> Result<Output> {
+    let folder = find(ctx, name)?;
+    let permission = Permission::parse(permission)?;
+    let invitees = users
+        .iter()
+        .map(|u| ctx.user(u))
+        .collect::<Result<Vec<_>>>()?;
+    let done = ctx
+        .engine()
+        .invite(&ctx.caller()?, &folder.id, &invitees, permission)?;
+    let report = &done.value;
+    if report.invited.is_empty()
+        && report.already_pending.is_empty()
+        && let Some(first) = report.refused.first()
+    {
+        let reasons: Vec<String> = report
+            .refused
+            .iter()
+            .map(|r| format!("`{}`: {}", r.invitee, r.reason))
+            .collect();
+        let message = format!("nobody was invited: {}", reasons.join("; "));
+        // The error carries the first refusal's kind, so the exit code is its code.
+        return Err(CliError::Engine(match first.kind {
+            ErrorKind::InvalidInput | ErrorKind::NoEffect => Error::InvalidInput(message),
+            ErrorKind::NotFound => Error::NotFound {
+                what: "invitee",
+                name: message,
+            },
+            ErrorKind::Conflict => Error::Conflict(message),
+            ErrorKind::Forbidden => Error::NotPermitted(message),
+            _ => Error::Storage(message),
+        }));
+    }
+    let mut text = String::new();
+    for invitation in &report.invited {
+        text.push_str(&format!(
+            "invited `{}` to `{}` ({}): invitation {}\n",
+            invitation.invitee, folder.name, invitation.permission, invitation.id
+        ));
+    }
+    for invitation in &report.already_pending {
+        text.push_str(&format!(
+            "already invited `{}` to `{}`: invitation {} is pending\n",
+            invitation.invitee, folder.name, invitation.id
+        ));
+    }
+    for refusal in &report.refused {
+        text.push_str(&format!(
+            "not invited `{}`: {}\n",
+            refusal.invitee, refusal.reason
+        ));
+    }
+    text.push_str(&format!("(revision {})\n", done.revision));
+    Ok(Output::of(text, &done))
+}
+
+/// `acl folder mount NAME ro|rw` (rule F9): refused above the effective permission.
+fn mount(ctx: &Ctx, name: &str, mode: &str) -> Result<Output> {
+    let folder = find(ctx, name)?;
+    let permission = Permission::parse(mode)?;
+    let (action, needed) = match permission {
+        Permission::ReadOnly => ("mount-ro", Level::Read),
+        Permission::ReadWrite => ("mount-rw", Level::Write),
+    };
+    let uri = folder_uri(ctx, &folder)?;
+    let actor = ctx.actor()?;
+    if !ctx.reader()?.check_action(&actor, &uri, action)? {
+        return Err(CliError::Engine(Error::Forbidden {
+            actor: actor.to_string(),
+            action,
+            uri: uri.to_string(),
+            needed,
+        }));
+    }
+    Ok(Output::new(
+        format!("`{}` may be mounted {permission}\n", folder.name),
+        json!({ "folder": folder, "mount": permission }),
+    ))
+}

@@ -1,0 +1,154 @@
+//! One module per command group; each turns parsed arguments into engine calls and the
+//! engine's answers into an [`Output`].
+
+mod access;
+mod demo;
+mod fence;
+mod folder;
+mod group;
+mod import;
+mod init;
+mod invitation;
+mod log;
+mod policy;
+mod role;
+mod user;
+mod vm;
+
+use acl_core::{Applied, Decision, PrincipalName, Reason};
+
+use crate::cli::{Cli, Command};
+use crate::ctx::Ctx;
+use crate::error::Result;
+use crate::output::Output;
+
+/// Runs the command of `cli`.
+pub fn dispatch(cli: &Cli) -> Result<Output> {
+    let path = cli.db_path();
+    match &cli.command {
+        Command::Init {
+            cluster,
+            admin,
+            admin_email,
+            admin_password,
+        } => init::run(
+            &path,
+            cli.acting.clone(),
+            cluster,
+            admin,
+            admin_email.as_deref().zip(admin_password.as_deref()),
+        ),
+        Command::Demo => demo::run(cli),
+        command => {
+            let ctx = Ctx::open(&path, cli.acting.clone(), false)?;
+            run_in(&ctx, command)
+        }
+    }
+}
+
+/// Runs `command` (anything but `init` and `demo`) in `ctx`.
+fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
+    match command {
+        Command::User(sub) => user::run(ctx, sub),
+        Command::Login { user, password } => user::login(ctx, user, password),
+        Command::Keypair(sub) => user::keypair(ctx, sub),
+        Command::Policy(sub) => policy::policy(ctx, sub),
+        Command::Session(sub) => policy::session(ctx, sub),
+        Command::Export { what, output } => policy::export(ctx, *what, output),
+        Command::Group(sub) => group::run(ctx, sub),
+        Command::Role(sub) => role::run(ctx, sub),
+        Command::Grant {
+            uri,
+            principal,
+            level,
+        } => access::grant(ctx, uri, principal, level),
+        Command::Revoke { uri, principal } => access::revoke(ctx, uri, principal),
+        Command::List {
+            uri,
+            scheme,
+            shared,
+            user,
+            page,
+        } => access::list(
+            ctx,
+            uri.as_deref(),
+            scheme.as_deref(),
+            *shared,
+            user.as_deref(),
+            page,
+        ),
+        Command::Check {
+            principal,
+            uri,
+            level,
+        } => access::check(ctx, principal, uri, level),
+        Command::Explain { principal, uri } => access::explain(ctx, principal, uri),
+        Command::Tree {
+            principal,
+            uri,
+            depth,
+        } => access::tree(ctx, principal, uri, *depth),
+        Command::Who { uri, level, page } => access::who(ctx, uri, level, page),
+        Command::Fence(sub) => fence::run(ctx, sub),
+        Command::Folder(sub) => folder::run(ctx, sub),
+        Command::Invitation(sub) => invitation::run(ctx, sub),
+        Command::Vm(sub) => vm::run(ctx, sub),
+        Command::Log { since, actor, page } => log::run(ctx, *since, actor.as_deref(), page),
+        Command::Import { file, batch } => import::run(ctx, file, *batch),
+        Command::Init { .. } | Command::Demo => dispatch_elsewhere(),
+    }
+}
+
+/// `init` and `demo` open their own database; [`dispatch`] never hands them here.
+fn dispatch_elsewhere() -> Result<Output> {
+    Err(acl_core::Error::InvalidInput("init and demo take no open database".into()).into())
+}
+
+/// The text and JSON of a mutation: `message (revision N)` and `{"revision": N, ...}`.
+fn applied<T: serde::Serialize>(message: String, applied: &Applied<T>) -> Output {
+    Output::of(
+        format!("{message} (revision {})\n", applied.revision),
+        applied,
+    )
+}
+
+/// A membership path `bob -> alice/roles/ops`.
+fn path_text(path: &[PrincipalName]) -> String {
+    path.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// A decision's reason in words: the grant, its holder and the membership path.
+fn reason_text(decision: &Decision) -> String {
+    match &decision.reason {
+        Reason::Grant { grant, path } => format!(
+            "grant: `{}` holds {} on `{}` (membership path: {})",
+            grant.holder,
+            grant.level,
+            grant.uri,
+            path_text(path)
+        ),
+        Reason::ImplicitList { grant, path } => format!(
+            "implicit list: `{}` holds {} below, on `{}` (membership path: {})",
+            grant.holder,
+            grant.level,
+            grant.uri,
+            path_text(path)
+        ),
+        Reason::Forbid { grant, path } => format!(
+            "forbid: `{}` is forbidden `{}` (membership path: {})",
+            grant.holder,
+            grant.uri,
+            path_text(path)
+        ),
+        Reason::Fence { fence } => format!(
+            "fence: `{}` is fenced to members of group `{}`",
+            fence.uri, fence.group
+        ),
+        Reason::UnknownPrincipal => "unknown principal".into(),
+        Reason::InactiveUser => "inactive user".into(),
+        Reason::NoGrant => "no grant".into(),
+    }
+}
