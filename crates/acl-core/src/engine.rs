@@ -81,7 +81,8 @@ pub struct RemovedRole {
     pub grants_held: usize,
     /// Grants others held on exactly `role://R` (memberships and management of it).
     pub grants_on_role: usize,
-    /// Membership edges, both directions.
+    /// Membership edges the role had, both directions (its memberships of other roles
+    /// and its members'); they go with the grants above.
     pub edges: usize,
 }
 
@@ -798,7 +799,11 @@ impl<S: Store> Engine<S> {
                     fence.uri
                 )));
             }
-            let mut removed = RemovedRole::default();
+            let mut removed = RemovedRole {
+                edges: tx.members_of(std::slice::from_ref(&name))?.len()
+                    + tx.roles_of(std::slice::from_ref(&name))?.len(),
+                ..RemovedRole::default()
+            };
             for grant in tx.grants_of(&name, None, None, ALL)? {
                 remove_grant(tx, &name, &grant.uri)?;
                 removed.grants_held += 1;
@@ -807,21 +812,20 @@ impl<S: Store> Engine<S> {
                 remove_grant(tx, &grant.holder, &role_uri)?;
                 removed.grants_on_role += 1;
             }
-            // Edges both ways: those out of the role went with its grants on role:// URIs,
-            // those into it with the grants on role://R; anything left is removed here.
+            // Edges both ways (counted above): those out of the role went with its grants on
+            // role:// URIs, those into it with the grants on role://R; anything left is
+            // removed here.
             for (role, member) in tx.members_of(std::slice::from_ref(&name))? {
                 tx.delete_edge(&Edge {
                     member: member.name,
                     role,
                 })?;
-                removed.edges += 1;
             }
             for (member, role) in tx.roles_of(std::slice::from_ref(&name))? {
                 tx.delete_edge(&Edge {
                     member,
                     role: role.name,
                 })?;
-                removed.edges += 1;
             }
             tx.delete_group_info(&name)?;
             tx.delete_principal(&name)?;

@@ -295,7 +295,8 @@ pub fn p4_removing_a_role_cascades<S: Store>(make: &dyn Fn() -> S) {
         RemovedRole {
             grants_held: 3,
             grants_on_role: 2,
-            edges: 0
+            // team in outer; bob and alice (manage includes read) in team
+            edges: 3
         }
     );
     let dump = w.dump();
