@@ -230,6 +230,10 @@ pub enum UserCommand {
     Update {
         /// The user (email or username).
         user: String,
+        /// A new username: refused, since the username is the principal name every grant,
+        /// folder and changelog entry refers to (docs/semantics.md, A1).
+        #[arg(long, value_name = "U")]
+        username: Option<String>,
         /// A new full name.
         #[arg(long, value_name = "N")]
         full_name: Option<String>,

@@ -939,6 +939,17 @@ fn accounts_login_keypairs() {
     .ok();
     let text = env.as_("alice", &["user", "show", "alice"]).ok().stdout;
     assert!(text.contains("full name             Alice B"), "{text}");
+    // rule A1 (settled): the username is the principal name and never changes
+    let before = env.dump();
+    let refused = env
+        .acl(&["user", "update", "alice", "--username", "alicia"])
+        .code(65);
+    assert!(
+        refused.stderr.contains("cannot change"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(env.dump(), before);
     env.acl(&["user", "update", "alice", "--password", "New-pass-2!"])
         .ok();
     env.acl(&["login", "alice", "--password", "Alice-pass-1!"])

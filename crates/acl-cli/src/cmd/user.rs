@@ -51,6 +51,7 @@ pub fn run(ctx: &Ctx, command: &UserCommand) -> Result<Output> {
         }
         UserCommand::Update {
             user,
+            username,
             full_name,
             password,
             role,
@@ -58,6 +59,14 @@ pub fn run(ctx: &Ctx, command: &UserCommand) -> Result<Output> {
             policy,
         } => {
             let user = ctx.user(user)?;
+            if let Some(new) = username {
+                return Err(acl_core::Error::InvalidInput(format!(
+                    "the username of `{user}` cannot change to `{new}`: it is the principal \
+                     name its grants, folders and changelog entries refer to; create a new \
+                     user instead"
+                ))
+                .into());
+            }
             let update = AccountUpdate {
                 full_name: full_name.clone(),
                 password: password.clone(),
