@@ -19,8 +19,8 @@ use acl_memory::MemoryStore;
 fn peers_agree_with_acl_on_the_small_workload() {
     let workload = Workload::generate(Size::SMALL, 0x5EED).unwrap();
     let engine = workload.load(MemoryStore::new()).unwrap();
-    let queries = workload.queries(&engine, 1_000, 7).unwrap();
-    // every query at every level: 4,000 decisions, less those that rest on the implicit
+    let queries = workload.queries(&engine, 300, 7).unwrap();
+    // every query at every level: 1,200 decisions, less those that rest on the implicit
     // list (rule E2), which the peers do not encode
     let mut sample: Vec<Query> = Vec::new();
     for q in &queries {
