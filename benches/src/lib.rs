@@ -301,12 +301,13 @@ fn admin_caller() -> Result<Caller> {
 }
 
 /// A URI `depth` segments deep (authority `c` included) under a namespace of its own:
-/// `storage://c` for depth 1, `storage://c/{tag}/s2/.../s{depth}` below.
+/// `storage://c` for depth 1, `storage://c/n-{tag}/s2/.../s{depth}` below (never a user's
+/// home, `storage://c/{user}`).
 pub fn deep_uri(tag: &str, depth: usize) -> Result<Uri> {
     let mut text = String::from("storage://c");
     for d in 1..depth {
         if d == 1 {
-            text.push('/');
+            text.push_str("/n-");
             text.push_str(tag);
         } else {
             text.push_str(&format!("/s{d}"));
@@ -347,7 +348,7 @@ pub fn add_chain<S: Store>(
 }
 
 /// Adds a user `{tag}` who reaches `count` grants through one role `c/lists/{tag}`
-/// (`read` on `storage://c/{tag}/x{i}`): the subject of the `list` benchmark. Returns the
+/// (`read` on `storage://c/n-{tag}/x{i}`): the subject of the `list` benchmark. Returns the
 /// user.
 pub fn add_listing<S: Store>(engine: &Engine<S>, tag: &str, count: usize) -> Result<PrincipalName> {
     let by = admin_caller()?;
@@ -358,7 +359,7 @@ pub fn add_listing<S: Store>(engine: &Engine<S>, tag: &str, count: usize) -> Res
     let mut grants = vec![(Uri::of_role(&role), user.clone(), Level::Read)];
     for i in 0..count {
         grants.push((
-            Uri::parse(&format!("storage://c/{tag}/x{i}"))?,
+            Uri::parse(&format!("storage://c/n-{tag}/x{i}"))?,
             role.clone(),
             Level::Read,
         ));
@@ -368,7 +369,7 @@ pub fn add_listing<S: Store>(engine: &Engine<S>, tag: &str, count: usize) -> Res
 }
 
 /// Makes `members` (existing users) members of a new role `c/crowds/{tag}` holding `read`
-/// on `storage://c/{tag}`: the subject of the `who` benchmark. Returns the URI.
+/// on `storage://c/n-{tag}`: the subject of the `who` benchmark. Returns the URI.
 pub fn add_crowd<S: Store>(
     engine: &Engine<S>,
     tag: &str,
@@ -377,7 +378,7 @@ pub fn add_crowd<S: Store>(
     let by = admin_caller()?;
     let role = name(&format!("c/crowds/{tag}"))?;
     engine.add_role(&by, &role, PrincipalKind::Role)?;
-    let uri = Uri::parse(&format!("storage://c/{tag}"))?;
+    let uri = Uri::parse(&format!("storage://c/n-{tag}"))?;
     let mut grants = vec![(uri.clone(), role.clone(), Level::Read)];
     grants.extend(
         members
@@ -407,7 +408,7 @@ mod tests {
         .unwrap();
         let engine = workload.load(MemoryStore::new()).unwrap();
         assert_eq!(deep_uri("t", 1).unwrap().as_str(), "storage://c");
-        assert_eq!(deep_uri("t", 4).unwrap().as_str(), "storage://c/t/s2/s3");
+        assert_eq!(deep_uri("t", 4).unwrap().as_str(), "storage://c/n-t/s2/s3");
         for (role_depth, uri_depth) in [(0, 1), (1, 2), (4, 6), (8, 12)] {
             let tag = format!("chain{role_depth}x{uri_depth}");
             let q = add_chain(&engine, &tag, role_depth, uri_depth).unwrap();
@@ -429,7 +430,7 @@ mod tests {
             .items
             .iter()
             .filter(|(uri, level)| {
-                uri.as_str().starts_with("storage://c/lister/x") && *level == Level::Read
+                uri.as_str().starts_with("storage://c/n-lister/x") && *level == Level::Read
             })
             .count();
         assert_eq!(count, 30);
