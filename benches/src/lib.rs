@@ -21,9 +21,13 @@
 //! - Deterministic: a workload depends only on its size and seed.
 //! - Every query's expected answer was checked against the engine that built it.
 
+#[cfg(feature = "peers")]
+pub mod peers;
+pub mod report;
+
 use acl_core::{
-    Caller, ClusterName, Engine, Level, PrincipalKind, PrincipalName, Reason, Result, Schema,
-    Store, Timestamp, Uri,
+    Caller, ClusterName, Engine, EngineOptions, Level, PrincipalKind, PrincipalName, Reason,
+    Result, Schema, Store, Timestamp, Uri,
 };
 
 /// The size of a workload (DESIGN section 9, after casbin's benchmarks).
@@ -192,7 +196,12 @@ impl Workload {
     /// Loads the workload into `store`: init, the roles, the users, then every grant in
     /// one batch. Returns the engine.
     pub fn load<S: Store>(&self, store: S) -> Result<Engine<S>> {
-        let engine = Engine::new(store, Schema::standard());
+        self.load_with(store, EngineOptions::default())
+    }
+
+    /// [`Workload::load`] into an engine with `options` (e.g. no closure cache).
+    pub fn load_with<S: Store>(&self, store: S, options: EngineOptions) -> Result<Engine<S>> {
+        let engine = Engine::with_options(store, Schema::standard(), options);
         let admin = name(ADMIN)?;
         let by = Caller::new(admin.clone(), Timestamp(0));
         engine.init(&ClusterName::new("c")?, Some(&admin), Timestamp(0))?;
@@ -291,10 +300,155 @@ impl Workload {
     }
 }
 
+/// The admin's caller at time 0, for the helpers below.
+fn admin_caller() -> Result<Caller> {
+    Ok(Caller::new(name(ADMIN)?, Timestamp(0)))
+}
+
+/// A URI `depth` segments deep (authority `c` included) under a namespace of its own:
+/// `storage://c` for depth 1, `storage://c/n-{tag}/s2/.../s{depth}` below (never a user's
+/// home, `storage://c/{user}`).
+pub fn deep_uri(tag: &str, depth: usize) -> Result<Uri> {
+    let mut text = String::from("storage://c");
+    for d in 1..depth {
+        if d == 1 {
+            text.push_str("/n-");
+            text.push_str(tag);
+        } else {
+            text.push_str(&format!("/s{d}"));
+        }
+    }
+    Uri::parse(&text)
+}
+
+/// Adds to a loaded engine a new user `{tag}` who reaches a grant through a chain of
+/// `role_depth` roles (`c/chains/{tag}/r0` to `r{role_depth - 1}`, each a member of the
+/// next; with 0 the user holds the grant itself), the last holding `read` on
+/// [`deep_uri`]`(tag, uri_depth)`. Returns the check that the chain allows: the user,
+/// that URI, `read`. For the scaling curves: membership depth (rule P2) and URI depth.
+pub fn add_chain<S: Store>(
+    engine: &Engine<S>,
+    tag: &str,
+    role_depth: usize,
+    uri_depth: usize,
+) -> Result<Query> {
+    let by = admin_caller()?;
+    let user = name(tag)?;
+    engine.create_user(&by, &user)?;
+    let mut holder = user.clone();
+    for k in 0..role_depth {
+        let role = name(&format!("c/chains/{tag}/r{k}"))?;
+        engine.add_role(&by, &role, PrincipalKind::Role)?;
+        engine.grant(&by, &Uri::of_role(&role), &holder, Level::Read)?;
+        holder = role;
+    }
+    let uri = deep_uri(tag, uri_depth)?;
+    engine.grant(&by, &uri, &holder, Level::Read)?;
+    Ok(Query {
+        principal: user,
+        uri,
+        level: Level::Read,
+        allowed: true,
+    })
+}
+
+/// Adds a user `{tag}` who reaches `count` grants through one role `c/lists/{tag}`
+/// (`read` on `storage://c/n-{tag}/x{i}`): the subject of the `list` benchmark. Returns the
+/// user.
+pub fn add_listing<S: Store>(engine: &Engine<S>, tag: &str, count: usize) -> Result<PrincipalName> {
+    let by = admin_caller()?;
+    let user = name(tag)?;
+    let role = name(&format!("c/lists/{tag}"))?;
+    engine.create_user(&by, &user)?;
+    engine.add_role(&by, &role, PrincipalKind::Role)?;
+    let mut grants = vec![(Uri::of_role(&role), user.clone(), Level::Read)];
+    for i in 0..count {
+        grants.push((
+            Uri::parse(&format!("storage://c/n-{tag}/x{i}"))?,
+            role.clone(),
+            Level::Read,
+        ));
+    }
+    engine.grant_many(&by, &grants)?;
+    Ok(user)
+}
+
+/// Makes `members` (existing users) members of a new role `c/crowds/{tag}` holding `read`
+/// on `storage://c/n-{tag}`: the subject of the `who` benchmark. Returns the URI.
+pub fn add_crowd<S: Store>(
+    engine: &Engine<S>,
+    tag: &str,
+    members: &[PrincipalName],
+) -> Result<Uri> {
+    let by = admin_caller()?;
+    let role = name(&format!("c/crowds/{tag}"))?;
+    engine.add_role(&by, &role, PrincipalKind::Role)?;
+    let uri = Uri::parse(&format!("storage://c/n-{tag}"))?;
+    let mut grants = vec![(uri.clone(), role.clone(), Level::Read)];
+    grants.extend(
+        members
+            .iter()
+            .map(|m| (Uri::of_role(&role), m.clone(), Level::Read)),
+    );
+    engine.grant_many(&by, &grants)?;
+    Ok(uri)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use acl_memory::MemoryStore;
+
+    #[test]
+    fn chains_listings_and_crowds_reach_what_they_say() {
+        use acl_core::{ListFilter, PageRequest, Reason};
+        let workload = Workload::generate(
+            Size {
+                users: 50,
+                roles: 8,
+                role_grants: 20,
+            },
+            3,
+        )
+        .unwrap();
+        let engine = workload.load(MemoryStore::new()).unwrap();
+        assert_eq!(deep_uri("t", 1).unwrap().as_str(), "storage://c");
+        assert_eq!(deep_uri("t", 4).unwrap().as_str(), "storage://c/n-t/s2/s3");
+        for (role_depth, uri_depth) in [(0, 1), (1, 2), (4, 6), (8, 12)] {
+            let tag = format!("chain{role_depth}x{uri_depth}");
+            let q = add_chain(&engine, &tag, role_depth, uri_depth).unwrap();
+            assert_eq!(q.uri.depth(), uri_depth);
+            let decision = engine.explain(&q.principal, &q.uri).unwrap();
+            assert!(decision.allows(Level::Read) && !decision.allows(Level::Write));
+            match decision.reason {
+                Reason::Grant { path, .. } => assert_eq!(path.len(), role_depth + 1),
+                other => panic!("{other:?}"),
+            }
+        }
+        let lister = add_listing(&engine, "lister", 30).unwrap();
+        let listed = engine
+            .reader()
+            .unwrap()
+            .list(&lister, &ListFilter::all(), &PageRequest::all())
+            .unwrap();
+        let count = listed
+            .items
+            .iter()
+            .filter(|(uri, level)| {
+                uri.as_str().starts_with("storage://c/n-lister/x") && *level == Level::Read
+            })
+            .count();
+        assert_eq!(count, 30);
+        let crowd = add_crowd(&engine, "crowd", &workload.users[..20]).unwrap();
+        let who = engine
+            .reader()
+            .unwrap()
+            .who(&crowd, Level::Read, &PageRequest::all())
+            .unwrap();
+        for user in &workload.users[..20] {
+            assert!(who.items.contains(user));
+        }
+    }
 
     #[test]
     fn workloads_are_deterministic_and_verified() {
