@@ -208,6 +208,23 @@ fn visible_folders<V: ReadView + ?Sized>(
     Ok(out.into_values().collect())
 }
 
+/// Refuses a name taken among `owner`'s active folders (rule F2): creating, creating a
+/// group folder and renaming all keep names unique per owner this way.
+fn refuse_taken_name<V: ReadView + ?Sized>(
+    view: &V,
+    owner: &PrincipalName,
+    name: &FolderName,
+) -> Result<()> {
+    if view
+        .folders_of(owner)?
+        .iter()
+        .any(|f| f.is_active() && &f.name == name)
+    {
+        return Err(Error::already_exists("folder", format!("{owner}/{name}")));
+    }
+    Ok(())
+}
+
 /// Refuses when `user` already sees a folder named `name` other than `except` (rule F4).
 fn refuse_name_clash<V: ReadView + ?Sized>(
     view: &V,
@@ -373,13 +390,7 @@ impl<S: Store> Engine<S> {
                     "`{actor}` is not a user: group folders are made with create_group_folder"
                 )));
             }
-            if tx
-                .folders_of(&actor)?
-                .iter()
-                .any(|f| f.is_active() && &f.name == name)
-            {
-                return Err(Error::already_exists("folder", format!("{actor}/{name}")));
-            }
+            refuse_taken_name(&*tx, &actor, name)?;
             // rule A6: the owner's resource policy admits the folder
             super::admin::admit_folder(&*tx, &actor, host)?;
             let folder = Folder {
@@ -429,13 +440,7 @@ impl<S: Store> Engine<S> {
             if record.kind != PrincipalKind::Group {
                 return Err(Error::InvalidInput(format!("`{group}` is not a group")));
             }
-            if tx
-                .folders_of(group)?
-                .iter()
-                .any(|f| f.is_active() && &f.name == name)
-            {
-                return Err(Error::already_exists("folder", format!("{group}/{name}")));
-            }
+            refuse_taken_name(&*tx, group, name)?;
             let folder = Folder {
                 id: next_folder_id(&*tx)?,
                 name: name.clone(),
@@ -488,16 +493,7 @@ impl<S: Store> Engine<S> {
                     "folder `{id}` is already `{name}`"
                 )));
             }
-            if tx
-                .folders_of(&folder.owner)?
-                .iter()
-                .any(|f| f.is_active() && &f.name == name)
-            {
-                return Err(Error::already_exists(
-                    "folder",
-                    format!("{}/{name}", folder.owner),
-                ));
-            }
+            refuse_taken_name(&*tx, &folder.owner, name)?;
             let detail = format!("{} -> {name}", folder.name);
             folder.name = name.clone();
             tx.put_folder(&folder)?;
