@@ -4,6 +4,7 @@
 mod admin;
 mod folders;
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, clip};
 use crate::graph::{Closure, Walk, refuse_cycle};
+use crate::index::{IdClosure, Index, PrincipalId};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
@@ -151,6 +153,13 @@ struct ClosureCache {
     closures: HashMap<PrincipalName, Arc<Closure>>,
 }
 
+/// Id closures computed at one revision, for stores that keep an [`Index`].
+#[derive(Debug, Default)]
+struct IdClosureCache {
+    revision: Revision,
+    closures: HashMap<PrincipalId, IdClosure, foldhash::fast::RandomState>,
+}
+
 /// The engine over a store `S` with a schema. Cheap to share by reference across threads
 /// when `S` is (every store is `Send + Sync`).
 ///
@@ -166,6 +175,7 @@ pub struct Engine<S> {
     cluster: OnceLock<ClusterName>,
     options: EngineOptions,
     closures: RwLock<ClosureCache>,
+    id_closures: RwLock<IdClosureCache>,
 }
 
 /// Steps of mutations that change nothing commit nothing.
@@ -194,6 +204,7 @@ impl<S: Store> Engine<S> {
             cluster: OnceLock::new(),
             options,
             closures: RwLock::new(ClosureCache::default()),
+            id_closures: RwLock::new(IdClosureCache::default()),
         }
     }
 
@@ -240,6 +251,48 @@ impl<S: Store> Engine<S> {
             }
         }
         Ok(Ok(closure))
+    }
+
+    /// `effective(p, U)`'s level from a store's [`Index`] (rules E1 to E4): the principal's
+    /// id closure from the cache when it holds one computed at `revision`, then one walk of
+    /// the index. The same steps as [`Reader::explain`]'s resolution, on the same rows.
+    fn indexed_level(
+        &self,
+        index: &Index,
+        revision: Revision,
+        principal: &PrincipalName,
+        uri: &Uri,
+    ) -> Level {
+        let Some((id, true)) = index.principal_id(principal.as_str()) else {
+            // Unknown or inactive (rule E1).
+            return Level::Deny;
+        };
+        if self.options.closure_cache == 0 {
+            return index.level(&index.closure(id), uri);
+        }
+        // A poisoned lock only means a panic elsewhere while it was held; the cache is then
+        // bypassed, never trusted.
+        if let Ok(cache) = self.id_closures.read()
+            && cache.revision == revision
+            && let Some(closure) = cache.closures.get(&id)
+        {
+            return index.level(closure, uri);
+        }
+        let closure = index.closure(id);
+        let level = index.level(&closure, uri);
+        if let Ok(mut cache) = self.id_closures.write() {
+            if cache.revision < revision {
+                cache.closures.clear();
+                cache.revision = revision;
+            }
+            if cache.revision == revision {
+                if cache.closures.len() >= self.options.closure_cache {
+                    cache.closures.clear();
+                }
+                cache.closures.insert(id, closure);
+            }
+        }
+        level
     }
 
     /// The store.
@@ -966,6 +1019,11 @@ impl<S: Store> Engine<S> {
     /// Validates `uri` against the schema and rewrites the alias `role://{C}/users/u/...`
     /// to `role://u/...`.
     fn canonical_uri(&self, cluster: &ClusterName, uri: &Uri) -> Result<Uri> {
+        self.canonical_uri_cow(cluster, uri).map(Cow::into_owned)
+    }
+
+    /// [`Engine::canonical_uri`], borrowing `uri` when it is already canonical.
+    fn canonical_uri_cow<'u>(&self, cluster: &ClusterName, uri: &'u Uri) -> Result<Cow<'u, Uri>> {
         self.schema.validate(uri)?;
         if uri.scheme() == "role" {
             let mut segments = uri.segments();
@@ -974,10 +1032,10 @@ impl<S: Store> Engine<S> {
                 && c == cluster.as_str()
             {
                 let rest: Vec<&str> = uri.segments().skip(2).collect();
-                return Uri::parse(&format!("role://{}", rest.join("/")));
+                return Uri::parse(&format!("role://{}", rest.join("/"))).map(Cow::Owned);
             }
         }
-        Ok(uri.clone())
+        Ok(Cow::Borrowed(uri))
     }
 
     /// Short-form URI resolution for `user` (rule U2), against the store's cluster.
@@ -1031,6 +1089,11 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// The level of [`Reader::decide`]'s decision, from the same evaluation, without the
     /// membership path only an explanation needs.
     fn decide_level(&self, principal: &PrincipalName, uri: &Uri) -> Result<Level> {
+        if let Some(index) = self.view.index() {
+            return Ok(self
+                .engine
+                .indexed_level(index, self.revision()?, principal, uri));
+        }
         match self.closure_or_denial(principal)? {
             Ok(closure) => level_with(&self.view, &closure, uri),
             Err(decision) => Ok(decision.level),
@@ -1069,8 +1132,10 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
                 "a check needs a level above deny".into(),
             ));
         }
-        let level_held = self.decide_level(&self.principal_name(principal)?, &self.uri(uri)?)?;
-        Ok(level_held >= level)
+        let cluster = self.engine.cluster(&self.view)?;
+        let principal = canonical_name_cow(cluster, principal);
+        let uri = self.engine.canonical_uri_cow(cluster, uri)?;
+        Ok(self.decide_level(&principal, &uri)? >= level)
     }
 
     /// `check(p, U, action)`: the action's level comes from the schema; an unknown action is
@@ -1387,6 +1452,14 @@ fn is_user_alias(cluster: &ClusterName, name: &PrincipalName) -> bool {
 
 /// `{C}/users/u` is user `u` (rule P1); every other name is itself.
 fn canonical_name(cluster: &ClusterName, name: &PrincipalName) -> PrincipalName {
+    canonical_name_cow(cluster, name).into_owned()
+}
+
+/// [`canonical_name`], borrowing `name` when it is already canonical (the usual case).
+fn canonical_name_cow<'n>(
+    cluster: &ClusterName,
+    name: &'n PrincipalName,
+) -> Cow<'n, PrincipalName> {
     let mut segments = name.segments();
     match (
         segments.next(),
@@ -1395,9 +1468,9 @@ fn canonical_name(cluster: &ClusterName, name: &PrincipalName) -> PrincipalName 
         segments.next(),
     ) {
         (Some(c), Some("users"), Some(user), None) if c == cluster.as_str() => {
-            PrincipalName::new(user).unwrap_or_else(|_| name.clone())
+            Cow::Owned(PrincipalName::new(user).unwrap_or_else(|_| name.clone()))
         }
-        _ => name.clone(),
+        _ => Cow::Borrowed(name),
     }
 }
 

@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::{AccessKey, Account, AccountKey, GroupInfo, Keypair};
 use crate::error::Result;
 use crate::folder::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
+use crate::index::Index;
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::policy::{PolicyName, ResourcePolicy, Session, SessionId};
@@ -217,6 +218,14 @@ pub trait ReadView {
 
     /// The principal named `name`, if it exists.
     fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>>;
+
+    /// The interned [`Index`] of the rows resolution reads, when the backend keeps its rows
+    /// in one (the memory store does). The engine then answers checks from it with no
+    /// allocation; it must hold exactly the rows the other methods answer from. `None` (the
+    /// default) makes every check go through the other methods.
+    fn index(&self) -> Option<&Index> {
+        None
+    }
 
     /// Principals with names after `after` (exclusive), in name order, at most `limit`.
     fn principals(

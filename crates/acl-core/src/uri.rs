@@ -305,6 +305,12 @@ impl Uri {
         PrincipalName::new(self.path()).ok()
     }
 
+    /// A URI from text already in canonical form with its scheme's length, for the index,
+    /// which builds texts only from segments that were canonical when stored.
+    pub(crate) fn from_canonical(text: String, scheme_len: usize) -> Uri {
+        Uri { text, scheme_len }
+    }
+
     /// The URI `role://{name}` of a principal.
     pub fn of_role(name: &PrincipalName) -> Uri {
         Uri {

@@ -14,6 +14,7 @@ use std::hash::{BuildHasher, Hash};
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::ops::Bound;
 
+use acl_core::Index;
 use acl_core::{
     AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
     SessionId,
@@ -31,23 +32,8 @@ pub(crate) struct State {
     revision: Revision,
     /// Set at init.
     cluster: Option<ClusterName>,
-    /// Every principal, in name order.
-    principals: BTreeMap<PrincipalName, PrincipalRecord>,
-    /// Grants by holder, then URI.
-    grants_by_holder: HashMap<PrincipalName, BTreeMap<Uri, Level>>,
-    /// Grants by URI, then holder: (URI, holder) order.
-    grants_by_uri: HashMap<Uri, BTreeMap<PrincipalName, Level>>,
-    /// The keys of `grants_by_uri` in URI order, for range scans (a hash map answers the
-    /// point lookups of every check; this answers `grants_within`).
-    granted_uris: BTreeMap<Uri, ()>,
-    /// Edges from a member to the roles it is a member of.
-    roles_by_member: HashMap<PrincipalName, BTreeSet<PrincipalName>>,
-    /// Edges from a role to its direct members.
-    members_by_role: HashMap<PrincipalName, BTreeSet<PrincipalName>>,
-    /// Fences by URI, then group: (URI, group) order.
-    fences_by_uri: BTreeMap<Uri, BTreeSet<PrincipalName>>,
-    /// Fences by group, then URI.
-    fences_by_group: HashMap<PrincipalName, BTreeSet<Uri>>,
+    /// Principals, membership edges, grants and fences, interned (acl_core::index).
+    index: Index,
     /// Entry `i` has revision `i + 1`.
     changelog: Vec<ChangeEntry>,
     /// Changelog indexes by actor, ascending.
@@ -109,8 +95,12 @@ impl State {
         Ok(self.cluster.clone())
     }
 
+    pub(crate) fn index(&self) -> &Index {
+        &self.index
+    }
+
     pub(crate) fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
-        Ok(self.principals.get(name).cloned())
+        Ok(self.index.principal(name.as_str()).cloned())
     }
 
     pub(crate) fn principals(
@@ -118,95 +108,36 @@ impl State {
         after: Option<&PrincipalName>,
         limit: usize,
     ) -> Result<Vec<PrincipalRecord>> {
-        let lower = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.as_str()));
-        Ok(self
-            .principals
-            .range::<str, _>((lower, Bound::Unbounded))
-            .take(limit)
-            .map(|(_, record)| record.clone())
-            .collect())
+        Ok(self.index.principals(after, limit))
     }
 
     pub(crate) fn roles_of(
         &self,
         members: &[PrincipalName],
     ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-        self.edge_ends(members, &self.roles_by_member)
+        Ok(self.index.roles_of(members))
+    }
+
+    pub(crate) fn reachable_roles(
+        &self,
+        start: &PrincipalName,
+    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        Ok(self.index.reachable_roles(start.as_str()))
     }
 
     pub(crate) fn members_of(
         &self,
         roles: &[PrincipalName],
     ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-        self.edge_ends(roles, &self.members_by_role)
+        Ok(self.index.members_of(roles))
     }
 
-    /// For each distinct `from`, the record of every principal `index` links it to.
-    fn edge_ends(
-        &self,
-        from: &[PrincipalName],
-        index: &HashMap<PrincipalName, BTreeSet<PrincipalName>>,
-    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-        let mut out = Vec::new();
-        for name in distinct(from) {
-            for other in index.get(name).into_iter().flatten() {
-                let record = self.principals.get(other).ok_or_else(|| {
-                    Error::storage(format!(
-                        "membership edge between `{name}` and `{other}` names a missing principal"
-                    ))
-                })?;
-                out.push((name.clone(), record.clone()));
-            }
-        }
-        Ok(out)
-    }
-
-    /// URI first: for each URI, walk the few grants there (at most [`WALK_LIMIT`]) and keep
-    /// those of `holders`, or else look each holder up in the URI's grants. Either way the
-    /// work per URI is bounded by the number of holders, whatever the store's size (rule
-    /// E7).
     pub(crate) fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
-        let mut out = Vec::new();
-        for (i, uri) in uris.iter().enumerate() {
-            if uris.get(..i).is_some_and(|seen| seen.contains(uri)) {
-                continue;
-            }
-            let Some(here) = self.grants_by_uri.get(uri) else {
-                continue;
-            };
-            if here.len() <= WALK_LIMIT {
-                for (holder, &level) in here {
-                    if holders.contains(holder) {
-                        out.push(grant(holder, uri, level));
-                    }
-                }
-            } else {
-                let start = out.len();
-                for holder in holders {
-                    if let Some(&level) = here.get(holder) {
-                        // A repeated holder is reported once: check only this URI's few
-                        // hits, not every pair of holders.
-                        let seen = out
-                            .get(start..)
-                            .is_some_and(|found| found.iter().any(|g: &Grant| &g.holder == holder));
-                        if !seen {
-                            out.push(grant(holder, uri, level));
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
+        Ok(self.index.grants_at(holders, uris))
     }
 
     pub(crate) fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
-        let mut out = Vec::new();
-        for uri in distinct(uris) {
-            for (holder, &level) in self.grants_by_uri.get(uri).into_iter().flatten() {
-                out.push(grant(holder, uri, level));
-            }
-        }
-        Ok(out)
+        Ok(self.index.grants_on(uris))
     }
 
     pub(crate) fn grant_below(
@@ -214,26 +145,7 @@ impl State {
         holders: &[PrincipalName],
         uri: &Uri,
     ) -> Result<Option<Grant>> {
-        let mut best: Option<(&Uri, &PrincipalName, Level)> = None;
-        // Strictly below `uri`: its descendants' key range, computed once for all holders.
-        let (lo, hi) = uri.descendant_bounds();
-        // Excluded at `lo`: for a root, `lo` is the root itself; otherwise no URI equals it.
-        let below = (Bound::Excluded(lo.as_str()), Bound::Excluded(hi.as_str()));
-        // A repeated holder finds the same grant again and cannot change the minimum.
-        for holder in holders {
-            let Some(held) = self.grants_by_holder.get(holder) else {
-                continue;
-            };
-            let first = held
-                .range::<str, _>(below)
-                .find(|(_, level)| level.is_allow());
-            if let Some((found, &level)) = first
-                && best.is_none_or(|(u, h, _)| (found, holder) < (u, h))
-            {
-                best = Some((found, holder, level));
-            }
-        }
-        Ok(best.map(|(uri, holder, level)| grant(holder, uri, level)))
+        Ok(self.index.grant_below(holders, uri))
     }
 
     pub(crate) fn grants_of(
@@ -243,14 +155,7 @@ impl State {
         after: Option<&Uri>,
         limit: usize,
     ) -> Result<Vec<Grant>> {
-        let Some(held) = self.grants_by_holder.get(holder) else {
-            return Ok(Vec::new());
-        };
-        let from = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.as_str()));
-        Ok(at_or_below(held, within, from)
-            .take(limit)
-            .map(|(uri, &level)| grant(holder, uri, level))
-            .collect())
+        Ok(self.index.grants_of(holder, within, after, limit))
     }
 
     pub(crate) fn grants_within(
@@ -259,30 +164,11 @@ impl State {
         after: Option<(&Uri, &PrincipalName)>,
         limit: usize,
     ) -> Result<Vec<Grant>> {
-        let from = after.map_or(Bound::Unbounded, |(u, _)| Bound::Included(u.as_str()));
-        Ok(at_or_below(&self.granted_uris, Some(within), from)
-            .filter_map(|(uri, ())| Some((uri, self.grants_by_uri.get(uri)?)))
-            .flat_map(|(uri, holders)| {
-                let start = match after {
-                    Some((u, h)) if u == uri => Bound::Excluded(h.as_str()),
-                    _ => Bound::Unbounded,
-                };
-                holders
-                    .range::<str, _>((start, Bound::Unbounded))
-                    .map(move |(holder, &level)| grant(holder, uri, level))
-            })
-            .take(limit)
-            .collect())
+        Ok(self.index.grants_within(within, after, limit))
     }
 
     pub(crate) fn fences_at(&self, uris: &[Uri]) -> Result<Vec<Fence>> {
-        let mut out = Vec::new();
-        for uri in distinct(uris) {
-            for group in self.fences_by_uri.get(uri).into_iter().flatten() {
-                out.push(fence(uri, group));
-            }
-        }
-        Ok(out)
+        Ok(self.index.fences_at(uris))
     }
 
     pub(crate) fn fences(
@@ -291,29 +177,11 @@ impl State {
         after: Option<&Fence>,
         limit: usize,
     ) -> Result<Vec<Fence>> {
-        let from = after.map_or(Bound::Unbounded, |f| Bound::Included(f.uri.as_str()));
-        Ok(at_or_below(&self.fences_by_uri, within, from)
-            .flat_map(|(uri, groups)| {
-                let start = match after {
-                    Some(f) if &f.uri == uri => Bound::Excluded(f.group.as_str()),
-                    _ => Bound::Unbounded,
-                };
-                groups
-                    .range::<str, _>((start, Bound::Unbounded))
-                    .map(move |group| fence(uri, group))
-            })
-            .take(limit)
-            .collect())
+        Ok(self.index.fences(within, after, limit))
     }
 
     pub(crate) fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
-        Ok(self
-            .fences_by_group
-            .get(group)
-            .into_iter()
-            .flatten()
-            .map(|uri| fence(uri, group))
-            .collect())
+        Ok(self.index.fences_of_group(group))
     }
 
     pub(crate) fn changes(
@@ -370,29 +238,30 @@ impl State {
 
     /// Whether a principal of that name exists.
     pub(crate) fn has_principal(&self, name: &PrincipalName) -> bool {
-        self.principals.contains_key(name)
+        self.index.principal(name.as_str()).is_some()
     }
 
     /// Inserts or replaces a principal; returns the previous record.
-    pub(crate) fn put_principal(&mut self, record: PrincipalRecord) -> Option<PrincipalRecord> {
-        self.principals.insert(record.name.clone(), record)
+    pub(crate) fn put_principal(
+        &mut self,
+        record: PrincipalRecord,
+    ) -> Result<Option<PrincipalRecord>> {
+        self.index.put_principal(record)
     }
 
-    /// Removes a principal; returns its record.
-    pub(crate) fn remove_principal(&mut self, name: &PrincipalName) -> Option<PrincipalRecord> {
-        self.principals.remove(name)
+    /// Removes a principal nothing refers to; returns its record.
+    pub(crate) fn remove_principal(
+        &mut self,
+        name: &PrincipalName,
+    ) -> Result<Option<PrincipalRecord>> {
+        self.index.remove_principal(name.as_str())
     }
 
     /// What still refers to `name` (grants it holds, edges at either end, fences of it as
     /// group), if anything.
     pub(crate) fn references_to(&self, name: &PrincipalName) -> Option<&'static str> {
-        if self.grants_by_holder.contains_key(name) {
-            Some("grants")
-        } else if self.roles_by_member.contains_key(name) || self.members_by_role.contains_key(name)
-        {
-            Some("membership edges")
-        } else if self.fences_by_group.contains_key(name) {
-            Some("fences")
+        if let Some(rows) = self.index.references(name.as_str()) {
+            Some(rows)
         } else if self.folders_by_owner.contains_key(name) || self.shares_by_user.contains_key(name)
         {
             Some("folders or shares")
@@ -421,46 +290,18 @@ impl State {
         holder: &PrincipalName,
         uri: &Uri,
         level: Option<Level>,
-    ) -> Option<Level> {
-        match level {
-            Some(level) => {
-                if nested_insert(&mut self.grants_by_uri, uri, holder, level).is_none()
-                    && !self.granted_uris.contains_key(uri)
-                {
-                    self.granted_uris.insert(uri.clone(), ());
-                }
-                nested_insert(&mut self.grants_by_holder, holder, uri, level)
-            }
-            None => {
-                nested_remove(&mut self.grants_by_uri, uri, holder);
-                if !self.grants_by_uri.contains_key(uri) {
-                    self.granted_uris.remove(uri);
-                }
-                nested_remove(&mut self.grants_by_holder, holder, uri)
-            }
-        }
+    ) -> Result<Option<Level>> {
+        self.index.set_grant(holder, uri, level)
     }
 
     /// Adds (`present`) or removes an edge; returns whether it was there before.
-    pub(crate) fn set_edge(&mut self, edge: &Edge, present: bool) -> bool {
-        if present {
-            set_insert(&mut self.members_by_role, &edge.role, &edge.member);
-            !set_insert(&mut self.roles_by_member, &edge.member, &edge.role)
-        } else {
-            set_remove(&mut self.members_by_role, &edge.role, &edge.member);
-            set_remove(&mut self.roles_by_member, &edge.member, &edge.role)
-        }
+    pub(crate) fn set_edge(&mut self, edge: &Edge, present: bool) -> Result<bool> {
+        self.index.set_edge(edge, present)
     }
 
     /// Adds (`present`) or removes a fence; returns whether it was there before.
-    pub(crate) fn set_fence(&mut self, fence: &Fence, present: bool) -> bool {
-        if present {
-            set_insert(&mut self.fences_by_group, &fence.group, &fence.uri);
-            !set_insert(&mut self.fences_by_uri, &fence.uri, &fence.group)
-        } else {
-            set_remove(&mut self.fences_by_group, &fence.group, &fence.uri);
-            set_remove(&mut self.fences_by_uri, &fence.uri, &fence.group)
-        }
+    pub(crate) fn set_fence(&mut self, fence: &Fence, present: bool) -> Result<bool> {
+        self.index.set_fence(fence, present)
     }
 
     /// Appends `change` at the next revision and moves to it.
@@ -847,81 +688,6 @@ impl State {
 // Helpers.
 // ---------------------------------------------------------------------------------------
 
-fn grant(holder: &PrincipalName, uri: &Uri, level: Level) -> Grant {
-    Grant {
-        holder: holder.clone(),
-        uri: uri.clone(),
-        level,
-    }
-}
-
-fn fence(uri: &Uri, group: &PrincipalName) -> Fence {
-    Fence {
-        uri: uri.clone(),
-        group: group.clone(),
-    }
-}
-
-/// The distinct items of `items`, sorted: a key asked for twice is answered once, as a SQL
-/// `IN (...)` would.
-fn distinct<T: Ord>(items: &[T]) -> Vec<&T> {
-    let mut out: Vec<&T> = items.iter().collect();
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-/// Up to this many grants on one URI, [`State::grants_at`] walks them rather than looking
-/// each holder up.
-const WALK_LIMIT: usize = 4;
-
-/// Whether `key` lies at or after the lower bound `from`.
-fn admits(from: Bound<&str>, key: &str) -> bool {
-    match from {
-        Bound::Unbounded => true,
-        Bound::Included(a) => key >= a,
-        Bound::Excluded(a) => key > a,
-    }
-}
-
-/// The entries of `map` whose URI is `within` or a strict descendant of it (every entry
-/// when `within` is `None`) and not before the lower bound `from`, in URI order.
-///
-/// This is at most one point lookup and one range scan, using the bounds of
-/// [`Uri::descendant_bounds`]. A non-root URI sorts before its descendants' range but
-/// not necessarily right before it (`storage://c/u-x` lies between `storage://c/u` and
-/// `storage://c/u/`), hence the separate point lookup; the root is its own range's `lo`.
-pub(crate) fn at_or_below<'m, V>(
-    map: &'m BTreeMap<Uri, V>,
-    within: Option<&Uri>,
-    from: Bound<&str>,
-) -> impl Iterator<Item = (&'m Uri, &'m V)> + use<'m, V> {
-    let (at, below) = match within {
-        None => (None, Some(map.range::<str, _>((from, Bound::Unbounded)))),
-        Some(within) => {
-            let at = if within.is_root() || !admits(from, within.as_str()) {
-                None
-            } else {
-                map.get_key_value(within.as_str())
-            };
-            let (lo, hi) = within.descendant_bounds();
-            // The tighter of `from` and `lo`.
-            let lower = match from {
-                Bound::Included(a) if a > lo.as_str() => Bound::Included(a),
-                Bound::Excluded(a) if a >= lo.as_str() => Bound::Excluded(a),
-                _ => Bound::Included(lo.as_str()),
-            };
-            // `BTreeMap::range` panics on an inverted range: check it is not empty first.
-            let below = match lower {
-                Bound::Included(a) | Bound::Excluded(a) if a >= hi.as_str() => None,
-                _ => Some(map.range::<str, _>((lower, Bound::Excluded(hi.as_str())))),
-            };
-            (at, below)
-        }
-    };
-    at.into_iter().chain(below.into_iter().flatten())
-}
-
 /// A map that can hold inner collections under a key: `HashMap` or `BTreeMap`.
 trait Outer<K, V> {
     fn slot(&mut self, key: &K) -> Option<&mut V>;
@@ -1005,132 +771,4 @@ fn set_remove<K, I: Ord>(outer: &mut impl Outer<K, BTreeSet<I>>, key: &K, item: 
         outer.take(key);
     }
     was
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-
-    use super::*;
-
-    fn uri(text: &str) -> Uri {
-        Uri::parse(text).unwrap()
-    }
-
-    /// The URIs `at_or_below` yields from a map holding every URI of `UNIVERSE`.
-    fn run(within: Option<&str>, from: Bound<&str>) -> Vec<String> {
-        let map: BTreeMap<Uri, ()> = UNIVERSE.iter().map(|t| (uri(t), ())).collect();
-        let within = within.map(uri);
-        at_or_below(&map, within.as_ref(), from)
-            .map(|(u, ())| u.to_string())
-            .collect()
-    }
-
-    const UNIVERSE: &[&str] = &[
-        "job://",
-        "job://c/u",
-        "storage+x://c",
-        "storage-x://c",
-        "storage://",
-        "storage://c",
-        "storage://c/u",
-        "storage://c/u-x",
-        "storage://c/u.x",
-        "storage://c/u/x",
-        "storage://c/u/x/y",
-        "storage://c/u0",
-        "storage://c/ux",
-        "storage://d",
-        "storagex://c",
-    ];
-
-    // The root and `storage://c/u` vs `storage://c/ux` edges of `descendant_bounds`.
-    #[test]
-    fn at_or_below_table() {
-        use Bound::{Excluded, Included, Unbounded};
-        assert_eq!(run(None, Unbounded), UNIVERSE);
-        let cases: &[(Option<&str>, Bound<&str>, &[&str])] = &[
-            (
-                Some("storage://c/u"),
-                Unbounded,
-                &["storage://c/u", "storage://c/u/x", "storage://c/u/x/y"],
-            ),
-            (
-                Some("storage://c/u"),
-                Excluded("storage://c/u"),
-                &["storage://c/u/x", "storage://c/u/x/y"],
-            ),
-            (
-                Some("storage://c/u"),
-                Excluded("storage://c/u-x"),
-                &["storage://c/u/x", "storage://c/u/x/y"],
-            ),
-            (
-                Some("storage://c/u"),
-                Included("storage://c/u/x/y"),
-                &["storage://c/u/x/y"],
-            ),
-            (Some("storage://c/u"), Excluded("storage://c/u/x/y"), &[]),
-            (Some("storage://c/u"), Excluded("storage://c/u0"), &[]),
-            (Some("storage://c/u"), Included("storage://c/u0"), &[]),
-            (Some("storage://c/u"), Excluded("zzz"), &[]),
-            (
-                Some("storage://c/u"),
-                Excluded("a"),
-                &["storage://c/u", "storage://c/u/x", "storage://c/u/x/y"],
-            ),
-            (Some("storage://c/ux"), Unbounded, &["storage://c/ux"]),
-            (Some("storage://c/u/x/y"), Unbounded, &["storage://c/u/x/y"]),
-            (Some("storage://c/nothing"), Unbounded, &[]),
-            (
-                Some("storage://"),
-                Unbounded,
-                &[
-                    "storage://",
-                    "storage://c",
-                    "storage://c/u",
-                    "storage://c/u-x",
-                    "storage://c/u.x",
-                    "storage://c/u/x",
-                    "storage://c/u/x/y",
-                    "storage://c/u0",
-                    "storage://c/ux",
-                    "storage://d",
-                ],
-            ),
-            (
-                Some("storage://"),
-                Excluded("storage://"),
-                &[
-                    "storage://c",
-                    "storage://c/u",
-                    "storage://c/u-x",
-                    "storage://c/u.x",
-                    "storage://c/u/x",
-                    "storage://c/u/x/y",
-                    "storage://c/u0",
-                    "storage://c/ux",
-                    "storage://d",
-                ],
-            ),
-            (
-                Some("storage://"),
-                Excluded("storage://c/ux"),
-                &["storage://d"],
-            ),
-            (Some("job://"), Unbounded, &["job://", "job://c/u"]),
-            (
-                None,
-                Excluded("storage://c/u0"),
-                &["storage://c/ux", "storage://d", "storagex://c"],
-            ),
-        ];
-        for (within, from, want) in cases {
-            assert_eq!(
-                run(*within, *from),
-                *want,
-                "within {within:?} from {from:?}"
-            );
-        }
-    }
 }

@@ -8,8 +8,8 @@ use acl_core::{
     SessionId,
 };
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
-    InvitationId, InvitationKey, InvitationState, Level, Permission, PrincipalName,
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Index,
+    Invitation, InvitationId, InvitationKey, InvitationState, Level, Permission, PrincipalName,
     PrincipalRecord, ReadView, Result, Revision, Share, Store, Uri, Vm, VmId, WriteTxn,
 };
 
@@ -174,31 +174,32 @@ enum Undo {
 }
 
 impl Undo {
+    /// Puts back what one write changed. Cannot fail: it restores a row that existed, whose
+    /// principals existed then and still do (the log is replayed newest first), or removes
+    /// one that was added; so the results of the index's checks are dropped.
     fn revert(self, state: &mut State) {
         match self {
             Undo::Cluster(before) => {
                 state.set_cluster(before);
             }
-            Undo::Principal { name, before } => match before {
-                Some(record) => {
-                    state.put_principal(record);
-                }
-                None => {
-                    state.remove_principal(&name);
-                }
-            },
+            Undo::Principal { name, before } => {
+                let _restored = match before {
+                    Some(record) => state.put_principal(record),
+                    None => state.remove_principal(&name),
+                };
+            }
             Undo::Grant {
                 holder,
                 uri,
                 before,
             } => {
-                state.set_grant(&holder, &uri, before);
+                let _restored = state.set_grant(&holder, &uri, before);
             }
             Undo::Edge { edge, present } => {
-                state.set_edge(&edge, present);
+                let _restored = state.set_edge(&edge, present);
             }
             Undo::Fence { fence, present } => {
-                state.set_fence(&fence, present);
+                let _restored = state.set_fence(&fence, present);
             }
             Undo::Folder { id, before } => {
                 state.set_folder(&id, before);
@@ -283,7 +284,7 @@ impl WriteTxn for MemoryWrite<'_> {
         if self.state.has_principal(&record.name) {
             return Err(Error::already_exists("principal", &record.name));
         }
-        self.state.put_principal(record.clone());
+        self.state.put_principal(record.clone())?;
         self.undo.push(Undo::Principal {
             name: record.name.clone(),
             before: None,
@@ -295,7 +296,7 @@ impl WriteTxn for MemoryWrite<'_> {
         if !self.state.has_principal(&record.name) {
             return Err(Error::not_found("principal", &record.name));
         }
-        let before = self.state.put_principal(record.clone());
+        let before = self.state.put_principal(record.clone())?;
         self.undo.push(Undo::Principal {
             name: record.name.clone(),
             before,
@@ -312,7 +313,7 @@ impl WriteTxn for MemoryWrite<'_> {
                 "principal `{name}` still has {rows}: remove them first"
             )));
         }
-        let before = self.state.remove_principal(name);
+        let before = self.state.remove_principal(name)?;
         self.undo.push(Undo::Principal {
             name: name.clone(),
             before,
@@ -324,7 +325,7 @@ impl WriteTxn for MemoryWrite<'_> {
         self.require_principal(&grant.holder, "grant holder")?;
         let before = self
             .state
-            .set_grant(&grant.holder, &grant.uri, Some(grant.level));
+            .set_grant(&grant.holder, &grant.uri, Some(grant.level))?;
         if before != Some(grant.level) {
             self.undo.push(Undo::Grant {
                 holder: grant.holder.clone(),
@@ -336,7 +337,7 @@ impl WriteTxn for MemoryWrite<'_> {
     }
 
     fn delete_grant(&mut self, holder: &PrincipalName, uri: &Uri) -> Result<bool> {
-        let before = self.state.set_grant(holder, uri, None);
+        let before = self.state.set_grant(holder, uri, None)?;
         if before.is_some() {
             self.undo.push(Undo::Grant {
                 holder: holder.clone(),
@@ -350,7 +351,7 @@ impl WriteTxn for MemoryWrite<'_> {
     fn insert_edge(&mut self, edge: &Edge) -> Result<()> {
         self.require_principal(&edge.member, "edge member")?;
         self.require_principal(&edge.role, "edge role")?;
-        if !self.state.set_edge(edge, true) {
+        if !self.state.set_edge(edge, true)? {
             self.undo.push(Undo::Edge {
                 edge: edge.clone(),
                 present: false,
@@ -360,7 +361,7 @@ impl WriteTxn for MemoryWrite<'_> {
     }
 
     fn delete_edge(&mut self, edge: &Edge) -> Result<bool> {
-        let was = self.state.set_edge(edge, false);
+        let was = self.state.set_edge(edge, false)?;
         if was {
             self.undo.push(Undo::Edge {
                 edge: edge.clone(),
@@ -372,7 +373,7 @@ impl WriteTxn for MemoryWrite<'_> {
 
     fn insert_fence(&mut self, fence: &Fence) -> Result<()> {
         self.require_principal(&fence.group, "fence group")?;
-        if !self.state.set_fence(fence, true) {
+        if !self.state.set_fence(fence, true)? {
             self.undo.push(Undo::Fence {
                 fence: fence.clone(),
                 present: false,
@@ -382,7 +383,7 @@ impl WriteTxn for MemoryWrite<'_> {
     }
 
     fn delete_fence(&mut self, fence: &Fence) -> Result<bool> {
-        let was = self.state.set_fence(fence, false);
+        let was = self.state.set_fence(fence, false)?;
         if was {
             self.undo.push(Undo::Fence {
                 fence: fence.clone(),
@@ -631,6 +632,10 @@ macro_rules! forward_read_view {
                 self.state.principal(name)
             }
 
+            fn index(&self) -> Option<&Index> {
+                Some(self.state.index())
+            }
+
             fn principals(
                 &self,
                 after: Option<&PrincipalName>,
@@ -644,6 +649,13 @@ macro_rules! forward_read_view {
                 members: &[PrincipalName],
             ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
                 self.state.roles_of(members)
+            }
+
+            fn reachable_roles(
+                &self,
+                start: &PrincipalName,
+            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+                self.state.reachable_roles(start)
             }
 
             fn members_of(
