@@ -1460,6 +1460,10 @@ fn canonical_name_cow<'n>(
     cluster: &ClusterName,
     name: &'n PrincipalName,
 ) -> Cow<'n, PrincipalName> {
+    // Only `{cluster}/users/{user}` changes, and it has slashes.
+    if !name.as_str().bytes().any(|b| b == b'/') {
+        return Cow::Borrowed(name);
+    }
     let mut segments = name.segments();
     match (
         segments.next(),

@@ -68,7 +68,8 @@ pub struct HomeGrant {
 /// the home namespaces of new users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
-    schemes: IndexMap<String, SchemeDef>,
+    /// foldhash, not SipHash: every check looks its URI's scheme up here.
+    schemes: IndexMap<String, SchemeDef, foldhash::fast::RandomState>,
     homes: Vec<HomeGrant>,
 }
 
@@ -85,7 +86,7 @@ impl Schema {
     /// An empty schema with only the `role`, `user` and `policy` schemes every engine
     /// needs (`policy://{name}` names a resource policy, rule A6), and no home grants.
     pub fn minimal() -> Schema {
-        let mut schemes = IndexMap::new();
+        let mut schemes = IndexMap::default();
         schemes.insert(
             "role".to_owned(),
             SchemeDef {
