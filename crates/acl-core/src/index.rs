@@ -1456,6 +1456,221 @@ mod tests {
         Uri::parse(text).unwrap()
     }
 
+    fn name(text: &str) -> PrincipalName {
+        PrincipalName::new(text).unwrap()
+    }
+
+    fn add(index: &mut Index, who: &str) -> PrincipalId {
+        index
+            .put_principal(PrincipalRecord {
+                name: name(who),
+                kind: crate::store::PrincipalKind::Role,
+                active: true,
+            })
+            .unwrap();
+        index.principal_id(who).unwrap().0
+    }
+
+    fn grant(index: &mut Index, who: &str, at: &str, level: Level) {
+        index.set_grant(&name(who), &uri(at), Some(level)).unwrap();
+    }
+
+    fn live_nodes(index: &Index) -> usize {
+        index.nodes.len() - index.free_nodes.len()
+    }
+
+    fn live_segments(index: &Index) -> usize {
+        index.segments.len() - index.free_segments.len()
+    }
+
+    #[test]
+    fn segments_split_like_uri_segments() {
+        for text in [
+            "storage://",
+            "storage://c",
+            "storage://c/a/b",
+            "job://c/x-y/z.w",
+        ] {
+            let u = uri(text);
+            let mine: Vec<&str> = Segments::of(&u).collect();
+            let theirs: Vec<&str> = u.segments().collect();
+            assert_eq!(mine, theirs, "{text}");
+        }
+    }
+
+    // The trie holds exactly the URIs with rows and their ancestors: removing every row
+    // frees every node and segment, and the slots are reused.
+    #[test]
+    fn the_trie_frees_what_no_row_needs() {
+        let mut index = Index::new();
+        add(&mut index, "alice");
+        add(&mut index, "g");
+        grant(&mut index, "alice", "storage://c/a/b/c", Level::Read);
+        grant(&mut index, "alice", "storage://c/a", Level::Write);
+        let fence = Fence {
+            uri: uri("storage://c/a/x"),
+            group: name("g"),
+        };
+        assert!(!index.set_fence(&fence, true).unwrap());
+        assert!(index.set_fence(&fence, true).unwrap());
+        // storage://, c, a, b, c (leaf), x
+        assert_eq!(live_nodes(&index), 6);
+        assert_eq!(index.grant_count(), 2);
+        let snapshot = index.clone();
+        let removed = index
+            .set_grant(&name("alice"), &uri("storage://c/a/b/c"), None)
+            .unwrap();
+        assert_eq!(removed, Some(Level::Read));
+        assert_eq!(live_nodes(&index), 4);
+        assert!(index.set_fence(&fence, false).unwrap());
+        assert_eq!(live_nodes(&index), 3);
+        index
+            .set_grant(&name("alice"), &uri("storage://c/a"), None)
+            .unwrap();
+        assert_eq!((live_nodes(&index), live_segments(&index)), (0, 0));
+        assert_eq!(index.references("alice"), None);
+        // Put back: equal rows, whatever ids they got.
+        grant(&mut index, "alice", "storage://c/a", Level::Write);
+        index.set_fence(&fence, true).unwrap();
+        grant(&mut index, "alice", "storage://c/a/b/c", Level::Read);
+        assert_eq!(index, snapshot);
+        assert_eq!(index.nodes.len(), 6, "slots are reused");
+    }
+
+    #[test]
+    fn walk_below_visits_each_strict_descendant_once() {
+        let mut index = Index::new();
+        add(&mut index, "r");
+        let texts = [
+            "storage://c/a",
+            "storage://c/a/b",
+            "storage://c/a/b/c",
+            "storage://c/a/d",
+            "storage://c/e",
+            "storage://c/ab",
+        ];
+        for t in texts {
+            grant(&mut index, "r", t, Level::Read);
+        }
+        let top = index.find_node(&uri("storage://c/a")).unwrap();
+        let mut seen = Vec::new();
+        index.walk_below(top, |node| {
+            seen.push(index.uri_of(node).to_string());
+            true
+        });
+        seen.sort();
+        assert_eq!(
+            seen,
+            ["storage://c/a/b", "storage://c/a/b/c", "storage://c/a/d"]
+        );
+        let leaf = index.find_node(&uri("storage://c/a/b/c")).unwrap();
+        index.walk_below(leaf, |_| panic!("a leaf has nothing below"));
+        // `below` counts allow grants strictly below; a forbid does not count.
+        assert_eq!(index.node(top).unwrap().below, 3);
+        grant(&mut index, "r", "storage://c/a/d", Level::Deny);
+        assert_eq!(index.node(top).unwrap().below, 2);
+    }
+
+    // Rules E1 to E4 on the index's own walk, including both ways of finding a grant
+    // below (the subtree, or the closure's own grants) and both ways of reading a crowded
+    // node (every entry, or a binary search per member).
+    #[test]
+    fn level_follows_the_resolution_steps() {
+        let mut index = Index::new();
+        let alice = add(&mut index, "alice");
+        add(&mut index, "team");
+        add(&mut index, "other");
+        index
+            .set_edge(
+                &Edge {
+                    member: name("alice"),
+                    role: name("team"),
+                },
+                true,
+            )
+            .unwrap();
+        let closure = index.closure(alice);
+        assert_eq!(closure.len(), 2);
+        let level = |index: &Index, at: &str| index.level(&closure, &uri(at));
+
+        assert_eq!(level(&index, "storage://c/p"), Level::Deny);
+        grant(&mut index, "team", "storage://c/p", Level::Write);
+        grant(&mut index, "alice", "storage://c/p/q", Level::Read);
+        // E1: the highest level held on the URI or above.
+        assert_eq!(level(&index, "storage://c/p/q/r"), Level::Write);
+        // E2: a grant strictly below makes the URI listable, not the URI beside it.
+        assert_eq!(level(&index, "storage://c"), Level::List);
+        assert_eq!(level(&index, "storage://d"), Level::Deny);
+        // E3: a forbid held in the closure beats every allowance.
+        grant(&mut index, "team", "storage://c/p/q", Level::Deny);
+        assert_eq!(level(&index, "storage://c/p/q/r"), Level::Deny);
+        assert_eq!(level(&index, "storage://c/p"), Level::Write);
+        // E4: a fence of a group outside the closure denies; of one inside it, not.
+        let fence = |group: &str| Fence {
+            uri: uri("storage://c/p"),
+            group: name(group),
+        };
+        index.set_fence(&fence("other"), true).unwrap();
+        assert_eq!(level(&index, "storage://c/p"), Level::Deny);
+        index.set_fence(&fence("other"), false).unwrap();
+        index.set_fence(&fence("team"), true).unwrap();
+        assert_eq!(level(&index, "storage://c/p"), Level::Write);
+
+        // A crowded node: more entries than a walk reads.
+        for i in 0..40 {
+            add(&mut index, &format!("x{i:02}"));
+            grant(
+                &mut index,
+                &format!("x{i:02}"),
+                "job://c/crowd",
+                Level::Manage,
+            );
+        }
+        assert_eq!(level(&index, "job://c/crowd"), Level::Deny);
+        grant(&mut index, "team", "job://c/crowd", Level::Read);
+        assert_eq!(level(&index, "job://c/crowd/run"), Level::Read);
+
+        // Many grants below, none the closure's, then one of them alice's: found through
+        // the subtree walk and through alice's own grants alike.
+        for i in 0..(WALK_BELOW as usize + 10) {
+            grant(
+                &mut index,
+                "other",
+                &format!("disk://c/d/n{i:03}"),
+                Level::Read,
+            );
+        }
+        assert_eq!(level(&index, "disk://c/d"), Level::Deny);
+        grant(&mut index, "alice", "disk://c/d/n007/deep", Level::Read);
+        assert_eq!(level(&index, "disk://c/d"), Level::List);
+        assert_eq!(level(&index, "disk://c"), Level::List);
+        assert_eq!(level(&index, "disk://c/d/n008"), Level::Deny);
+    }
+
+    #[test]
+    fn bad_rows_are_refused_and_change_nothing() {
+        let mut index = Index::new();
+        add(&mut index, "alice");
+        let before = index.clone();
+        let err = index
+            .set_grant(&name("ghost"), &uri("storage://c/x"), Some(Level::Read))
+            .unwrap_err();
+        assert!(err.to_string().contains("ghost"), "{err}");
+        let edge = Edge {
+            member: name("alice"),
+            role: name("ghost"),
+        };
+        assert!(index.set_edge(&edge, true).is_err());
+        assert!(!index.set_edge(&edge, false).unwrap());
+        grant(&mut index, "alice", "storage://c/x", Level::Read);
+        assert!(index.remove_principal("alice").is_err());
+        index
+            .set_grant(&name("alice"), &uri("storage://c/x"), None)
+            .unwrap();
+        assert_eq!(index, before);
+        assert_eq!(live_nodes(&index), 0);
+    }
+
     /// The URIs `at_or_below` yields from a map holding every URI of `UNIVERSE`.
     fn run(within: Option<&str>, from: Bound<&str>) -> Vec<String> {
         let map: BTreeMap<Uri, ()> = UNIVERSE.iter().map(|t| (uri(t), ())).collect();
