@@ -6,7 +6,8 @@
 
 use std::alloc::System;
 
-use acl_benches::{Size, Workload};
+use acl_benches::{ADMIN, Size, Workload};
+use acl_core::{Caller, ClusterName, Engine, PrincipalKind, PrincipalName, Schema, Timestamp};
 use acl_memory::MemoryStore;
 use cap::Cap;
 
@@ -32,18 +33,35 @@ fn main() -> acl_core::Result<()> {
             ("medium".into(), Size::MEDIUM),
         ];
     }
-    println!("| workload | grants | heap held by the engine | bytes per grant |");
-    println!("|---|---|---|---|");
+    println!(
+        "| workload | grants | heap held by the engine | bytes per grant | of which the batch of resource and membership grants |"
+    );
+    println!("|---|---|---|---|---|");
     for (label, size) in sizes {
         let workload = Workload::generate(size, 0x5EED)?;
         let before = ALLOCATOR.allocated();
-        let engine = workload.load(MemoryStore::new())?;
+        // The same steps as `Workload::load`, with the heap read before the batch too.
+        let engine = Engine::new(MemoryStore::new(), Schema::standard());
+        let admin = PrincipalName::new(ADMIN)?;
+        let by = Caller::new(admin.clone(), Timestamp(0));
+        engine.init(&ClusterName::new("c")?, Some(&admin), Timestamp(0))?;
+        for role in &workload.roles {
+            engine.add_role(&by, role, PrincipalKind::Role)?;
+        }
+        for user in &workload.users {
+            engine.create_user(&by, user)?;
+        }
+        let principals = ALLOCATOR.allocated().saturating_sub(before);
+        engine.grant_many(&by, &workload.grants)?;
         let held = ALLOCATOR.allocated().saturating_sub(before);
+        let batch = held.saturating_sub(principals);
         let grants = workload.grant_count(engine.schema());
         println!(
-            "| {label} | {grants} | {:.1} MiB | {:.0} |",
+            "| {label} | {grants} | {:.1} MiB | {:.0} | {} grants, {:.0} bytes each |",
             held as f64 / (1024.0 * 1024.0),
-            held as f64 / grants.max(1) as f64
+            held as f64 / grants.max(1) as f64,
+            workload.grants.len(),
+            batch as f64 / workload.grants.len().max(1) as f64
         );
         drop(engine);
     }
