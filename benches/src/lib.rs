@@ -23,6 +23,7 @@
 
 #[cfg(feature = "peers")]
 pub mod peers;
+pub mod plot;
 pub mod report;
 
 use acl_core::{
