@@ -146,18 +146,46 @@ impl Default for EngineOptions {
     }
 }
 
-/// Closures computed at one revision.
-#[derive(Debug, Default)]
-struct ClosureCache {
+/// Values computed at one revision (closures): a newer revision clears it, and so does
+/// reaching its capacity.
+#[derive(Debug)]
+struct RevisionCache<K, V> {
     revision: Revision,
-    closures: HashMap<PrincipalName, Arc<Closure>>,
+    entries: HashMap<K, V, foldhash::fast::RandomState>,
 }
 
-/// Id closures computed at one revision, for stores that keep an [`Index`].
-#[derive(Debug, Default)]
-struct IdClosureCache {
-    revision: Revision,
-    closures: HashMap<PrincipalId, IdClosure, foldhash::fast::RandomState>,
+impl<K, V> Default for RevisionCache<K, V> {
+    fn default() -> Self {
+        RevisionCache {
+            revision: Revision::default(),
+            entries: HashMap::default(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> RevisionCache<K, V> {
+    /// The value for `key` computed at `revision`.
+    fn get(&self, revision: Revision, key: &K) -> Option<&V> {
+        if self.revision == revision {
+            self.entries.get(key)
+        } else {
+            None
+        }
+    }
+
+    /// Keeps `value` for `key` at `revision`, unless the cache already holds a newer one.
+    fn insert(&mut self, revision: Revision, key: K, value: V, capacity: usize) {
+        if self.revision < revision {
+            self.entries.clear();
+            self.revision = revision;
+        }
+        if self.revision == revision {
+            if self.entries.len() >= capacity {
+                self.entries.clear();
+            }
+            self.entries.insert(key, value);
+        }
+    }
 }
 
 /// The engine over a store `S` with a schema. Cheap to share by reference across threads
@@ -174,8 +202,9 @@ pub struct Engine<S> {
     /// changes it after.
     cluster: OnceLock<ClusterName>,
     options: EngineOptions,
-    closures: RwLock<ClosureCache>,
-    id_closures: RwLock<IdClosureCache>,
+    closures: RwLock<RevisionCache<PrincipalName, Arc<Closure>>>,
+    /// For stores that keep an [`Index`].
+    id_closures: RwLock<RevisionCache<PrincipalId, IdClosure>>,
 }
 
 /// Steps of mutations that change nothing commit nothing.
@@ -203,8 +232,8 @@ impl<S: Store> Engine<S> {
             schema,
             cluster: OnceLock::new(),
             options,
-            closures: RwLock::new(ClosureCache::default()),
-            id_closures: RwLock::new(IdClosureCache::default()),
+            closures: RwLock::new(RevisionCache::default()),
+            id_closures: RwLock::new(RevisionCache::default()),
         }
     }
 
@@ -227,8 +256,7 @@ impl<S: Store> Engine<S> {
         // A poisoned lock only means a panic elsewhere while it was held; the cache is then
         // bypassed, never trusted.
         if let Ok(cache) = self.closures.read()
-            && cache.revision == revision
-            && let Some(closure) = cache.closures.get(principal)
+            && let Some(closure) = cache.get(revision, principal)
         {
             return Ok(Ok(Arc::clone(closure)));
         }
@@ -237,18 +265,8 @@ impl<S: Store> Engine<S> {
             Err(decision) => return Ok(Err(decision)),
         };
         if let Ok(mut cache) = self.closures.write() {
-            if cache.revision < revision {
-                cache.closures.clear();
-                cache.revision = revision;
-            }
-            if cache.revision == revision {
-                if cache.closures.len() >= self.options.closure_cache {
-                    cache.closures.clear();
-                }
-                cache
-                    .closures
-                    .insert(principal.clone(), Arc::clone(&closure));
-            }
+            let capacity = self.options.closure_cache;
+            cache.insert(revision, principal.clone(), Arc::clone(&closure), capacity);
         }
         Ok(Ok(closure))
     }
@@ -273,24 +291,14 @@ impl<S: Store> Engine<S> {
         // A poisoned lock only means a panic elsewhere while it was held; the cache is then
         // bypassed, never trusted.
         if let Ok(cache) = self.id_closures.read()
-            && cache.revision == revision
-            && let Some(closure) = cache.closures.get(&id)
+            && let Some(closure) = cache.get(revision, &id)
         {
             return index.level(closure, uri);
         }
         let closure = index.closure(id);
         let level = index.level(&closure, uri);
         if let Ok(mut cache) = self.id_closures.write() {
-            if cache.revision < revision {
-                cache.closures.clear();
-                cache.revision = revision;
-            }
-            if cache.revision == revision {
-                if cache.closures.len() >= self.options.closure_cache {
-                    cache.closures.clear();
-                }
-                cache.closures.insert(id, closure);
-            }
+            cache.insert(revision, id, closure, self.options.closure_cache);
         }
         level
     }
