@@ -5,6 +5,12 @@
 //! (`VALUES (?1), (?2), ...`) whose length is a power of two (see [`bucket`]); the texts
 //! are built once per process, and there are few enough of them for every one to stay in
 //! each connection's prepared statement cache.
+//!
+//! A `LIMIT` is always written `LIMIT +?n`, never `LIMIT ?n`: SQLite plans a bare
+//! parameter limit with its bound value and marks the statement to be prepared again
+//! whenever a different value is bound, which made every paginated or capped query pay a
+//! full re-prepare (tens of thousands of instructions). The unary plus makes the limit an
+//! expression evaluated at run time, so a cached statement stays prepared.
 
 use std::sync::OnceLock;
 
@@ -30,7 +36,7 @@ pub(crate) const SET_REVISION: &str = "UPDATE meta SET revision = ?1 WHERE id = 
 pub(crate) const PRINCIPAL: &str = "SELECT name, kind, active FROM principals WHERE name = ?1";
 /// `?1` is the exclusive lower bound: the `after` name, or `''` (below every name).
 pub(crate) const PRINCIPALS: &str =
-    "SELECT name, kind, active FROM principals WHERE name > ?1 ORDER BY name LIMIT ?2";
+    "SELECT name, kind, active FROM principals WHERE name > ?1 ORDER BY name LIMIT +?2";
 pub(crate) const INSERT_PRINCIPAL: &str = "INSERT INTO principals (name, kind, active) \
      VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING";
 pub(crate) const UPDATE_PRINCIPAL: &str =
@@ -46,7 +52,7 @@ pub(crate) const DELETE_GRANT: &str = "DELETE FROM grants WHERE holder = ?1 AND 
 /// `grants_of` everywhere: `?1` holder, `?2` exclusive lower URI (`after` or `''`), `?3`
 /// limit.
 pub(crate) const GRANTS_OF_ALL: &str = "SELECT holder, uri, level FROM grants \
-     WHERE holder = ?1 AND uri > ?2 ORDER BY uri LIMIT ?3";
+     WHERE holder = ?1 AND uri > ?2 ORDER BY uri LIMIT +?3";
 
 /// `grants_of` within a subtree, as a point branch (the URI itself, `?2`, NULL when
 /// `after` is past it) and a strict-descendant branch (exclusive bounds `?3`, `?4`), merged
@@ -55,7 +61,7 @@ pub(crate) const GRANTS_OF_WITHIN: &str = "\
 SELECT holder, uri, level FROM grants WHERE holder = ?1 AND uri = ?2
 UNION ALL
 SELECT holder, uri, level FROM grants WHERE holder = ?1 AND uri > ?3 AND uri < ?4
-ORDER BY uri LIMIT ?5";
+ORDER BY uri LIMIT +?5";
 
 /// `grants_within`: a point branch (URI `?1`, NULL when not wanted, holders after `?2`)
 /// and a range branch (keys after `(?3, ?4)`, URIs before `?5`), merged in (URI, holder)
@@ -64,7 +70,7 @@ pub(crate) const GRANTS_WITHIN: &str = "\
 SELECT holder, uri, level FROM grants WHERE uri = ?1 AND holder > ?2
 UNION ALL
 SELECT holder, uri, level FROM grants WHERE (uri, holder) > (?3, ?4) AND uri < ?5
-ORDER BY uri, holder LIMIT ?6";
+ORDER BY uri, holder LIMIT +?6";
 
 // ---- edges ---------------------------------------------------------------------------
 
@@ -81,22 +87,22 @@ pub(crate) const FENCES_OF_GROUP: &str =
     "SELECT uri, grp FROM fences WHERE grp = ?1 ORDER BY uri, grp";
 /// `fences` everywhere: keys after `(?1, ?2)` (`('', '')` for all), `?3` the limit.
 pub(crate) const FENCES_ALL: &str =
-    "SELECT uri, grp FROM fences WHERE (uri, grp) > (?1, ?2) ORDER BY uri, grp LIMIT ?3";
+    "SELECT uri, grp FROM fences WHERE (uri, grp) > (?1, ?2) ORDER BY uri, grp LIMIT +?3";
 /// `fences` within a subtree: the same two branches as [`GRANTS_WITHIN`].
 pub(crate) const FENCES_WITHIN: &str = "\
 SELECT uri, grp FROM fences WHERE uri = ?1 AND grp > ?2
 UNION ALL
 SELECT uri, grp FROM fences WHERE (uri, grp) > (?3, ?4) AND uri < ?5
-ORDER BY uri, grp LIMIT ?6";
+ORDER BY uri, grp LIMIT +?6";
 
 // ---- changelog -----------------------------------------------------------------------
 
 pub(crate) const APPEND_CHANGE: &str = "INSERT INTO changelog \
      (revision, at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 pub(crate) const CHANGES: &str = "SELECT revision, at, actor, action, target, detail \
-     FROM changelog WHERE revision > ?1 ORDER BY revision LIMIT ?2";
+     FROM changelog WHERE revision > ?1 ORDER BY revision LIMIT +?2";
 pub(crate) const CHANGES_BY: &str = "SELECT revision, at, actor, action, target, detail \
-     FROM changelog WHERE actor = ?1 AND revision > ?2 ORDER BY revision LIMIT ?3";
+     FROM changelog WHERE actor = ?1 AND revision > ?2 ORDER BY revision LIMIT +?3";
 
 // ---- generated batch statements ------------------------------------------------------
 
@@ -212,7 +218,7 @@ pub(crate) const FENCES_ON: &str = "SELECT uri, grp FROM fences WHERE uri = ?1";
 
 /// Up to `?2` grants on one URI (`?1`), for the URI-first `grants_at` on short URI lists.
 pub(crate) const GRANTS_ON_ONE: &str =
-    "SELECT holder, uri, level FROM grants WHERE uri = ?1 LIMIT ?2";
+    "SELECT holder, uri, level FROM grants WHERE uri = ?1 LIMIT +?2";
 
 /// Every edge reachable from `?1` following member -> role, with the role's record: the
 /// closure in one recursive query (`UNION` keeps each name once, so it ends on any graph).
@@ -225,7 +231,7 @@ pub(crate) const REACHABLE_ROLES: &str = "\
     WHERE e.member = r.name AND p.name = e.role";
 
 fn make_grants_on_capped(n: usize) -> String {
-    format!("{} LIMIT ?{}", make_grants_on(n), n + 1)
+    format!("{} LIMIT +?{}", make_grants_on(n), n + 1)
 }
 
 /// `grants_on` with a row cap as the last parameter (`?n+1`): the first step of
@@ -347,9 +353,9 @@ pub(crate) const ACCOUNT_BY_USERNAME: &str = "SELECT username, email, full_name,
 /// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
 pub(crate) const ACCOUNTS: &str = "SELECT username, email, full_name, password, role, status, \
      need_password_change, domain, policy, created FROM accounts WHERE username > ?1 \
-     ORDER BY username LIMIT ?2";
+     ORDER BY username LIMIT +?2";
 pub(crate) const ACCOUNTS_OF_POLICY: &str =
-    "SELECT username FROM accounts WHERE policy = ?1 ORDER BY username LIMIT ?2";
+    "SELECT username FROM accounts WHERE policy = ?1 ORDER BY username LIMIT +?2";
 pub(crate) const PUT_ACCOUNT: &str = "INSERT INTO accounts (username, username_key, email, \
      email_key, full_name, password, role, status, need_password_change, domain, policy, created) \
      VALUES (?1, lower(?1), ?2, lower(?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
@@ -365,9 +371,9 @@ pub(crate) const KEYPAIRS_OF: &str = "SELECT access_key, username, secret, activ
      created FROM keypairs WHERE username = ?1 ORDER BY access_key";
 /// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
 pub(crate) const KEYPAIRS: &str = "SELECT access_key, username, secret, active, policy, created \
-     FROM keypairs WHERE access_key > ?1 ORDER BY access_key LIMIT ?2";
+     FROM keypairs WHERE access_key > ?1 ORDER BY access_key LIMIT +?2";
 pub(crate) const KEYPAIRS_OF_POLICY: &str =
-    "SELECT access_key FROM keypairs WHERE policy = ?1 ORDER BY access_key LIMIT ?2";
+    "SELECT access_key FROM keypairs WHERE policy = ?1 ORDER BY access_key LIMIT +?2";
 pub(crate) const PUT_KEYPAIR: &str = "INSERT INTO keypairs \
      (access_key, username, secret, active, policy, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
      ON CONFLICT (access_key) DO UPDATE SET username = excluded.username, \
@@ -380,7 +386,7 @@ pub(crate) const SESSIONS_OF: &str = "SELECT id, username, cpu, ram_gb, gpu, fgp
      containers, started, stopped FROM sessions WHERE username = ?1 ORDER BY id";
 /// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
 pub(crate) const SESSIONS: &str = "SELECT id, username, cpu, ram_gb, gpu, fgpu_hundredths, \
-     containers, started, stopped FROM sessions WHERE id > ?1 ORDER BY id LIMIT ?2";
+     containers, started, stopped FROM sessions WHERE id > ?1 ORDER BY id LIMIT +?2";
 pub(crate) const PUT_SESSION: &str = "INSERT INTO sessions (id, username, cpu, ram_gb, gpu, \
      fgpu_hundredths, containers, started, stopped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
      ON CONFLICT (id) DO UPDATE SET username = excluded.username, cpu = excluded.cpu, \
