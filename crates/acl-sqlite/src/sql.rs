@@ -74,9 +74,14 @@ ORDER BY uri, holder LIMIT +?6";
 
 // ---- edges ---------------------------------------------------------------------------
 
-pub(crate) const INSERT_EDGE: &str =
-    "INSERT INTO edges (member, role) VALUES (?1, ?2) ON CONFLICT (member, role) DO NOTHING";
-pub(crate) const DELETE_EDGE: &str = "DELETE FROM edges WHERE member = ?1 AND role = ?2";
+/// `?1` member and `?2` role, by name. A missing principal gives a NULL id, which the
+/// NOT NULL constraint refuses.
+pub(crate) const INSERT_EDGE: &str = "INSERT INTO edges (member, role) VALUES \
+     ((SELECT id FROM principals WHERE name = ?1), (SELECT id FROM principals WHERE name = ?2)) \
+     ON CONFLICT (member, role) DO NOTHING";
+pub(crate) const DELETE_EDGE: &str = "DELETE FROM edges \
+     WHERE member = (SELECT id FROM principals WHERE name = ?1) \
+     AND role = (SELECT id FROM principals WHERE name = ?2)";
 
 // ---- fences --------------------------------------------------------------------------
 
@@ -150,18 +155,18 @@ fn one_list(
 
 fn make_roles_of(n: usize) -> String {
     format!(
-        "WITH k (name) AS ({}) SELECT e.member, p.name, p.kind, p.active \
-         FROM k CROSS JOIN edges AS e CROSS JOIN principals AS p \
-         WHERE e.member = k.name AND p.name = e.role",
+        "WITH k (name) AS ({}) SELECT m.name, p.name, p.kind, p.active \
+         FROM k CROSS JOIN principals AS m CROSS JOIN edges AS e CROSS JOIN principals AS p \
+         WHERE m.name = k.name AND e.member = m.id AND p.id = e.role",
         values(1, n)
     )
 }
 
 fn make_members_of(n: usize) -> String {
     format!(
-        "WITH k (name) AS ({}) SELECT e.role, p.name, p.kind, p.active \
-         FROM k CROSS JOIN edges AS e CROSS JOIN principals AS p \
-         WHERE e.role = k.name AND p.name = e.member",
+        "WITH k (name) AS ({}) SELECT m.name, p.name, p.kind, p.active \
+         FROM k CROSS JOIN principals AS m CROSS JOIN edges AS e CROSS JOIN principals AS p \
+         WHERE m.name = k.name AND e.role = m.id AND p.id = e.member",
         values(1, n)
     )
 }
@@ -220,15 +225,17 @@ pub(crate) const FENCES_ON: &str = "SELECT uri, grp FROM fences WHERE uri = ?1";
 pub(crate) const GRANTS_ON_ONE: &str =
     "SELECT holder, uri, level FROM grants WHERE uri = ?1 LIMIT +?2";
 
-/// Every edge reachable from `?1` following member -> role, with the role's record: the
-/// closure in one recursive query (`UNION` keeps each name once, so it ends on any graph).
+/// Every edge reachable from the principal named `?1` following member -> role, as the
+/// member's id, the role's id and the role's record: the closure in one recursive query
+/// over integer keys (`UNION` keeps each id once, so it ends on any graph). Every member
+/// is the start or a role of an earlier row, so the caller names members from the rows.
 pub(crate) const REACHABLE_ROLES: &str = "\
-    WITH RECURSIVE reach (name) AS (\
-      SELECT ?1 \
-      UNION SELECT e.role FROM reach AS r CROSS JOIN edges AS e WHERE e.member = r.name) \
-    SELECT e.member, p.name, p.kind, p.active \
+    WITH RECURSIVE reach (id) AS (\
+      SELECT id FROM principals WHERE name = ?1 \
+      UNION SELECT e.role FROM reach AS r CROSS JOIN edges AS e WHERE e.member = r.id) \
+    SELECT e.member, e.role, p.name, p.kind, p.active \
     FROM reach AS r CROSS JOIN edges AS e CROSS JOIN principals AS p \
-    WHERE e.member = r.name AND p.name = e.role";
+    WHERE e.member = r.id AND p.id = e.role";
 
 fn make_grants_on_capped(n: usize) -> String {
     format!("{} LIMIT +?{}", make_grants_on(n), n + 1)

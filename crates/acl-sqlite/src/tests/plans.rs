@@ -27,6 +27,7 @@ const TABLES: &[&str] = &[
     "e",
     "p",
     "f",
+    "m",
 ];
 
 /// The plan lines of `sql` that scan a schema table (a scan of constant rows or of a CTE
