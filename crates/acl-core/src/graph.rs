@@ -2,12 +2,11 @@
 //!
 //! The graph is never loaded whole. A [`Closure`] is the part reachable from one principal,
 //! fetched from the store with one [`ReadView::reachable_roles`] call (a recursive query
-//! where the backend has one), and held as a petgraph graph so paths and reachability use
-//! petgraph's algorithms.
+//! where the backend has one). It keeps its members in plain vectors, found by binary
+//! search on their names: a check loads one closure and asks a few questions of it, so
+//! hashing every member and building a graph up front cost more than the questions. The
+//! petgraph graph shortest paths need is built only when a path is asked for.
 
-use std::collections::HashMap;
-
-use indexmap::IndexMap;
 use petgraph::algo::astar;
 use petgraph::graphmap::DiGraphMap;
 
@@ -30,12 +29,15 @@ pub(crate) enum Walk {
 /// with the graph between them.
 #[derive(Debug, Clone)]
 pub struct Closure {
-    /// Members in breadth-first order, p first, each with its distance from p in hops.
-    members: IndexMap<PrincipalName, Member>,
-    /// Edges between member indices, member -> role.
-    graph: DiGraphMap<usize, ()>,
-    /// The member names in the same order, for batched store lookups without a copy.
+    /// The member names in breadth-first order, p first (also the slice handed to batched
+    /// store lookups).
     names: Vec<PrincipalName>,
+    /// Each member's distance and record, in the same order.
+    members: Vec<Member>,
+    /// Member indices in name order, for lookups by name.
+    by_name: Vec<usize>,
+    /// Edges between member indices, member -> role, in the order the walk found them.
+    edges: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,69 +56,92 @@ impl Closure {
         walk: Walk,
     ) -> Result<Closure> {
         let mut edges = view.reachable_roles(&start.name)?;
-        // Deterministic order whatever order the store answered in.
-        edges.sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
-        let mut out: HashMap<&PrincipalName, Vec<&PrincipalRecord>> = HashMap::new();
-        for (member, role) in &edges {
-            out.entry(member).or_default().push(role);
+        // Deterministic order whatever order the store answered in; each member's edges
+        // are then one run, found by binary search.
+        edges.sort_unstable_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
+        // Every principal the walk can meet, in name order; `slot[i]` is the member index
+        // of `nodes[i]` once the walk has reached it.
+        let mut nodes: Vec<&PrincipalName> = edges.iter().map(|(_, role)| &role.name).collect();
+        nodes.push(&start.name);
+        nodes.sort_unstable();
+        nodes.dedup();
+        let mut slot: Vec<Option<usize>> = vec![None; nodes.len()];
+        let node_of = |name: &PrincipalName| nodes.binary_search(&name).ok();
+        if let Some(at) = node_of(&start.name).and_then(|i| slot.get_mut(i)) {
+            *at = Some(0);
         }
-        let mut members = IndexMap::new();
-        let mut graph = DiGraphMap::new();
-        graph.add_node(0);
-        members.insert(
-            start.name.clone(),
-            Member {
-                distance: 0,
-                record: start,
-            },
-        );
+        let mut names = vec![start.name.clone()];
+        let mut members = vec![Member {
+            distance: 0,
+            record: start.clone(),
+        }];
+        let mut graph = Vec::with_capacity(edges.len());
         // Breadth-first: members are appended in order of distance.
         let mut next = 0;
-        while let Some((name, member)) = members.get_index(next) {
+        while let (Some(name), Some(member)) = (names.get(next), members.get(next)) {
             let (from, distance) = (next, member.distance + 1);
             next += 1;
-            let Some(roles) = out.get(name) else {
-                continue;
-            };
-            let roles: Vec<&PrincipalRecord> = roles
+            let first = edges.partition_point(|(m, _)| m < name);
+            let mut found = Vec::new();
+            for (_, role) in edges
+                .get(first..)
+                .unwrap_or_default()
                 .iter()
-                .copied()
-                .filter(|role| walk == Walk::All || role.is_live())
-                .collect();
-            for role in roles {
-                let to = match members.get_index_of(&role.name) {
+                .take_while(|(m, _)| m == name)
+                .filter(|(_, role)| walk == Walk::All || role.is_live())
+            {
+                let Some(seen) = node_of(&role.name).and_then(|i| slot.get_mut(i)) else {
+                    continue;
+                };
+                let to = match *seen {
                     Some(index) => index,
                     None => {
-                        members
-                            .insert_full(
-                                role.name.clone(),
-                                Member {
-                                    distance,
-                                    record: role.clone(),
-                                },
-                            )
-                            .0
+                        let index = names.len() + found.len();
+                        *seen = Some(index);
+                        found.push(role);
+                        index
                     }
                 };
-                graph.add_edge(from, to, ());
+                graph.push((from, to));
+            }
+            for role in found {
+                names.push(role.name.clone());
+                members.push(Member {
+                    distance,
+                    record: role.clone(),
+                });
             }
         }
-        let names = members.keys().cloned().collect();
+        let by_name = slot.into_iter().flatten().collect();
         Ok(Closure {
-            members,
-            graph,
             names,
+            members,
+            by_name,
+            edges: graph,
         })
+    }
+
+    /// The member index of `name`, by binary search.
+    fn index_of(&self, name: &PrincipalName) -> Option<usize> {
+        let at = self
+            .by_name
+            .binary_search_by(|&i| {
+                self.names
+                    .get(i)
+                    .map_or(std::cmp::Ordering::Less, |n| n.cmp(name))
+            })
+            .ok()?;
+        self.by_name.get(at).copied()
     }
 
     /// The principal the closure starts from.
     pub fn start(&self) -> Option<&PrincipalName> {
-        self.members.get_index(0).map(|(name, _)| name)
+        self.names.first()
     }
 
     /// The members, p first, in breadth-first order.
     pub fn names(&self) -> impl Iterator<Item = &PrincipalName> {
-        self.members.keys()
+        self.names.iter()
     }
 
     /// The members as a slice, p first, for batched store lookups.
@@ -126,36 +151,41 @@ impl Closure {
 
     /// How many principals the closure holds.
     pub fn len(&self) -> usize {
-        self.members.len()
+        self.names.len()
     }
 
     /// Whether the closure is empty (never true for a loaded closure: p is in it).
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
+        self.names.is_empty()
     }
 
     /// Whether `name` is in the closure.
     pub fn contains(&self, name: &PrincipalName) -> bool {
-        self.members.contains_key(name)
+        self.index_of(name).is_some()
     }
 
     /// The member's record, if `name` is in the closure.
     pub fn record(&self, name: &PrincipalName) -> Option<&PrincipalRecord> {
-        self.members.get(name).map(|m| &m.record)
+        self.members.get(self.index_of(name)?).map(|m| &m.record)
     }
 
     /// Membership hops from p to `name`, if `name` is in the closure.
     pub fn distance(&self, name: &PrincipalName) -> Option<usize> {
-        self.members.get(name).map(|m| m.distance)
+        self.members.get(self.index_of(name)?).map(|m| m.distance)
     }
 
     /// A shortest membership path from p to `name`, both ends included (`[p]` when
     /// `name` is p); `None` if `name` is not in the closure.
     pub fn path_to(&self, name: &PrincipalName) -> Option<Vec<PrincipalName>> {
-        let goal = self.members.get_index_of(name)?;
-        let (_, path) = astar(&self.graph, 0, |n| n == goal, |_| 1usize, |_| 0)?;
+        let goal = self.index_of(name)?;
+        let mut graph: DiGraphMap<usize, ()> = DiGraphMap::new();
+        graph.add_node(0);
+        for &(from, to) in &self.edges {
+            graph.add_edge(from, to, ());
+        }
+        let (_, path) = astar(&graph, 0, |n| n == goal, |_| 1usize, |_| 0)?;
         path.into_iter()
-            .map(|index| self.members.get_index(index).map(|(n, _)| n.clone()))
+            .map(|index| self.names.get(index).cloned())
             .collect()
     }
 }

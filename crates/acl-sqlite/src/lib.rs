@@ -39,14 +39,14 @@
 //!   transaction fast, and each connection keeps up to 64 MiB of page cache
 //!   ([`SqliteOptions::cache_mib`]).
 //!
-//! # Schema (version 2)
+//! # Schema (version 4)
 //!
 //! | table | key | columns | secondary index |
 //! | --- | --- | --- | --- |
 //! | `meta` | `id = 1` (one row) | `revision`, `cluster` | |
-//! | `principals` | `name` | `kind` 0..=2, `active` 0/1 | |
+//! | `principals` | `id` (integer, the rowid) | `name` (unique), `kind` 0..=2, `active` 0/1 | |
 //! | `grants` | `(holder, uri)` | `level` 0..=4; `holder` → principals | `(uri, holder, level)` |
-//! | `edges` | `(member, role)` | both → principals | `(role, member)` |
+//! | `edges` | `(member, role)`, principal ids | both → principals (`id`) | `(role, member)` |
 //! | `fences` | `(uri, grp)` | `grp` → principals | `(grp, uri)` |
 //! | `changelog` | `revision` | `at`, `actor`, `action`, `target`, `detail` | `(actor, revision)` |
 //! | `folders` | `id` | `name`, `owner` → principals, `kind`, `host`, `status`, `group_permission` | `(owner, id)`; unique `(owner, name)` where active |

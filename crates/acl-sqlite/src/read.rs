@@ -276,13 +276,38 @@ pub(crate) fn reachable_roles(
     start: &PrincipalName,
 ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
     let mut stmt = prepare(conn, sql::REACHABLE_ROLES)?;
-    let mut out = Vec::new();
+    // (member id, role id, role record) per edge; members are named afterwards.
+    let mut rows = Vec::new();
     collect(
         &mut stmt,
         [start.as_str()],
-        |row| Ok((name(row, 0, "edges")?, record(row, 1)?)),
-        &mut out,
+        |row| {
+            Ok((
+                int(row, 0, "edges")?,
+                int(row, 1, "edges")?,
+                record(row, 2)?,
+            ))
+        },
+        &mut rows,
     )?;
+    // Every member is the start or the role of some row (rows are edges walked from the
+    // start), so the roles' names name every member but the start.
+    let mut names: Vec<(i64, PrincipalName)> = rows
+        .iter()
+        .map(|(_, role, record)| (*role, record.name.clone()))
+        .collect();
+    names.sort_unstable_by_key(|(id, _)| *id);
+    names.dedup_by_key(|(id, _)| *id);
+    let mut out = Vec::with_capacity(rows.len());
+    for (member, _, role) in rows {
+        let name = match names.binary_search_by_key(&member, |(id, _)| *id) {
+            Ok(at) => names
+                .get(at)
+                .map_or_else(|| start.clone(), |(_, n)| n.clone()),
+            Err(_) => start.clone(),
+        };
+        out.push((name, role));
+    }
     Ok(out)
 }
 

@@ -43,6 +43,10 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "tables for resource policies, accounts, keypairs, sessions and group attributes",
         sql: V3,
     },
+    Migration {
+        summary: "integer principal ids, and membership edges keyed by them",
+        sql: V4,
+    },
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`): the number of migration
@@ -218,6 +222,48 @@ CREATE TABLE group_info (
     domain  TEXT NOT NULL CHECK (length(domain) BETWEEN 1 AND 64),
     created INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
+";
+
+/// Step 4: principals get INTEGER ids (the rowid: a lookup by id is one B-tree search on an
+/// integer key) and the membership edges are keyed by them, so the closure walk of a check
+/// compares integers instead of names. Names stay the key every other table references
+/// (`UNIQUE`, the parent key of their foreign keys).
+///
+/// SQLite cannot alter a primary key, so `principals` is rebuilt: its rows are copied
+/// aside, the table dropped and created again, and the rows put back in name order. The
+/// migration runs with foreign keys enforced, so the step defers them
+/// (`defer_foreign_keys`, reset at the end of the transaction): dropping `principals`
+/// counts the rows of other tables that lose their parent, putting the rows back finds
+/// each parent again, and the commit checks that none is left without one.
+const V4: &str = "
+CREATE TABLE v4_principals AS SELECT name, kind, active FROM principals;
+CREATE TABLE v4_edges AS SELECT member, role FROM edges;
+DROP TABLE edges;
+PRAGMA defer_foreign_keys = ON;
+DROP TABLE principals;
+
+CREATE TABLE principals (
+    id     INTEGER PRIMARY KEY,
+    name   TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 255),
+    kind   INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 2),
+    active INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT;
+INSERT INTO principals (name, kind, active)
+    SELECT name, kind, active FROM v4_principals ORDER BY name;
+
+CREATE TABLE edges (
+    member INTEGER NOT NULL REFERENCES principals (id),
+    role   INTEGER NOT NULL REFERENCES principals (id),
+    PRIMARY KEY (member, role)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX edges_by_role ON edges (role, member);
+INSERT INTO edges (member, role)
+    SELECT m.id, r.id FROM v4_edges AS e
+    JOIN principals AS m ON m.name = e.member
+    JOIN principals AS r ON r.name = e.role;
+
+DROP TABLE v4_edges;
+DROP TABLE v4_principals;
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally

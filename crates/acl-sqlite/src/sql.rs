@@ -5,6 +5,12 @@
 //! (`VALUES (?1), (?2), ...`) whose length is a power of two (see [`bucket`]); the texts
 //! are built once per process, and there are few enough of them for every one to stay in
 //! each connection's prepared statement cache.
+//!
+//! A `LIMIT` is always written `LIMIT +?n`, never `LIMIT ?n`: SQLite plans a bare
+//! parameter limit with its bound value and marks the statement to be prepared again
+//! whenever a different value is bound, which made every paginated or capped query pay a
+//! full re-prepare (tens of thousands of instructions). The unary plus makes the limit an
+//! expression evaluated at run time, so a cached statement stays prepared.
 
 use std::sync::OnceLock;
 
@@ -30,7 +36,7 @@ pub(crate) const SET_REVISION: &str = "UPDATE meta SET revision = ?1 WHERE id = 
 pub(crate) const PRINCIPAL: &str = "SELECT name, kind, active FROM principals WHERE name = ?1";
 /// `?1` is the exclusive lower bound: the `after` name, or `''` (below every name).
 pub(crate) const PRINCIPALS: &str =
-    "SELECT name, kind, active FROM principals WHERE name > ?1 ORDER BY name LIMIT ?2";
+    "SELECT name, kind, active FROM principals WHERE name > ?1 ORDER BY name LIMIT +?2";
 pub(crate) const INSERT_PRINCIPAL: &str = "INSERT INTO principals (name, kind, active) \
      VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING";
 pub(crate) const UPDATE_PRINCIPAL: &str =
@@ -46,7 +52,7 @@ pub(crate) const DELETE_GRANT: &str = "DELETE FROM grants WHERE holder = ?1 AND 
 /// `grants_of` everywhere: `?1` holder, `?2` exclusive lower URI (`after` or `''`), `?3`
 /// limit.
 pub(crate) const GRANTS_OF_ALL: &str = "SELECT holder, uri, level FROM grants \
-     WHERE holder = ?1 AND uri > ?2 ORDER BY uri LIMIT ?3";
+     WHERE holder = ?1 AND uri > ?2 ORDER BY uri LIMIT +?3";
 
 /// `grants_of` within a subtree, as a point branch (the URI itself, `?2`, NULL when
 /// `after` is past it) and a strict-descendant branch (exclusive bounds `?3`, `?4`), merged
@@ -55,7 +61,7 @@ pub(crate) const GRANTS_OF_WITHIN: &str = "\
 SELECT holder, uri, level FROM grants WHERE holder = ?1 AND uri = ?2
 UNION ALL
 SELECT holder, uri, level FROM grants WHERE holder = ?1 AND uri > ?3 AND uri < ?4
-ORDER BY uri LIMIT ?5";
+ORDER BY uri LIMIT +?5";
 
 /// `grants_within`: a point branch (URI `?1`, NULL when not wanted, holders after `?2`)
 /// and a range branch (keys after `(?3, ?4)`, URIs before `?5`), merged in (URI, holder)
@@ -64,13 +70,18 @@ pub(crate) const GRANTS_WITHIN: &str = "\
 SELECT holder, uri, level FROM grants WHERE uri = ?1 AND holder > ?2
 UNION ALL
 SELECT holder, uri, level FROM grants WHERE (uri, holder) > (?3, ?4) AND uri < ?5
-ORDER BY uri, holder LIMIT ?6";
+ORDER BY uri, holder LIMIT +?6";
 
 // ---- edges ---------------------------------------------------------------------------
 
-pub(crate) const INSERT_EDGE: &str =
-    "INSERT INTO edges (member, role) VALUES (?1, ?2) ON CONFLICT (member, role) DO NOTHING";
-pub(crate) const DELETE_EDGE: &str = "DELETE FROM edges WHERE member = ?1 AND role = ?2";
+/// `?1` member and `?2` role, by name. A missing principal gives a NULL id, which the
+/// NOT NULL constraint refuses.
+pub(crate) const INSERT_EDGE: &str = "INSERT INTO edges (member, role) VALUES \
+     ((SELECT id FROM principals WHERE name = ?1), (SELECT id FROM principals WHERE name = ?2)) \
+     ON CONFLICT (member, role) DO NOTHING";
+pub(crate) const DELETE_EDGE: &str = "DELETE FROM edges \
+     WHERE member = (SELECT id FROM principals WHERE name = ?1) \
+     AND role = (SELECT id FROM principals WHERE name = ?2)";
 
 // ---- fences --------------------------------------------------------------------------
 
@@ -81,22 +92,22 @@ pub(crate) const FENCES_OF_GROUP: &str =
     "SELECT uri, grp FROM fences WHERE grp = ?1 ORDER BY uri, grp";
 /// `fences` everywhere: keys after `(?1, ?2)` (`('', '')` for all), `?3` the limit.
 pub(crate) const FENCES_ALL: &str =
-    "SELECT uri, grp FROM fences WHERE (uri, grp) > (?1, ?2) ORDER BY uri, grp LIMIT ?3";
+    "SELECT uri, grp FROM fences WHERE (uri, grp) > (?1, ?2) ORDER BY uri, grp LIMIT +?3";
 /// `fences` within a subtree: the same two branches as [`GRANTS_WITHIN`].
 pub(crate) const FENCES_WITHIN: &str = "\
 SELECT uri, grp FROM fences WHERE uri = ?1 AND grp > ?2
 UNION ALL
 SELECT uri, grp FROM fences WHERE (uri, grp) > (?3, ?4) AND uri < ?5
-ORDER BY uri, grp LIMIT ?6";
+ORDER BY uri, grp LIMIT +?6";
 
 // ---- changelog -----------------------------------------------------------------------
 
 pub(crate) const APPEND_CHANGE: &str = "INSERT INTO changelog \
      (revision, at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 pub(crate) const CHANGES: &str = "SELECT revision, at, actor, action, target, detail \
-     FROM changelog WHERE revision > ?1 ORDER BY revision LIMIT ?2";
+     FROM changelog WHERE revision > ?1 ORDER BY revision LIMIT +?2";
 pub(crate) const CHANGES_BY: &str = "SELECT revision, at, actor, action, target, detail \
-     FROM changelog WHERE actor = ?1 AND revision > ?2 ORDER BY revision LIMIT ?3";
+     FROM changelog WHERE actor = ?1 AND revision > ?2 ORDER BY revision LIMIT +?3";
 
 // ---- generated batch statements ------------------------------------------------------
 
@@ -144,18 +155,18 @@ fn one_list(
 
 fn make_roles_of(n: usize) -> String {
     format!(
-        "WITH k (name) AS ({}) SELECT e.member, p.name, p.kind, p.active \
-         FROM k CROSS JOIN edges AS e CROSS JOIN principals AS p \
-         WHERE e.member = k.name AND p.name = e.role",
+        "WITH k (name) AS ({}) SELECT m.name, p.name, p.kind, p.active \
+         FROM k CROSS JOIN principals AS m CROSS JOIN edges AS e CROSS JOIN principals AS p \
+         WHERE m.name = k.name AND e.member = m.id AND p.id = e.role",
         values(1, n)
     )
 }
 
 fn make_members_of(n: usize) -> String {
     format!(
-        "WITH k (name) AS ({}) SELECT e.role, p.name, p.kind, p.active \
-         FROM k CROSS JOIN edges AS e CROSS JOIN principals AS p \
-         WHERE e.role = k.name AND p.name = e.member",
+        "WITH k (name) AS ({}) SELECT m.name, p.name, p.kind, p.active \
+         FROM k CROSS JOIN principals AS m CROSS JOIN edges AS e CROSS JOIN principals AS p \
+         WHERE m.name = k.name AND e.role = m.id AND p.id = e.member",
         values(1, n)
     )
 }
@@ -212,20 +223,22 @@ pub(crate) const FENCES_ON: &str = "SELECT uri, grp FROM fences WHERE uri = ?1";
 
 /// Up to `?2` grants on one URI (`?1`), for the URI-first `grants_at` on short URI lists.
 pub(crate) const GRANTS_ON_ONE: &str =
-    "SELECT holder, uri, level FROM grants WHERE uri = ?1 LIMIT ?2";
+    "SELECT holder, uri, level FROM grants WHERE uri = ?1 LIMIT +?2";
 
-/// Every edge reachable from `?1` following member -> role, with the role's record: the
-/// closure in one recursive query (`UNION` keeps each name once, so it ends on any graph).
+/// Every edge reachable from the principal named `?1` following member -> role, as the
+/// member's id, the role's id and the role's record: the closure in one recursive query
+/// over integer keys (`UNION` keeps each id once, so it ends on any graph). Every member
+/// is the start or a role of an earlier row, so the caller names members from the rows.
 pub(crate) const REACHABLE_ROLES: &str = "\
-    WITH RECURSIVE reach (name) AS (\
-      SELECT ?1 \
-      UNION SELECT e.role FROM reach AS r CROSS JOIN edges AS e WHERE e.member = r.name) \
-    SELECT e.member, p.name, p.kind, p.active \
+    WITH RECURSIVE reach (id) AS (\
+      SELECT id FROM principals WHERE name = ?1 \
+      UNION SELECT e.role FROM reach AS r CROSS JOIN edges AS e WHERE e.member = r.id) \
+    SELECT e.member, e.role, p.name, p.kind, p.active \
     FROM reach AS r CROSS JOIN edges AS e CROSS JOIN principals AS p \
-    WHERE e.member = r.name AND p.name = e.role";
+    WHERE e.member = r.id AND p.id = e.role";
 
 fn make_grants_on_capped(n: usize) -> String {
-    format!("{} LIMIT ?{}", make_grants_on(n), n + 1)
+    format!("{} LIMIT +?{}", make_grants_on(n), n + 1)
 }
 
 /// `grants_on` with a row cap as the last parameter (`?n+1`): the first step of
@@ -347,9 +360,9 @@ pub(crate) const ACCOUNT_BY_USERNAME: &str = "SELECT username, email, full_name,
 /// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
 pub(crate) const ACCOUNTS: &str = "SELECT username, email, full_name, password, role, status, \
      need_password_change, domain, policy, created FROM accounts WHERE username > ?1 \
-     ORDER BY username LIMIT ?2";
+     ORDER BY username LIMIT +?2";
 pub(crate) const ACCOUNTS_OF_POLICY: &str =
-    "SELECT username FROM accounts WHERE policy = ?1 ORDER BY username LIMIT ?2";
+    "SELECT username FROM accounts WHERE policy = ?1 ORDER BY username LIMIT +?2";
 pub(crate) const PUT_ACCOUNT: &str = "INSERT INTO accounts (username, username_key, email, \
      email_key, full_name, password, role, status, need_password_change, domain, policy, created) \
      VALUES (?1, lower(?1), ?2, lower(?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
@@ -365,9 +378,9 @@ pub(crate) const KEYPAIRS_OF: &str = "SELECT access_key, username, secret, activ
      created FROM keypairs WHERE username = ?1 ORDER BY access_key";
 /// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
 pub(crate) const KEYPAIRS: &str = "SELECT access_key, username, secret, active, policy, created \
-     FROM keypairs WHERE access_key > ?1 ORDER BY access_key LIMIT ?2";
+     FROM keypairs WHERE access_key > ?1 ORDER BY access_key LIMIT +?2";
 pub(crate) const KEYPAIRS_OF_POLICY: &str =
-    "SELECT access_key FROM keypairs WHERE policy = ?1 ORDER BY access_key LIMIT ?2";
+    "SELECT access_key FROM keypairs WHERE policy = ?1 ORDER BY access_key LIMIT +?2";
 pub(crate) const PUT_KEYPAIR: &str = "INSERT INTO keypairs \
      (access_key, username, secret, active, policy, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
      ON CONFLICT (access_key) DO UPDATE SET username = excluded.username, \
@@ -380,7 +393,7 @@ pub(crate) const SESSIONS_OF: &str = "SELECT id, username, cpu, ram_gb, gpu, fgp
      containers, started, stopped FROM sessions WHERE username = ?1 ORDER BY id";
 /// `?1` is the exclusive lower bound (`after` or `''`), `?2` the limit.
 pub(crate) const SESSIONS: &str = "SELECT id, username, cpu, ram_gb, gpu, fgpu_hundredths, \
-     containers, started, stopped FROM sessions WHERE id > ?1 ORDER BY id LIMIT ?2";
+     containers, started, stopped FROM sessions WHERE id > ?1 ORDER BY id LIMIT +?2";
 pub(crate) const PUT_SESSION: &str = "INSERT INTO sessions (id, username, cpu, ram_gb, gpu, \
      fgpu_hundredths, containers, started, stopped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
      ON CONFLICT (id) DO UPDATE SET username = excluded.username, cpu = excluded.cpu, \

@@ -183,13 +183,19 @@ fn the_schema_refuses_bad_rows() {
         "INSERT INTO grants VALUES ('alice', 'storage://c/alice', 2)",
         "INSERT INTO grants VALUES ('alice', '', 2)",
         "INSERT INTO grants VALUES ('alice', NULL, 2)",
-        "INSERT INTO principals VALUES ('x', 3, 1)",
-        "INSERT INTO principals VALUES ('x', -1, 1)",
-        "INSERT INTO principals VALUES ('x', 0, 2)",
-        "INSERT INTO principals VALUES ('', 0, 1)",
-        "INSERT INTO principals VALUES ('alice', 0, 1)",
-        "INSERT INTO edges VALUES ('alice', 'nobody')",
+        "INSERT INTO principals (name, kind, active) VALUES ('x', 3, 1)",
+        "INSERT INTO principals (name, kind, active) VALUES ('x', -1, 1)",
+        "INSERT INTO principals (name, kind, active) VALUES ('x', 0, 2)",
+        "INSERT INTO principals (name, kind, active) VALUES ('', 0, 1)",
+        "INSERT INTO principals (name, kind, active) VALUES ('alice', 0, 1)",
+        "INSERT INTO principals (id, name, kind, active) \
+         SELECT id, 'x', 0, 1 FROM principals WHERE name = 'alice'",
+        "UPDATE principals SET id = id + 1000 WHERE name = 'alice'",
+        "INSERT INTO edges SELECT id, 9999 FROM principals WHERE name = 'alice'",
+        "INSERT INTO edges SELECT id, NULL FROM principals WHERE name = 'alice'",
         "INSERT INTO edges VALUES ('alice', 'r/readers')",
+        "INSERT INTO edges SELECT m.id, r.id FROM principals AS m, principals AS r \
+         WHERE m.name = 'alice' AND r.name = 'r/readers'",
         "INSERT INTO fences VALUES ('storage://c/x', 'nobody')",
         "INSERT INTO meta VALUES (2, 0, NULL)",
         "UPDATE meta SET revision = -1",
@@ -220,7 +226,7 @@ type ReadCall = fn(&crate::SqliteRead<'_>) -> acl_core::Result<()>;
 fn corrupt_rows_are_storage_errors() {
     let cases: &[(&str, &str, ReadCall)] = &[
         (
-            "INSERT INTO principals VALUES ('bad name', 0, 1)",
+            "INSERT INTO principals (name, kind, active) VALUES ('bad name', 0, 1)",
             "principals",
             |v| v.principals(None, 100).map(drop),
         ),

@@ -333,3 +333,126 @@ fn opening_an_up_to_date_database_does_not_wait_for_writers() {
     assert_eq!(other.read().unwrap().revision().unwrap(), Revision(0));
     drop(held);
 }
+
+/// Builds a version-3 database (steps 1 to 3 as released) holding the fixture's principals,
+/// edges, grants and fences, and rows of other tables that name principals, written with
+/// raw SQL in the version-3 layout (edges keyed by names).
+fn v3_fixture(path: &std::path::Path) {
+    use super::{EDGES, FENCES, GRANTS, PRINCIPALS};
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+        .unwrap();
+    schema::migrate(&conn, &MIGRATIONS[..3]).unwrap();
+    assert_eq!(user_version(path), 3);
+    conn.execute_batch("BEGIN").unwrap();
+    for (name, kind, active) in PRINCIPALS {
+        conn.execute(
+            "INSERT INTO principals VALUES (?1, ?2, ?3)",
+            rusqlite::params![name, *kind as u8, active],
+        )
+        .unwrap();
+    }
+    for (member, role) in EDGES {
+        conn.execute("INSERT INTO edges VALUES (?1, ?2)", [member, role])
+            .unwrap();
+    }
+    for grant in GRANTS {
+        let grant = super::g(grant);
+        conn.execute(
+            "INSERT INTO grants VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                grant.holder.as_str(),
+                grant.uri.as_str(),
+                grant.level.rank()
+            ],
+        )
+        .unwrap();
+    }
+    for fence in FENCES {
+        let fence = super::f(fence);
+        conn.execute(
+            "INSERT INTO fences VALUES (?1, ?2)",
+            [fence.uri.as_str(), fence.group.as_str()],
+        )
+        .unwrap();
+    }
+    conn.execute_batch(
+        "INSERT INTO folders VALUES ('f1', 'docs', 'alice', 'user', 'h1', 'active', NULL);
+         INSERT INTO shares VALUES ('f1', 'carol', 'ro');
+         INSERT INTO group_info VALUES ('g/team', 'default', 5);
+         INSERT INTO changelog VALUES (1, 10, 'alice', 'setup', 't', 'd');
+         UPDATE meta SET revision = 1, cluster = 'c';
+         COMMIT;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_version_3_database_gets_integer_ids_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v3.db");
+    v3_fixture(&old);
+    let store = SqliteStore::open(&old).unwrap();
+    assert_eq!(user_version(&old), CURRENT_VERSION);
+    store.check_integrity().unwrap();
+    // The same rows as the fixture written through the store.
+    let reference = super::fixture();
+    let (migrated, expected) = (
+        dump(&store.read().unwrap()).unwrap(),
+        dump(&reference.read().unwrap()).unwrap(),
+    );
+    assert_eq!(migrated.principals, expected.principals);
+    assert_eq!(migrated.grants, expected.grants);
+    assert_eq!(migrated.edges, expected.edges);
+    assert_eq!(migrated.fences, expected.fences);
+    assert_eq!(migrated.folders.len(), 1);
+    assert_eq!(migrated.shares.len(), 1);
+    assert_eq!(migrated.groups.len(), 1);
+    let view = store.read().unwrap();
+    let mut reach: Vec<(String, String)> = view
+        .reachable_roles(&n("bob"))
+        .unwrap()
+        .into_iter()
+        .map(|(member, role)| (member.to_string(), role.name.to_string()))
+        .collect();
+    reach.sort();
+    assert_eq!(
+        reach,
+        [("bob", "r/readers"), ("r/readers", "g/team")].map(|(a, b)| (a.into(), b.into()))
+    );
+    drop(view);
+    // Ids follow name order; the foreign keys on names and on ids hold.
+    let conn = Connection::open(&old).unwrap();
+    let ids: Vec<(i64, String)> = conn
+        .prepare("SELECT id, name FROM principals ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let names: Vec<&str> = super::PRINCIPALS.iter().map(|p| p.0).collect();
+    assert_eq!(ids.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(), names);
+    assert_eq!(ids.first().map(|p| p.0), Some(1));
+    let mut txn = store.write().unwrap();
+    use acl_core::WriteTxn;
+    assert_eq!(
+        txn.delete_principal(&n("alice")).unwrap_err().kind(),
+        ErrorKind::Storage
+    );
+    txn.insert_principal(&super::record("dave", acl_core::PrincipalKind::User, true))
+        .unwrap();
+    txn.insert_edge(&super::edge("dave", "g/team")).unwrap();
+    assert_eq!(
+        txn.roles_of(&[n("dave")]).unwrap()[0].1.name.as_str(),
+        "g/team"
+    );
+    assert_eq!(
+        txn.commit(super::change("after", None)).unwrap(),
+        Revision(2)
+    );
+    store.check_integrity().unwrap();
+    // A migrated database has exactly the schema of a fresh one.
+    let fresh = dir.path().join("fresh.db");
+    drop(SqliteStore::open(&fresh).unwrap());
+    assert_eq!(schema_sql(&old), schema_sql(&fresh));
+}

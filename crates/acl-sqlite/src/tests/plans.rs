@@ -27,6 +27,7 @@ const TABLES: &[&str] = &[
     "e",
     "p",
     "f",
+    "m",
 ];
 
 /// The plan lines of `sql` that scan a schema table (a scan of constant rows or of a CTE
@@ -89,4 +90,44 @@ fn the_plan_check_catches_a_full_scan() {
         let (lines, scans) = full_scans(conn, sql);
         assert!(!scans.is_empty(), "{sql}: {lines:?}");
     }
+}
+
+/// Runs the read statement `sql` to the end with every parameter bound to the text
+/// `value`, except a trailing `LIMIT` parameter, bound to the integer `limit`.
+fn run_with(stmt: &mut rusqlite::CachedStatement<'_>, sql: &str, value: &str, limit: i64) {
+    let n = stmt.parameter_count();
+    let mut params: Vec<rusqlite::types::Value> = vec![value.to_owned().into(); n];
+    if sql.contains("LIMIT +?")
+        && let Some(last) = params.last_mut()
+    {
+        *last = limit.into();
+    }
+    let mut rows = stmt.query(rusqlite::params_from_iter(params)).unwrap();
+    while rows.next().unwrap().is_some() {}
+}
+
+// A cached statement must stay prepared whatever values are bound: SQLite prepares again
+// a statement whose plan used a bound value (a bare `LIMIT ?n`, a `LIKE ?n`) each time that
+// value changes, which costs more than most lookups themselves.
+#[test]
+fn no_read_statement_is_prepared_again_when_rebound() {
+    let store = crate::tests::fixture();
+    let view = store.read().unwrap();
+    let conn = view.conn().unwrap();
+    let mut failures = Vec::new();
+    for (name, sql) in all_statements() {
+        let head = sql.trim_start();
+        if !(head.starts_with("SELECT") || head.starts_with("WITH")) {
+            continue;
+        }
+        let mut stmt = conn.prepare_cached(&sql).unwrap();
+        for (value, limit) in [("alice", 1), ("bob", 2), ("storage://c", 3)] {
+            run_with(&mut stmt, &sql, value, limit);
+        }
+        let again = stmt.get_status(rusqlite::StatementStatus::RePrepare);
+        if again > 0 {
+            failures.push(format!("{name}: prepared again {again} times\n    {sql}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
