@@ -222,13 +222,6 @@ fn make_grant_below(n: usize) -> String {
 pub(crate) const GRANT_AT: &str =
     "SELECT holder, uri, level FROM grants WHERE holder = +?1 AND uri = +?2";
 
-/// The fences on one URI (`?1`), for short URI lists.
-pub(crate) const FENCES_ON: &str = "SELECT uri, grp FROM fences WHERE uri = +?1";
-
-/// Up to `?2` grants on one URI (`?1`), for the URI-first `grants_at` on short URI lists.
-pub(crate) const GRANTS_ON_ONE: &str =
-    "SELECT holder, uri, level FROM grants WHERE uri = +?1 LIMIT +?2";
-
 /// The first layer of `reachable_roles`: the edges from the principal named `?1`, as the
 /// member's id, the role's id and the role's record.
 pub(crate) const ROLES_OF_NAME: &str = "SELECT e.member, e.role, p.name, p.kind, p.active \
@@ -453,8 +446,6 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("CHANGES_BY", CHANGES_BY),
         ("ROLES_OF_NAME", ROLES_OF_NAME),
         ("GRANT_AT", GRANT_AT),
-        ("FENCES_ON", FENCES_ON),
-        ("GRANTS_ON_ONE", GRANTS_ON_ONE),
         ("FOLDER", FOLDER),
         ("FOLDERS_OF", FOLDERS_OF),
         ("PUT_FOLDER", PUT_FOLDER),
