@@ -945,10 +945,7 @@ impl Index {
     pub fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Vec<Grant> {
         let holders = self.ids_of(holders);
         let mut out = Vec::new();
-        for (i, uri) in uris.iter().enumerate() {
-            if uris.get(..i).is_some_and(|seen| seen.contains(uri)) {
-                continue;
-            }
+        for uri in first_of_each(uris) {
             let Some(node) = self.find_node(uri) else {
                 continue;
             };
@@ -964,10 +961,7 @@ impl Index {
     /// Every grant on exactly any of `uris`.
     pub fn grants_on(&self, uris: &[Uri]) -> Vec<Grant> {
         let mut out = Vec::new();
-        for (i, uri) in uris.iter().enumerate() {
-            if uris.get(..i).is_some_and(|seen| seen.contains(uri)) {
-                continue;
-            }
+        for uri in first_of_each(uris) {
             if let Some(node) = self.find_node(uri) {
                 for (holder, level) in self.grants_on_node(node) {
                     out.extend(self.grant_row(holder, uri, level));
@@ -992,12 +986,15 @@ impl Index {
         if below == 0 {
             return;
         }
-        let theirs: usize = holders
-            .iter()
-            .filter_map(|&h| self.slot(h))
-            .map(|s| s.held.len())
-            .sum();
-        if below <= WALK_BELOW || (below as usize) <= theirs {
+        // The holders' own grants are counted only when the subtree is not small anyway.
+        let theirs = || -> usize {
+            holders
+                .iter()
+                .filter_map(|&h| self.slot(h))
+                .map(|s| s.held.len())
+                .sum()
+        };
+        if below <= WALK_BELOW || (below as usize) <= theirs() {
             self.walk_below(id, |node| {
                 self.grants_on_node(node)
                     .filter(|&(holder, level)| level.is_allow() && holds(holder))
@@ -1090,29 +1087,28 @@ impl Index {
             return Vec::new();
         };
         let mut out = Vec::new();
-        let mut nodes = vec![top];
-        self.walk_below(top, |node| {
-            nodes.push(node);
-            true
-        });
-        for node in nodes {
+        let mut collect = |node: u32| {
             let mut grants = self.grants_on_node(node).peekable();
             if grants.peek().is_none() {
-                continue;
+                return;
             }
             let uri = self.uri_of(node);
             if after.is_some_and(|(a, _)| &uri < a) {
-                continue;
+                return;
             }
             for (holder, level) in grants {
-                let Some(grant) = self.grant_row(holder, &uri, level) else {
-                    continue;
-                };
-                if after.is_none_or(|(a, h)| (&grant.uri, &grant.holder) > (a, h)) {
+                if let Some(grant) = self.grant_row(holder, &uri, level)
+                    && after.is_none_or(|(a, h)| (&grant.uri, &grant.holder) > (a, h))
+                {
                     out.push(grant);
                 }
             }
-        }
+        };
+        collect(top);
+        self.walk_below(top, |node| {
+            collect(node);
+            true
+        });
         out.sort_by(|a, b| (&a.uri, &a.holder).cmp(&(&b.uri, &b.holder)));
         out.truncate(limit);
         out
@@ -1178,10 +1174,7 @@ impl Index {
     /// The fences on exactly any of `uris`.
     pub fn fences_at(&self, uris: &[Uri]) -> Vec<Fence> {
         let mut out = Vec::new();
-        for (i, uri) in uris.iter().enumerate() {
-            if uris.get(..i).is_some_and(|seen| seen.contains(uri)) {
-                continue;
-            }
+        for uri in first_of_each(uris) {
             for group in self.fences.get(uri).into_iter().flatten() {
                 out.push(Fence {
                     uri: uri.clone(),
@@ -1365,6 +1358,15 @@ impl Index {
         let fences = self.fences(None, None, usize::MAX);
         (principals, edges, grants, fences)
     }
+}
+
+/// Each URI of `uris` once, at its first place: a URI asked for twice is answered once,
+/// as a SQL `IN (...)` would.
+fn first_of_each(uris: &[Uri]) -> impl Iterator<Item = &Uri> {
+    uris.iter()
+        .enumerate()
+        .filter(|&(i, uri)| !uris.get(..i).is_some_and(|seen| seen.contains(uri)))
+        .map(|(_, uri)| uri)
 }
 
 /// The segments of a URI's path, split by a plain byte loop: on the check's hot path,
