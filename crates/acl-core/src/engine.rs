@@ -1149,7 +1149,8 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// `check(p, U, action)`: the action's level comes from the schema; an unknown action is
     /// an error, not a denial (rule E5).
     pub fn check_action(&self, principal: &PrincipalName, uri: &Uri, action: &str) -> Result<bool> {
-        let uri = self.uri(uri)?;
+        let cluster = self.engine.cluster(&self.view)?;
+        let uri = self.engine.canonical_uri_cow(cluster, uri)?;
         let level = self.engine.schema.action_level(&uri, action)?;
         self.check(principal, &uri, level)
     }
