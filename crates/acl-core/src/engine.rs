@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, clip};
 use crate::graph::{Closure, Walk, refuse_cycle};
-use crate::index::{IdClosure, Index, PrincipalId};
+use crate::index::{IdClosure, Index};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
@@ -203,8 +203,10 @@ pub struct Engine<S> {
     cluster: OnceLock<ClusterName>,
     options: EngineOptions,
     closures: RwLock<RevisionCache<PrincipalName, Arc<Closure>>>,
-    /// For stores that keep an [`Index`].
-    id_closures: RwLock<RevisionCache<PrincipalId, IdClosure>>,
+    /// For stores that keep an [`Index`]: each principal's id closure by name, or `None`
+    /// for a principal that is unknown or inactive (rule E1). Keyed by name, so a cached
+    /// check does not look the principal up in the index at all.
+    id_closures: RwLock<RevisionCache<PrincipalName, Option<IdClosure>>>,
 }
 
 /// Steps of mutations that change nothing commit nothing.
@@ -281,24 +283,35 @@ impl<S: Store> Engine<S> {
         principal: &PrincipalName,
         uri: &Uri,
     ) -> Level {
-        let Some((id, true)) = index.principal_id(principal.as_str()) else {
+        let resolve = || match index.principal_id(principal.as_str()) {
+            Some((id, true)) => Some(index.closure(id)),
             // Unknown or inactive (rule E1).
-            return Level::Deny;
+            _ => None,
+        };
+        let level_of = |closure: &Option<IdClosure>| {
+            closure
+                .as_ref()
+                .map_or(Level::Deny, |c| index.level(c, uri))
         };
         if self.options.closure_cache == 0 {
-            return index.level(&index.closure(id), uri);
+            return level_of(&resolve());
         }
         // A poisoned lock only means a panic elsewhere while it was held; the cache is then
         // bypassed, never trusted.
         if let Ok(cache) = self.id_closures.read()
-            && let Some(closure) = cache.get(revision, &id)
+            && let Some(closure) = cache.get(revision, principal)
         {
-            return index.level(closure, uri);
+            return level_of(closure);
         }
-        let closure = index.closure(id);
-        let level = index.level(&closure, uri);
+        let closure = resolve();
+        let level = level_of(&closure);
         if let Ok(mut cache) = self.id_closures.write() {
-            cache.insert(revision, id, closure, self.options.closure_cache);
+            cache.insert(
+                revision,
+                principal.clone(),
+                closure,
+                self.options.closure_cache,
+            );
         }
         level
     }

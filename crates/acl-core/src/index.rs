@@ -168,10 +168,49 @@ struct Node {
     entries: Entries,
 }
 
+/// Up to this many bytes, a segment's text is kept inline in its [`Segment`].
+const INLINE: usize = 22;
+
+/// A segment's text: short ones (most path segments) inline, so comparing one on a check
+/// costs no load beyond the segment itself.
+#[derive(Debug, Clone)]
+enum Text {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+impl Text {
+    fn new(text: &str) -> Text {
+        let mut bytes = [0; INLINE];
+        match (bytes.get_mut(..text.len()), u8::try_from(text.len())) {
+            (Some(head), Ok(len)) => {
+                head.copy_from_slice(text.as_bytes());
+                Text::Inline { len, bytes }
+            }
+            _ => Text::Heap(text.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Text::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Text::Heap(text) => text.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Inline bytes are always a whole `&str` copied in `new`, so this never fails.
+            Text::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            Text::Heap(text) => text,
+        }
+    }
+}
+
 /// An interned segment, shared by every node that has it.
 #[derive(Debug, Clone)]
 struct Segment {
-    text: Box<str>,
+    text: Text,
     /// How many nodes use it; the segment is freed at 0.
     refs: u32,
 }
@@ -577,34 +616,107 @@ impl Index {
             .find(hash, |&id| {
                 self.segments
                     .get(id as usize)
-                    .is_some_and(|s| &*s.text == text)
+                    .is_some_and(|s| s.text.as_bytes() == text.as_bytes())
             })
             .copied()
     }
 
-    /// The child of `parent` ([`NONE`] for the scheme roots) whose segment is `text`: one
-    /// hash of (parent, text) and one probe.
-    fn find_child(&self, parent: u32, text: &str) -> Option<u32> {
-        let hash = self.hasher.hash_one((parent, text));
+    /// The child of `parent` ([`NONE`] for the scheme roots) whose segment is `text`, by
+    /// its key `key` (see [`Index::key_of`]): one probe, the match checked exactly on the
+    /// parent's id and the segment's text.
+    fn find_child(&self, parent: u32, key: u64, text: &str) -> Option<u32> {
         self.children
-            .find(hash, |&id| {
-                self.node(id)
-                    .is_some_and(|n| n.parent == parent && self.segment_text(n.segment) == text)
+            .find(key, |&id| {
+                self.node(id).is_some_and(|n| {
+                    n.parent == parent && self.segment_bytes(n.segment) == text.as_bytes()
+                })
             })
             .copied()
+    }
+
+    /// The children table's key of the node whose URI is `prefix`: a hash of the URI's
+    /// text. It needs no node id, so a check probes for the deepest node on its URI's path
+    /// directly instead of walking down from the scheme. Keys only choose where to look:
+    /// a match is always checked on the whole path ([`Index::is_node_of`]).
+    fn key_of(&self, prefix: &str) -> u64 {
+        self.hasher.hash_one(prefix)
+    }
+
+    /// The key of node `id` (see [`Index::key_of`]).
+    fn node_key(&self, id: u32) -> u64 {
+        self.key_of(self.uri_of(id).as_str())
+    }
+
+    /// Whether node `id` is the node of the URI whose text is `prefix` (a canonical URI's
+    /// text, its scheme `scheme` long): its segments, read up its parent links, are the
+    /// URI's, and the last one up is a scheme root.
+    fn is_node_of(&self, id: u32, prefix: &str, scheme: usize) -> bool {
+        let text = prefix.as_bytes();
+        let root = scheme + 3;
+        let mut at = id;
+        let mut end = text.len();
+        while let Some(node) = self.node(at) {
+            let segment = self.segment_bytes(node.segment);
+            if end <= root {
+                return node.parent == NONE && text.get(..scheme) == Some(segment);
+            }
+            // The URI's last segment is the node's when the text ends with it and it
+            // starts the path or follows a slash (segments hold no slash).
+            let Some(start) = end.checked_sub(segment.len()).filter(|&s| s >= root) else {
+                return false;
+            };
+            let bounded = start == root || text.get(start - 1) == Some(&b'/');
+            if node.parent == NONE || !bounded || text.get(start..end) != Some(segment) {
+                return false;
+            }
+            end = if start == root { root } else { start - 1 };
+            at = node.parent;
+        }
+        false
+    }
+
+    /// The deepest node on `uri`'s path (the URI's own, or its nearest ancestor's that is
+    /// in the trie) and whether it is the URI's own; `None` when not even the scheme root
+    /// is. Probes the URI's own key first, then each shorter prefix's.
+    fn deepest(&self, uri: &Uri) -> Option<(u32, bool)> {
+        let text = uri.as_str();
+        let scheme = uri.scheme().len();
+        let root = scheme + 3;
+        let mut end = text.len();
+        loop {
+            let prefix = text.get(..end)?;
+            if let Some(&id) = self.children.find(self.key_of(prefix), |&id| {
+                self.is_node_of(id, prefix, scheme)
+            }) {
+                return Some((id, end == text.len()));
+            }
+            if end <= root {
+                return None;
+            }
+            let start = last_segment(text, root, end);
+            end = if start == root { root } else { start - 1 };
+        }
     }
 
     /// The node of `uri`, if it has rows or rows below it.
     fn find_node(&self, uri: &Uri) -> Option<u32> {
-        let mut node = self.find_child(NONE, uri.scheme())?;
-        for segment in Segments::of(uri) {
-            node = self.find_child(node, segment)?;
-        }
-        Some(node)
+        let text = uri.as_str();
+        let scheme = uri.scheme().len();
+        self.children
+            .find(self.key_of(text), |&id| self.is_node_of(id, text, scheme))
+            .copied()
     }
 
     fn segment_text(&self, id: u32) -> &str {
-        self.segments.get(id as usize).map_or("", |s| &s.text)
+        self.segments
+            .get(id as usize)
+            .map_or("", |s| s.text.as_str())
+    }
+
+    fn segment_bytes(&self, id: u32) -> &[u8] {
+        self.segments
+            .get(id as usize)
+            .map_or(&[], |s| s.text.as_bytes())
     }
 
     /// The URI of node `id`.
@@ -649,7 +761,7 @@ impl Index {
             return Ok(id);
         }
         let segment = Segment {
-            text: text.into(),
+            text: Text::new(text),
             refs: 1,
         };
         let id = match self.free_segments.pop() {
@@ -677,7 +789,7 @@ impl Index {
         let rehash = |&id: &u32| {
             segments
                 .get(id as usize)
-                .map_or(0, |s| hasher.hash_one(&*s.text))
+                .map_or(0, |s| hasher.hash_one(s.text.as_str()))
         };
         by_segment.insert_unique(hasher.hash_one(text), id, rehash);
         Ok(id)
@@ -691,8 +803,8 @@ impl Index {
         if segment.refs > 0 {
             return;
         }
-        let text = std::mem::take(&mut segment.text);
-        let hash = self.hasher.hash_one(&*text);
+        let text = std::mem::replace(&mut segment.text, Text::Heap(Box::default()));
+        let hash = self.hasher.hash_one(text.as_str());
         if let Ok(entry) = self.by_segment.find_entry(hash, |&x| x == id) {
             entry.remove();
         }
@@ -712,15 +824,23 @@ impl Index {
         {
             return Err(full("URI nodes"));
         }
-        let mut node = self.child_or_new(NONE, uri.scheme())?;
+        let text = uri.as_str();
+        let root = uri.scheme().len() + 3;
+        let key = self.key_of(text.get(..root).unwrap_or_default());
+        let mut node = self.child_or_new(NONE, key, uri.scheme())?;
+        let mut end = root;
         for segment in Segments::of(uri) {
-            node = self.child_or_new(node, segment)?;
+            end += segment.len() + usize::from(end > root);
+            let key = self.key_of(text.get(..end).unwrap_or_default());
+            node = self.child_or_new(node, key, segment)?;
         }
         Ok(node)
     }
 
-    fn child_or_new(&mut self, parent: u32, text: &str) -> Result<u32> {
-        if let Some(child) = self.find_child(parent, text) {
+    /// The child of `parent` whose segment is `text` and whose key is `key`, created
+    /// when missing.
+    fn child_or_new(&mut self, parent: u32, key: u64, text: &str) -> Result<u32> {
+        if let Some(child) = self.find_child(parent, key, text) {
             return Ok(child);
         }
         let segment = self.intern_segment(text)?;
@@ -756,20 +876,11 @@ impl Index {
         if let Some(p) = self.node_mut(parent) {
             p.first_child = id;
         }
-        let Index {
-            hasher,
-            nodes,
-            segments,
-            children,
-            ..
-        } = self;
-        let rehash = |&id: &u32| {
-            nodes.get(id as usize).map_or(0, |n| {
-                let text = segments.get(n.segment as usize).map_or("", |s| &*s.text);
-                hasher.hash_one((n.parent, text))
-            })
-        };
-        children.insert_unique(hasher.hash_one((parent, text)), id, rehash);
+        // Growing the table rehashes every node from its ancestors: amortized, as any
+        // table growth.
+        let mut children = std::mem::take(&mut self.children);
+        children.insert_unique(key, id, |&node| self.node_key(node));
+        self.children = children;
         Ok(id)
     }
 
@@ -792,8 +903,8 @@ impl Index {
                     }
                 }
             }
-            let hash = self.hasher.hash_one((parent, self.segment_text(segment)));
-            if let Ok(entry) = self.children.find_entry(hash, |&x| x == at) {
+            let key = self.node_key(at);
+            if let Ok(entry) = self.children.find_entry(key, |&x| x == at) {
                 entry.remove();
             }
             self.release_segment(segment);
@@ -1274,27 +1385,19 @@ impl Index {
             }
             true
         };
-        let Some(mut at) = self.find_child(NONE, uri.scheme()) else {
+        // The deepest node on the path, then up its parent links: every node of the path
+        // that is in the trie, bottom up (the steps do not depend on the order).
+        let Some((deepest, reached)) = self.deepest(uri) else {
             return Level::Deny;
         };
-        let mut reached = true;
-        match self.node(at) {
-            Some(node) if visit(node) => {}
-            _ => return Level::Deny,
-        }
-        for segment in Segments::of(uri) {
-            match self.find_child(at, segment) {
-                Some(child) => at = child,
-                None => {
-                    reached = false;
-                    break;
-                }
+        let mut up = deepest;
+        while let Some(node) = self.node(up) {
+            if !visit(node) {
+                return Level::Deny;
             }
-            match self.node(at) {
-                Some(node) if visit(node) => {}
-                _ => return Level::Deny,
-            }
+            up = node.parent;
         }
+        let at = deepest;
         if forbid {
             return Level::Deny;
         }
@@ -1399,6 +1502,15 @@ impl<'u> Iterator for Segments<'u> {
         self.at += len + 1;
         segment
     }
+}
+
+/// The start of the last segment of `text[..end]`, a canonical URI's text whose path
+/// starts at `root` (`end > root`).
+fn last_segment(text: &str, root: usize, end: usize) -> usize {
+    text.as_bytes()
+        .get(root..end)
+        .and_then(|path| path.iter().rposition(|&b| b == b'/'))
+        .map_or(root, |slash| root + slash + 1)
 }
 
 /// Whether `key` is at or after the lower bound `from`.
@@ -1537,6 +1649,55 @@ mod tests {
         grant(&mut index, "alice", "storage://c/a/b/c", Level::Read);
         assert_eq!(index, snapshot);
         assert_eq!(index.nodes.len(), 6, "slots are reused");
+    }
+
+    #[test]
+    fn segments_of_any_length_are_found_and_freed() {
+        // Around the inline limit, multi-byte text, and enough nodes to grow the children
+        // table several times (every growth rehashes each node from its ancestors).
+        let long = "x".repeat(INLINE + 40);
+        let texts = [
+            "a".repeat(INLINE - 1),
+            "b".repeat(INLINE),
+            "c".repeat(INLINE + 1),
+            "é".repeat(INLINE / 2 + 1),
+            long,
+        ];
+        let mut index = Index::new();
+        let alice = add(&mut index, "alice");
+        let mut uris = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            for j in 0..200 {
+                uris.push(uri(&format!("storage://c/{text}/n{j}/{text}{i}")));
+            }
+        }
+        for u in &uris {
+            index
+                .set_grant(&name("alice"), u, Some(Level::Read))
+                .unwrap();
+        }
+        let closure = index.closure(alice);
+        for u in &uris {
+            assert!(index.find_node(u).is_some(), "{u}");
+            assert_eq!(index.level(&closure, u), Level::Read, "{u}");
+            assert_eq!(
+                index.level(&closure, &u.child("deeper").unwrap()),
+                Level::Read
+            );
+        }
+        // A sibling that differs in the last byte only is not found.
+        assert_eq!(
+            index.find_node(&uri(&format!(
+                "storage://c/{}",
+                "b".repeat(INLINE - 1) + "c"
+            ))),
+            None
+        );
+        for u in &uris {
+            index.set_grant(&name("alice"), u, None).unwrap();
+        }
+        assert_eq!((live_nodes(&index), live_segments(&index)), (0, 0));
+        assert!(index.children.is_empty() && index.by_segment.is_empty());
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub struct HomeGrant {
     pub level: Level,
 }
 
+/// Up to this many schemes, [`Schema::scheme`] compares names instead of hashing.
+const LINEAR_SCHEMES: usize = 16;
+
 /// The schema an engine enforces: known schemes, their action tables and share scopes, and
 /// the home namespaces of new users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +165,15 @@ impl Schema {
 
     /// The scheme's definition, if known.
     pub fn scheme(&self, name: &str) -> Option<&SchemeDef> {
+        // A schema has a handful of schemes, and every check looks one up: comparing the
+        // names costs less than hashing one.
+        if self.schemes.len() <= LINEAR_SCHEMES {
+            return self
+                .schemes
+                .iter()
+                .find(|(known, _)| known.as_str() == name)
+                .map(|(_, def)| def);
+        }
         self.schemes.get(name)
     }
 
@@ -226,8 +238,7 @@ impl Schema {
             problem,
         };
         let def = self
-            .schemes
-            .get(uri.scheme())
+            .scheme(uri.scheme())
             .ok_or_else(|| fail(UriProblem::UnknownScheme))?;
         if def.absolute_only && form == UriForm::Short {
             return Err(fail(UriProblem::NeedsAbsoluteForm));
@@ -243,7 +254,7 @@ impl Schema {
             scheme: uri.scheme().to_owned(),
             action: clip(action),
         };
-        let def = self.schemes.get(uri.scheme()).ok_or_else(unknown)?;
+        let def = self.scheme(uri.scheme()).ok_or_else(unknown)?;
         if let Some(level) = def.actions.get(action) {
             return Ok(*level);
         }
@@ -260,6 +271,24 @@ mod tests {
 
     fn uri(text: &str) -> Uri {
         Uri::parse(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    // Both ways of finding a scheme (a scan for a few, the hash past LINEAR_SCHEMES)
+    // answer the same.
+    #[test]
+    fn schemes_are_found_however_many_there_are() {
+        let mut schema = Schema::standard();
+        let first = schema.scheme_names().count();
+        for i in 0..=LINEAR_SCHEMES {
+            let name = format!("extra{i}");
+            assert!(schema.scheme(&name).is_none(), "{name}");
+            schema.add_scheme(&name, SchemeDef::plain());
+            assert!(schema.scheme(&name).is_some(), "{name}");
+            assert!(schema.validate(&uri(&format!("{name}://c/x"))).is_ok());
+            assert!(schema.scheme("storage").is_some());
+            assert!(schema.scheme("nosuch").is_none());
+        }
+        assert!(schema.scheme_names().count() > LINEAR_SCHEMES.max(first));
     }
 
     // rule E5: actions map to levels per scheme; unknown actions are errors
