@@ -272,6 +272,60 @@ impl IdClosure {
     }
 }
 
+/// What a check's walk up its URI's path found (rules E2 to E4).
+#[derive(Debug, Default)]
+struct Path {
+    /// A fence on the path whose group is outside the closure.
+    fenced: bool,
+    /// A forbid held in the closure.
+    forbid: bool,
+    /// The highest grant held in the closure.
+    top: Option<Level>,
+}
+
+impl Path {
+    /// Reads the entries of one node of the path for the principal whose closure is
+    /// `closure`.
+    fn visit(&mut self, node: &Node, closure: &IdClosure) {
+        if self.fenced {
+            return;
+        }
+        let entries = node.entries.as_slice();
+        if entries.len() <= WALK_ENTRIES {
+            for e in entries {
+                match e.mark {
+                    Mark::Fence if !closure.contains(e.principal) => self.fenced = true,
+                    Mark::Grant(level) if closure.contains(e.principal) => self.held(level),
+                    _ => {}
+                }
+            }
+            return;
+        }
+        // Many entries: fences come first; look each closure member's grant up.
+        let split = entries.partition_point(|e| e.mark == Mark::Fence);
+        let (fences, grants) = entries.split_at_checked(split).unwrap_or((&[], entries));
+        if fences.iter().any(|f| !closure.contains(f.principal)) {
+            self.fenced = true;
+            return;
+        }
+        for &id in closure.ids.iter() {
+            if let Ok(at) = grants.binary_search_by_key(&id, |e| e.principal)
+                && let Some(Mark::Grant(level)) = grants.get(at).map(|e| e.mark)
+            {
+                self.held(level);
+            }
+        }
+    }
+
+    fn held(&mut self, level: Level) {
+        if level == Level::Deny {
+            self.forbid = true;
+        } else {
+            self.top = self.top.max(Some(level));
+        }
+    }
+}
+
 /// A principal's id in an [`Index`], valid for the state it was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PrincipalId(u32);
@@ -651,6 +705,18 @@ impl Index {
     /// text, its scheme `scheme` long): its segments, read up its parent links, are the
     /// URI's, and the last one up is a scheme root.
     fn is_node_of(&self, id: u32, prefix: &str, scheme: usize) -> bool {
+        self.walk_path(id, prefix, scheme, |_| {})
+    }
+
+    /// [`Index::is_node_of`], calling `visit` on each node of the path whose segment
+    /// matched, from `id` up.
+    fn walk_path(
+        &self,
+        id: u32,
+        prefix: &str,
+        scheme: usize,
+        mut visit: impl FnMut(&Node),
+    ) -> bool {
         let text = prefix.as_bytes();
         let root = scheme + 3;
         let mut at = id;
@@ -658,7 +724,11 @@ impl Index {
         while let Some(node) = self.node(at) {
             let segment = self.segment_bytes(node.segment);
             if end <= root {
-                return node.parent == NONE && text.get(..scheme) == Some(segment);
+                let found = node.parent == NONE && text.get(..scheme) == Some(segment);
+                if found {
+                    visit(node);
+                }
+                return found;
             }
             // The URI's last segment is the node's when the text ends with it and it
             // starts the path or follows a slash (segments hold no slash).
@@ -669,33 +739,11 @@ impl Index {
             if node.parent == NONE || !bounded || text.get(start..end) != Some(segment) {
                 return false;
             }
+            visit(node);
             end = if start == root { root } else { start - 1 };
             at = node.parent;
         }
         false
-    }
-
-    /// The deepest node on `uri`'s path (the URI's own, or its nearest ancestor's that is
-    /// in the trie) and whether it is the URI's own; `None` when not even the scheme root
-    /// is. Probes the URI's own key first, then each shorter prefix's.
-    fn deepest(&self, uri: &Uri) -> Option<(u32, bool)> {
-        let text = uri.as_str();
-        let scheme = uri.scheme().len();
-        let root = scheme + 3;
-        let mut end = text.len();
-        loop {
-            let prefix = text.get(..end)?;
-            if let Some(&id) = self.children.find(self.key_of(prefix), |&id| {
-                self.is_node_of(id, prefix, scheme)
-            }) {
-                return Some((id, end == text.len()));
-            }
-            if end <= root {
-                return None;
-            }
-            let start = last_segment(text, root, end);
-            end = if start == root { root } else { start - 1 };
-        }
     }
 
     /// The node of `uri`, if it has rows or rows below it.
@@ -1347,65 +1395,38 @@ impl Index {
     /// else the highest grant held in the closure; else `list` when the closure holds an
     /// allow grant strictly below `uri`; else deny.
     pub fn level(&self, closure: &IdClosure, uri: &Uri) -> Level {
-        let mut top: Option<Level> = None;
-        let mut forbid = false;
-        let mut held = |level: Level| {
-            if level == Level::Deny {
-                forbid = true;
-            } else {
-                top = top.max(Some(level));
+        // The deepest node on the path: the URI's own, else its nearest ancestor in the
+        // trie. Checking a candidate walks up its parent links, so the same walk reads the
+        // entries of every node on the path, bottom up (the steps do not depend on the
+        // order); a candidate that turns out not to be on the path is forgotten.
+        let text = uri.as_str();
+        let scheme = uri.scheme().len();
+        let root = scheme + 3;
+        let mut end = text.len();
+        let mut path = Path::default();
+        let at = loop {
+            let prefix = text.get(..end).unwrap_or_default();
+            let found = self.children.find(self.key_of(prefix), |&id| {
+                path = Path::default();
+                self.walk_path(id, prefix, scheme, |node| path.visit(node, closure))
+            });
+            if let Some(&id) = found {
+                break id;
             }
-        };
-        // Whether the node lets the closure through (no fence of a group outside it), and
-        // what the closure holds there.
-        let mut visit = |node: &Node| -> bool {
-            let entries = node.entries.as_slice();
-            if entries.len() <= WALK_ENTRIES {
-                for e in entries {
-                    match e.mark {
-                        Mark::Fence if !closure.contains(e.principal) => return false,
-                        Mark::Grant(level) if closure.contains(e.principal) => held(level),
-                        _ => {}
-                    }
-                }
-                return true;
-            }
-            // Many entries: fences come first; look each closure member's grant up.
-            let split = entries.partition_point(|e| e.mark == Mark::Fence);
-            let (fences, grants) = entries.split_at_checked(split).unwrap_or((&[], entries));
-            if fences.iter().any(|f| !closure.contains(f.principal)) {
-                return false;
-            }
-            for &id in closure.ids.iter() {
-                if let Ok(at) = grants.binary_search_by_key(&id, |e| e.principal)
-                    && let Some(Mark::Grant(level)) = grants.get(at).map(|e| e.mark)
-                {
-                    held(level);
-                }
-            }
-            true
-        };
-        // The deepest node on the path, then up its parent links: every node of the path
-        // that is in the trie, bottom up (the steps do not depend on the order).
-        let Some((deepest, reached)) = self.deepest(uri) else {
-            return Level::Deny;
-        };
-        let mut up = deepest;
-        while let Some(node) = self.node(up) {
-            if !visit(node) {
+            if end <= root {
                 return Level::Deny;
             }
-            up = node.parent;
-        }
-        let at = deepest;
-        if forbid {
+            let start = last_segment(text, root, end);
+            end = if start == root { root } else { start - 1 };
+        };
+        if path.fenced || path.forbid {
             return Level::Deny;
         }
-        if let Some(top) = top {
+        if let Some(top) = path.top {
             return top;
         }
         let mut listable = false;
-        if reached {
+        if end == text.len() {
             self.allow_below(
                 at,
                 &closure.ids,
