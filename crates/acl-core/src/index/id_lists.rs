@@ -18,8 +18,9 @@ pub(super) struct IdLists<const N: usize> {
     buf: Box<[u32]>,
 }
 
-/// The room for ids of a freshly allocated buffer.
-const FIRST_ROOM: usize = 4;
+/// The room for ids of a freshly allocated buffer; it then doubles. Small, since most
+/// principals are users in one to three roles.
+const FIRST_ROOM: usize = 2;
 
 impl<const N: usize> IdLists<N> {
     /// The length of list `list`.
