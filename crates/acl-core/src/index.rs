@@ -34,6 +34,10 @@ use crate::name::PrincipalName;
 use crate::store::{Edge, Fence, Grant, PrincipalRecord};
 use crate::uri::Uri;
 
+mod id_lists;
+
+use id_lists::IdLists;
+
 /// No node, no parent: the parent of a scheme root.
 const NONE: u32 = u32::MAX;
 
@@ -215,18 +219,39 @@ struct Segment {
     refs: u32,
 }
 
-/// A principal and its links.
+/// A principal and its links: 64 bytes (it was 128 with four `Vec`s; the slots vector
+/// dominates the memory of a store with many users).
 #[derive(Debug, Clone)]
 struct Slot {
     record: PrincipalRecord,
-    /// Roles it is a direct member of.
-    roles: Vec<u32>,
-    /// Its direct members.
-    members: Vec<u32>,
+    /// Roles it is a direct member of ([`ROLES`]), nodes where it is a fence's group
+    /// ([`FENCED`]) and its direct members ([`MEMBERS`], last: the one that grows long).
+    links: IdLists<3>,
     /// Nodes where it holds a grant.
-    held: Vec<u32>,
-    /// Nodes where it is a fence's group.
-    fenced: Vec<u32>,
+    held: IdLists<1>,
+}
+
+/// The lists of [`Slot::links`].
+const ROLES: usize = 0;
+const FENCED: usize = 1;
+const MEMBERS: usize = 2;
+
+impl Slot {
+    fn roles(&self) -> &[u32] {
+        self.links.get(ROLES)
+    }
+
+    fn members(&self) -> &[u32] {
+        self.links.get(MEMBERS)
+    }
+
+    fn fenced(&self) -> &[u32] {
+        self.links.get(FENCED)
+    }
+
+    fn held(&self) -> &[u32] {
+        self.held.get(0)
+    }
 }
 
 /// A principal's closure as ids (rule P3): itself and every live role it reaches, sorted,
@@ -384,13 +409,6 @@ fn missing(what: &str, name: &str) -> Error {
     Error::storage(format!("{what} `{name}` is not a principal"))
 }
 
-/// Removes one occurrence of `id` from `list`, order not kept.
-fn remove_id(list: &mut Vec<u32>, id: u32) {
-    if let Some(at) = list.iter().position(|&x| x == id) {
-        list.swap_remove(at);
-    }
-}
-
 impl Index {
     /// An empty index.
     pub fn new() -> Index {
@@ -469,10 +487,8 @@ impl Index {
         let name = record.name.clone();
         let slot = Slot {
             record,
-            roles: Vec::new(),
-            members: Vec::new(),
-            held: Vec::new(),
-            fenced: Vec::new(),
+            links: IdLists::default(),
+            held: IdLists::default(),
         };
         match self.slots.get_mut(id as usize) {
             Some(free) => *free = Some(slot),
@@ -501,9 +517,9 @@ impl Index {
         let slot = self.slot(self.slot_id(name)?)?;
         if !slot.held.is_empty() {
             Some("grants")
-        } else if !slot.roles.is_empty() || !slot.members.is_empty() {
+        } else if !slot.roles().is_empty() || !slot.members().is_empty() {
             Some("membership edges")
-        } else if !slot.fenced.is_empty() {
+        } else if !slot.fenced().is_empty() {
             Some("fences")
         } else {
             None
@@ -551,20 +567,20 @@ impl Index {
             }
             return Ok(false);
         };
-        let was = self.slot(member).is_some_and(|s| s.roles.contains(&role));
+        let was = self.slot(member).is_some_and(|s| s.roles().contains(&role));
         if present && !was {
             if let Some(s) = self.slot_mut(member) {
-                s.roles.push(role);
+                s.links.push(ROLES, role);
             }
             if let Some(s) = self.slot_mut(role) {
-                s.members.push(member);
+                s.links.push(MEMBERS, member);
             }
         } else if !present && was {
             if let Some(s) = self.slot_mut(member) {
-                remove_id(&mut s.roles, role);
+                s.links.remove(ROLES, role);
             }
             if let Some(s) = self.slot_mut(role) {
-                remove_id(&mut s.members, member);
+                s.links.remove(MEMBERS, member);
             }
         }
         Ok(was)
@@ -596,12 +612,12 @@ impl Index {
 
     /// The roles each of `members` is a direct member of, as (member, role) pairs.
     pub fn roles_of(&self, members: &[PrincipalName]) -> Vec<(PrincipalName, PrincipalRecord)> {
-        self.edge_ends(members, |s| &s.roles)
+        self.edge_ends(members, Slot::roles)
     }
 
     /// The direct members of each of `roles`, as (role, member) pairs.
     pub fn members_of(&self, roles: &[PrincipalName]) -> Vec<(PrincipalName, PrincipalRecord)> {
-        self.edge_ends(roles, |s| &s.members)
+        self.edge_ends(roles, Slot::members)
     }
 
     /// Every edge reachable from `start` following member -> role, each once, as
@@ -619,7 +635,7 @@ impl Index {
             let Some(slot) = self.slot(at) else {
                 continue;
             };
-            for &role in &slot.roles {
+            for &role in slot.roles() {
                 if let Some(r) = self.slot(role) {
                     out.push((slot.record.name.clone(), r.record.clone()));
                     if seen.insert(role) {
@@ -643,7 +659,7 @@ impl Index {
             let Some(slot) = self.slot(at) else {
                 continue;
             };
-            for &role in &slot.roles {
+            for &role in slot.roles() {
                 if self.slot(role).is_some_and(|r| r.record.is_live()) && seen.insert(role) {
                     ids.push(role);
                 }
@@ -1035,7 +1051,7 @@ impl Index {
                 };
                 if before.is_none() {
                     if let Some(s) = self.slot_mut(h) {
-                        s.held.push(node);
+                        s.held.push(0, node);
                     }
                     self.grants += 1;
                 }
@@ -1057,7 +1073,7 @@ impl Index {
                     _ => return Ok(None),
                 };
                 if let Some(s) = self.slot_mut(h) {
-                    remove_id(&mut s.held, node);
+                    s.held.remove(0, node);
                 }
                 self.grants -= 1;
                 if before.is_allow() {
@@ -1150,7 +1166,7 @@ impl Index {
             holders
                 .iter()
                 .filter_map(|&h| self.slot(h))
-                .map(|s| s.held.len())
+                .map(|s| s.held().len())
                 .sum()
         };
         if below <= WALK_BELOW || (below as usize) <= theirs() {
@@ -1161,11 +1177,7 @@ impl Index {
             });
         } else {
             for &holder in holders {
-                for &node in self
-                    .slot(holder)
-                    .map(|s| s.held.as_slice())
-                    .unwrap_or_default()
-                {
+                for &node in self.slot(holder).map(Slot::held).unwrap_or_default() {
                     let level = match self.node(node).and_then(|n| n.entries.get((true, holder))) {
                         Some(Mark::Grant(level)) if level.is_allow() => level,
                         _ => continue,
@@ -1214,7 +1226,7 @@ impl Index {
         let Some(h) = self.slot_id(holder.as_str()) else {
             return Vec::new();
         };
-        let held = self.slot(h).map(|s| s.held.as_slice()).unwrap_or_default();
+        let held = self.slot(h).map(Slot::held).unwrap_or_default();
         let mut out: Vec<Grant> = held
             .iter()
             .filter_map(|&node| match self.node(node)?.entries.get((true, h))? {
@@ -1297,7 +1309,7 @@ impl Index {
                 .is_some();
             if !was {
                 if let Some(s) = self.slot_mut(g) {
-                    s.fenced.push(node);
+                    s.links.push(FENCED, node);
                 }
                 self.fences
                     .entry(fence.uri.clone())
@@ -1317,7 +1329,7 @@ impl Index {
                 return Ok(false);
             }
             if let Some(s) = self.slot_mut(g) {
-                remove_id(&mut s.fenced, node);
+                s.links.remove(FENCED, node);
             }
             if let Some(groups) = self.fences.get_mut(&fence.uri) {
                 groups.remove(&fence.group);
@@ -1372,7 +1384,7 @@ impl Index {
         };
         let mut out: Vec<Fence> = self
             .slot(g)
-            .map(|s| s.fenced.as_slice())
+            .map(Slot::fenced)
             .unwrap_or_default()
             .iter()
             .map(|&node| Fence {
@@ -1457,7 +1469,7 @@ impl Index {
                 continue;
             };
             let id = u32::try_from(id).unwrap_or(NONE);
-            for &role in &slot.roles {
+            for &role in slot.roles() {
                 if let Some(role) = self.name_of(role) {
                     edges.push(Edge {
                         member: slot.record.name.clone(),
@@ -1465,7 +1477,7 @@ impl Index {
                     });
                 }
             }
-            for &node in &slot.held {
+            for &node in slot.held() {
                 if let Some(Mark::Grant(level)) =
                     self.node(node).and_then(|n| n.entries.get((true, id)))
                 {

@@ -103,6 +103,7 @@
 
 #![deny(missing_docs)]
 
+mod changelog;
 mod state;
 mod store;
 

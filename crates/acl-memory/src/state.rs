@@ -15,12 +15,14 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 use std::ops::Bound;
 
 use acl_core::Index;
+
+use crate::changelog::Changelog;
 use acl_core::{
     AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
     SessionId,
 };
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
+    Change, ChangeEntry, ClusterName, Edge, Fence, Folder, FolderId, Grant, Invitation,
     InvitationId, InvitationKey, Level, Permission, PrincipalName, PrincipalRecord, Result,
     Revision, Share, Uri, Vm, VmId,
 };
@@ -34,10 +36,8 @@ pub(crate) struct State {
     cluster: Option<ClusterName>,
     /// Principals, membership edges, grants and fences, interned (acl_core::index).
     index: Index,
-    /// Entry `i` has revision `i + 1`.
-    changelog: Vec<ChangeEntry>,
-    /// Changelog indexes by actor, ascending.
-    changes_by_actor: HashMap<PrincipalName, Vec<usize>>,
+    /// Entry `i` has revision `i + 1`, with its index by actor.
+    changelog: Changelog,
     /// Folders by id.
     folders: BTreeMap<FolderId, Folder>,
     /// Folder ids by owner.
@@ -190,38 +190,7 @@ impl State {
         actor: Option<&PrincipalName>,
         limit: usize,
     ) -> Result<Vec<ChangeEntry>> {
-        // Revisions ascend with the index, so the first entry after `after` is found by
-        // bisection rather than by trusting that they are dense.
-        let start = self.changelog.partition_point(|e| e.revision <= after);
-        match actor {
-            None => Ok(self
-                .changelog
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .take(limit)
-                .cloned()
-                .collect()),
-            Some(actor) => {
-                let indexes = self
-                    .changes_by_actor
-                    .get(actor)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let first = indexes.partition_point(|&i| i < start);
-                indexes
-                    .get(first..)
-                    .unwrap_or_default()
-                    .iter()
-                    .take(limit)
-                    .map(|&i| {
-                        self.changelog.get(i).cloned().ok_or_else(|| {
-                            Error::storage(format!("changelog index {i} out of range"))
-                        })
-                    })
-                    .collect()
-            }
-        }
+        self.changelog.changes(after, actor, limit)
     }
 }
 
@@ -304,21 +273,12 @@ impl State {
         self.index.set_fence(fence, present)
     }
 
-    /// Appends `change` at the next revision and moves to it.
-    pub(crate) fn append_change(&mut self, change: Change) -> Revision {
-        let revision = self.revision.next();
-        let index = self.changelog.len();
-        if let Some(actor) = &change.actor {
-            match self.changes_by_actor.get_mut(actor) {
-                Some(indexes) => indexes.push(index),
-                None => {
-                    self.changes_by_actor.insert(actor.clone(), vec![index]);
-                }
-            }
-        }
-        self.changelog.push(ChangeEntry { revision, change });
+    /// Appends `change` at the next revision and moves to it. Fails, changing nothing,
+    /// only when the changelog is full.
+    pub(crate) fn append_change(&mut self, change: Change) -> Result<Revision> {
+        let revision = self.changelog.append(change)?;
         self.revision = revision;
-        revision
+        Ok(revision)
     }
 }
 

@@ -608,8 +608,9 @@ impl WriteTxn for MemoryWrite<'_> {
 
     fn commit(mut self, change: Change) -> Result<Revision> {
         // Every write is already in place: appending the entry and forgetting the undo log
-        // is the whole commit, and neither can fail.
-        let revision = self.state.append_change(change);
+        // is the whole commit. Only a full changelog refuses the entry, and then dropping
+        // `self` rolls the writes back.
+        let revision = self.state.append_change(change)?;
         self.undo.clear();
         Ok(revision)
     }
