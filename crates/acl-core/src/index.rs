@@ -4,10 +4,11 @@
 //! A store that keeps its rows in memory keeps them here and hands the index to the engine
 //! ([`ReadView::index`](crate::ReadView::index)). A check is then a few hash probes and
 //! slice scans, with no allocation: the principal's id, its closure as a sorted id slice
-//! ([`IdClosure`], cached by the engine per revision), and one walk down the trie along the
-//! URI's segments, looking at the entries of each node on the way ([`Index::level`]). The
-//! same index answers every lookup of the Store contract on these rows, so the rows live
-//! once.
+//! ([`IdClosure`], cached by the engine per revision), one probe for the deepest trie node
+//! on the URI's path (the children table is keyed by a hash of each node's URI text, so no
+//! probe waits for the one above it), and one walk up its parent links that checks the path
+//! segment by segment and reads each node's entries ([`Index::level`]). The same index
+//! answers every lookup of the Store contract on these rows, so the rows live once.
 //!
 //! # Invariants
 //!
@@ -1401,7 +1402,8 @@ impl Index {
     // -----------------------------------------------------------------------------------
 
     /// `effective(p, U)`'s level for the principal whose closure is `closure` (rules E1 to
-    /// E4), with no allocation: one walk down the trie along `uri`'s segments. The steps and
+    /// E4), with no allocation: a probe for the deepest node on `uri`'s path, then one walk
+    /// up its parent links. The steps and
     /// their order are those of the engine's resolution (docs/semantics.md): a fence on the
     /// path whose group is outside the closure denies; a forbid held in the closure denies;
     /// else the highest grant held in the closure; else `list` when the closure holds an
