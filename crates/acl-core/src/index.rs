@@ -1403,11 +1403,10 @@ impl Index {
 
     /// `effective(p, U)`'s level for the principal whose closure is `closure` (rules E1 to
     /// E4), with no allocation: a probe for the deepest node on `uri`'s path, then one walk
-    /// up its parent links. The steps and
-    /// their order are those of the engine's resolution (docs/semantics.md): a fence on the
-    /// path whose group is outside the closure denies; a forbid held in the closure denies;
-    /// else the highest grant held in the closure; else `list` when the closure holds an
-    /// allow grant strictly below `uri`; else deny.
+    /// up its parent links. The steps and their order are those of the engine's resolution
+    /// (docs/semantics.md): a fence on the path whose group is outside the closure denies;
+    /// a forbid held in the closure denies; else the highest grant held in the closure;
+    /// else `list` when the closure holds an allow grant strictly below `uri`; else deny.
     pub fn level(&self, closure: &IdClosure, uri: &Uri) -> Level {
         // The deepest node on the path: the URI's own, else its nearest ancestor in the
         // trie. Checking a candidate walks up its parent links, so the same walk reads the
