@@ -379,14 +379,16 @@ impl Store for SqliteStore {
             Some(conn) => conn,
             None => self.connect(Role::Reader)?,
         };
-        let view = SqliteRead {
+        let mut view = SqliteRead {
             store: self,
             conn: Some(conn),
+            revision: Revision::default(),
         };
         let conn = view.conn()?;
         exec(conn, "BEGIN DEFERRED").map_err(db_err("starting a read transaction"))?;
-        // The first read pins the WAL snapshot the view sees for its whole life.
-        read::revision(conn)?;
+        // The first read pins the WAL snapshot the view sees for its whole life, so the
+        // revision it reads is the view's for good: kept, not asked again.
+        view.revision = read::revision(conn)?;
         Ok(view)
     }
 
@@ -431,6 +433,8 @@ impl Store for SqliteStore {
 pub struct SqliteRead<'a> {
     store: &'a SqliteStore,
     conn: Option<Connection>,
+    /// The revision of the pinned snapshot, read when the view was opened.
+    revision: Revision,
 }
 
 impl SqliteRead<'_> {
@@ -438,6 +442,10 @@ impl SqliteRead<'_> {
         self.conn
             .as_ref()
             .ok_or_else(|| Error::Storage("the read view has no connection".to_owned()))
+    }
+
+    fn current_revision(&self) -> Result<Revision> {
+        Ok(self.revision)
     }
 }
 
@@ -470,6 +478,10 @@ impl SqliteWrite<'_> {
             .as_ref()
             .ok_or_else(|| Error::Storage("the write transaction has no connection".to_owned()))
     }
+
+    fn current_revision(&self) -> Result<Revision> {
+        read::revision(self.conn()?)
+    }
 }
 
 impl Drop for SqliteWrite<'_> {
@@ -491,7 +503,7 @@ macro_rules! read_view {
     ($ty:ty) => {
         impl ReadView for $ty {
             fn revision(&self) -> Result<Revision> {
-                read::revision(self.conn()?)
+                self.current_revision()
             }
 
             fn cluster(&self) -> Result<Option<ClusterName>> {

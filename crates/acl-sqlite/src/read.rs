@@ -271,77 +271,43 @@ pub(crate) fn members_of(
     edge_pairs(conn, roles, sql::members_of)
 }
 
-/// The closure walk: one statement per layer of the role graph (the start's edges by its
-/// name, then the edges of each layer's new roles by their ids, a `VALUES` table joined to
-/// the edges' primary key), so each principal's edges are read once. A recursive CTE
-/// answers in one statement but builds two temporary B-trees per call (its queue and the
-/// `UNION`'s distinct set), which cost more than the few statements of a walk: a check's
-/// closure walk took 246k instructions as a CTE, 143k as layers (medium workload, depth 4).
+/// Every edge reachable from `start`, from the `reach` table (schema step 5): one range
+/// scan, the role's record joined by id. A layer-by-layer walk of `edges` took one
+/// statement per layer of the role graph (143k instructions per check on the medium
+/// workload, depth 4); a recursive CTE cost more still (246k).
 pub(crate) fn reachable_roles(
     conn: &Connection,
     start: &PrincipalName,
 ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-    // (member id, role id, role record) per edge, one layer of the walk per statement;
-    // members are named afterwards.
-    let decode = |row: &Row<'_>| {
-        Ok((
-            int(row, 0, "edges")?,
-            int(row, 1, "edges")?,
-            record(row, 2)?,
-        ))
-    };
-    let mut rows = Vec::new();
-    let mut stmt = prepare(conn, sql::ROLES_OF_NAME)?;
-    collect(&mut stmt, [start.as_str()], decode, &mut rows)?;
-    // The ids walked from, sorted: the start, then each layer's new roles.
-    let mut seen: Vec<i64> = rows.iter().map(|(member, _, _)| *member).collect();
-    seen.sort_unstable();
-    seen.dedup();
-    let mut done = 0;
-    loop {
-        let mut frontier: Vec<i64> = rows
-            .get(done..)
-            .unwrap_or_default()
-            .iter()
-            .map(|(_, role, _)| *role)
-            .collect();
-        done = rows.len();
-        frontier.sort_unstable();
-        frontier.dedup();
-        frontier.retain(|id| seen.binary_search(id).is_err());
-        if frontier.is_empty() {
-            break;
+    let mut stmt = prepare(conn, sql::REACH_OF_NAME)?;
+    let mut rows = stmt
+        .query([start.as_str()])
+        .map_err(db_err("running a query"))?;
+    // (member id, role id) per edge; each role's record decoded once, sorted by id.
+    let mut edges: Vec<(i64, i64)> = Vec::new();
+    let mut records: Vec<(i64, PrincipalRecord)> = Vec::new();
+    while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
+        let (member, role) = (int(row, 0, "reach")?, int(row, 1, "reach")?);
+        if let Err(at) = records.binary_search_by_key(&role, |(id, _)| *id) {
+            records.insert(at, (role, record(row, 2)?));
         }
-        seen.extend_from_slice(&frontier);
-        seen.sort_unstable();
-        for chunk in frontier.chunks(CHUNK) {
-            let mut values: Vec<Option<i64>> = chunk.iter().copied().map(Some).collect();
-            values.resize(bucket(chunk.len()), None);
-            let mut stmt = prepare(conn, sql::roles_of_ids(values.len()))?;
-            collect(
-                &mut stmt,
-                rusqlite::params_from_iter(values),
-                decode,
-                &mut rows,
-            )?;
-        }
+        edges.push((member, role));
     }
-    // Every member is the start or the role of some row (rows are edges walked from the
-    // start), so the roles' names name every member but the start.
-    let mut names: Vec<(i64, PrincipalName)> = rows
-        .iter()
-        .map(|(_, role, record)| (*role, record.name.clone()))
-        .collect();
-    names.sort_unstable_by_key(|(id, _)| *id);
-    names.dedup_by_key(|(id, _)| *id);
-    let mut out = Vec::with_capacity(rows.len());
-    for (member, _, role) in rows {
-        let name = match names.binary_search_by_key(&member, |(id, _)| *id) {
-            Ok(at) => names
-                .get(at)
-                .map_or_else(|| start.clone(), |(_, n)| n.clone()),
-            Err(_) => start.clone(),
-        };
+    // Every member is the start or a role the start reaches, so the roles' records name
+    // every member but the start.
+    let find = |id: i64| {
+        records
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .ok()
+            .and_then(|at| records.get(at))
+            .map(|(_, record)| record)
+    };
+    let mut out = Vec::with_capacity(edges.len());
+    for (member, role) in edges {
+        let name = find(member).map_or_else(|| start.clone(), |r| r.name.clone());
+        let role = find(role)
+            .cloned()
+            .ok_or_else(|| corrupt("reach", format!("role id {role} has no record")))?;
         out.push((name, role));
     }
     Ok(out)

@@ -138,6 +138,17 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
         )
     }
 
+    fn reachable_roles(
+        &self,
+        start: &PrincipalName,
+    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        same(
+            &format!("reachable_roles({start})"),
+            sorted(self.sqlite.reachable_roles(start), pair_key),
+            sorted(self.memory.reachable_roles(start), pair_key),
+        )
+    }
+
     fn members_of(&self, roles: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
         same(
             &format!("members_of({roles:?})"),
@@ -745,6 +756,9 @@ fn ask_everything(view: &impl ReadView, seed: usize) {
         }
     }
     for n in &all_names {
+        // SQLite answers from its `reach` table, kept by every edge write (committed or
+        // rolled back, cycles included); memory walks its edges.
+        view.reachable_roles(n).unwrap();
         view.principal(n).unwrap();
         view.fences_of_group(n).unwrap();
         view.changes(Revision(0), Some(n), 100).unwrap();
