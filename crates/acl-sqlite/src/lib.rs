@@ -536,6 +536,10 @@ macro_rules! read_view {
                 read::reachable_roles(self.conn()?, start)
             }
 
+            fn reachable_graph(&self, start: &PrincipalName) -> Result<acl_core::RoleGraph> {
+                read::reachable_graph(self.conn()?, start)
+            }
+
             fn members_of(
                 &self,
                 roles: &[PrincipalName],

@@ -9,8 +9,8 @@ use rusqlite::{CachedStatement, Connection, Params, Row, ToSql};
 use acl_core::{
     Change, ChangeEntry, ClusterName, Error, Fence, Folder, FolderId, FolderKind, FolderName,
     FolderStatus, Grant, Invitation, InvitationId, InvitationKey, InvitationState, Level,
-    Permission, PrincipalKind, PrincipalName, PrincipalRecord, Result, Revision, Share, Timestamp,
-    Uri, Vm, VmId,
+    Permission, PrincipalKind, PrincipalName, PrincipalRecord, Result, Revision, RoleGraph, Share,
+    Timestamp, Uri, Vm, VmId,
 };
 
 use acl_core::{
@@ -271,46 +271,107 @@ pub(crate) fn members_of(
     edge_pairs(conn, roles, sql::members_of)
 }
 
-/// Every edge reachable from `start`, from the `reach` table (schema step 5): one range
-/// scan, the role's record joined by id. A layer-by-layer walk of `edges` took one
-/// statement per layer of the role graph (143k instructions per check on the medium
-/// workload, depth 4); a recursive CTE cost more still (246k).
+/// The edges reachable from `start`, read from the `reach` table (schema step 5) with one
+/// range scan, the role's record joined by id: each role's record once (sorted by id, with
+/// its node number), and the edges as (member id, role id).
+struct Reached {
+    start: Option<i64>,
+    roles: Vec<PrincipalRecord>,
+    /// (id, index in `roles`), sorted by id.
+    known: Vec<(i64, usize)>,
+    edges: Vec<(i64, i64)>,
+}
+
+impl Reached {
+    fn read(conn: &Connection, start: &PrincipalName) -> Result<Reached> {
+        let mut stmt = prepare(conn, sql::REACH_OF_NAME)?;
+        let mut rows = stmt
+            .query([start.as_str()])
+            .map_err(db_err("running a query"))?;
+        let mut out = Reached {
+            start: None,
+            roles: Vec::new(),
+            known: Vec::new(),
+            edges: Vec::new(),
+        };
+        while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
+            let start = int(row, 0, "reach")?;
+            let (member, role) = (int(row, 1, "reach")?, int(row, 2, "reach")?);
+            out.start = Some(start);
+            if role != start
+                && let Err(at) = out.known.binary_search_by_key(&role, |(id, _)| *id)
+            {
+                out.known.insert(at, (role, out.roles.len()));
+                out.roles.push(record(row, 3)?);
+            }
+            out.edges.push((member, role));
+        }
+        Ok(out)
+    }
+
+    /// The node of principal `id`: 0 for the start, `i + 1` for `roles[i]`. Every member
+    /// is the start or a role the start reaches, so every id of a row has one.
+    fn node(&self, id: i64) -> Result<usize> {
+        if Some(id) == self.start {
+            return Ok(0);
+        }
+        self.known
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .ok()
+            .and_then(|at| self.known.get(at))
+            .map(|(_, index)| index + 1)
+            .ok_or_else(|| corrupt("reach", format!("principal id {id} is not reached")))
+    }
+
+    fn into_graph(self) -> Result<RoleGraph> {
+        let edges = self
+            .edges
+            .iter()
+            .map(|&(member, role)| Ok((self.node(member)?, self.node(role)?)))
+            .collect::<Result<_>>()?;
+        Ok(RoleGraph {
+            roles: self.roles,
+            edges,
+        })
+    }
+}
+
+/// Every edge reachable from `start` (see [`Reached`]). A layer-by-layer walk of `edges`
+/// took one statement per layer of the role graph (143k instructions per check on the
+/// medium workload, depth 4); a recursive CTE cost more still (246k).
 pub(crate) fn reachable_roles(
     conn: &Connection,
     start: &PrincipalName,
 ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-    let mut stmt = prepare(conn, sql::REACH_OF_NAME)?;
-    let mut rows = stmt
-        .query([start.as_str()])
-        .map_err(db_err("running a query"))?;
-    // (member id, role id) per edge; each role's record decoded once, sorted by id.
-    let mut edges: Vec<(i64, i64)> = Vec::new();
-    let mut records: Vec<(i64, PrincipalRecord)> = Vec::new();
-    while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
-        let (member, role) = (int(row, 0, "reach")?, int(row, 1, "reach")?);
-        if let Err(at) = records.binary_search_by_key(&role, |(id, _)| *id) {
-            records.insert(at, (role, record(row, 2)?));
-        }
-        edges.push((member, role));
-    }
-    // Every member is the start or a role the start reaches, so the roles' records name
-    // every member but the start.
-    let find = |id: i64| {
-        records
-            .binary_search_by_key(&id, |(id, _)| *id)
-            .ok()
-            .and_then(|at| records.get(at))
-            .map(|(_, record)| record)
+    let graph = Reached::read(conn, start)?.into_graph()?;
+    let start_record = || -> Result<PrincipalRecord> {
+        principal(conn, start)?.ok_or_else(|| corrupt("reach", "the start has no record"))
     };
-    let mut out = Vec::with_capacity(edges.len());
-    for (member, role) in edges {
-        let name = find(member).map_or_else(|| start.clone(), |r| r.name.clone());
-        let role = find(role)
-            .cloned()
-            .ok_or_else(|| corrupt("reach", format!("role id {role} has no record")))?;
+    let mut out = Vec::with_capacity(graph.edges.len());
+    for (member, role) in graph.edges {
+        let name = match member {
+            0 => start.clone(),
+            _ => node_record(&graph.roles, member)?.name.clone(),
+        };
+        let role = match role {
+            // An edge back to the start: a cycle, which the core never writes.
+            0 => start_record()?,
+            _ => node_record(&graph.roles, role)?.clone(),
+        };
         out.push((name, role));
     }
     Ok(out)
+}
+
+fn node_record(roles: &[PrincipalRecord], node: usize) -> Result<&PrincipalRecord> {
+    roles
+        .get(node.wrapping_sub(1))
+        .ok_or_else(|| corrupt("reach", format!("node {node} has no record")))
+}
+
+/// The role graph reachable from `start`: [`reachable_roles`] without a name per edge.
+pub(crate) fn reachable_graph(conn: &Connection, start: &PrincipalName) -> Result<RoleGraph> {
+    Reached::read(conn, start)?.into_graph()
 }
 
 /// Up to this many (holder, URI) pairs, `grants_at` runs one point lookup per pair.

@@ -91,9 +91,9 @@ pub(crate) const PRINCIPAL_ID: &str = "SELECT id FROM principals WHERE name = +?
 // ---- reach: the edges reachable from each principal (schema step 5) --------------------
 
 /// The edges reachable from the principal named `?1` (its own, then its roles', and so on),
-/// as the member's id, the role's id and the role's record: one range of `reach`, and
-/// the role's record by id.
-pub(crate) const REACH_OF_NAME: &str = "SELECT r.member, r.role, p.name, p.kind, p.active \
+/// as the principal's id, the member's id, the role's id and the role's record: one range
+/// of `reach`, and the role's record by id.
+pub(crate) const REACH_OF_NAME: &str = "SELECT s.id, r.member, r.role, p.name, p.kind, p.active \
      FROM principals AS s CROSS JOIN reach AS r CROSS JOIN principals AS p \
      WHERE s.name = +?1 AND r.start = s.id AND p.id = r.role";
 
