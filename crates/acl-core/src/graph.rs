@@ -56,20 +56,28 @@ impl Closure {
         walk: Walk,
     ) -> Result<Closure> {
         let RoleGraph { roles, edges } = view.reachable_graph(&start.name)?;
-        let record_of = |node: usize| match node {
-            0 => Some(&start),
-            _ => roles.get(node - 1),
-        };
+        // Whether each node passes the walk on; each role's record is moved into the
+        // closure when the walk first reaches it (no copy per member).
+        let passes: Vec<bool> = std::iter::once(&start)
+            .chain(&roles)
+            .map(|r| walk == Walk::All || r.is_live())
+            .collect();
+        let mut roles: Vec<Option<PrincipalRecord>> = roles.into_iter().map(Some).collect();
         // Nodes by name: `order[k]` is the k-th node in name order, `rank[node]` its place.
         // The walk visits each member's roles in name order, so it is deterministic
         // whatever order the store answered in.
         let count = roles.len() + 1;
         let mut order: Vec<usize> = (0..count).collect();
-        order.sort_unstable_by(|&a, &b| {
-            record_of(a)
-                .map(|r| &r.name)
-                .cmp(&record_of(b).map(|r| &r.name))
-        });
+        {
+            let name_of = |node: usize| match node {
+                0 => Some(&start.name),
+                _ => roles
+                    .get(node - 1)
+                    .and_then(Option::as_ref)
+                    .map(|r| &r.name),
+            };
+            order.sort_unstable_by(|&a, &b| name_of(a).cmp(&name_of(b)));
+        }
         let mut rank = vec![0; count];
         for (k, &node) in order.iter().enumerate() {
             if let Some(slot) = rank.get_mut(node) {
@@ -109,10 +117,10 @@ impl Closure {
                 .iter()
                 .take_while(|&&(m, _)| m == from_rank)
             {
-                let Some(role) = order.get(role_rank).and_then(|&node| record_of(node)) else {
+                let Some(&node) = order.get(role_rank) else {
                     continue;
                 };
-                if walk == Walk::Live && !role.is_live() {
+                if !passes.get(node).copied().unwrap_or(false) {
                     continue;
                 }
                 let Some(seen) = slot.get_mut(role_rank) else {
@@ -121,6 +129,11 @@ impl Closure {
                 let to = match *seen {
                     Some(index) => index,
                     None => {
+                        // Node 0 (the start) is seen from the outset, so `node >= 1`.
+                        let taken = node.checked_sub(1).and_then(|i| roles.get_mut(i));
+                        let Some(role) = taken.and_then(Option::take) else {
+                            continue;
+                        };
                         let index = names.len() + found.len();
                         *seen = Some(index);
                         found.push((role_rank, role));
@@ -134,7 +147,7 @@ impl Closure {
                 names.push(role.name.clone());
                 members.push(Member {
                     distance,
-                    record: role.clone(),
+                    record: role,
                 });
             }
         }
