@@ -295,9 +295,12 @@ impl Reached {
             edges: Vec::new(),
         };
         while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
-            let start = int(row, 0, "reach")?;
+            // The same in every row: read once.
+            let start = match out.start {
+                Some(start) => start,
+                None => *out.start.insert(int(row, 0, "reach")?),
+            };
             let (member, role) = (int(row, 1, "reach")?, int(row, 2, "reach")?);
-            out.start = Some(start);
             if role != start
                 && let Err(at) = out.known.binary_search_by_key(&role, |(id, _)| *id)
             {
