@@ -1,7 +1,7 @@
 //! The role graph (rules P2, P3): closures, membership paths and cycle detection.
 //!
 //! The graph is never loaded whole. A [`Closure`] is the part reachable from one principal,
-//! fetched from the store with one [`ReadView::reachable_roles`] call (a recursive query
+//! fetched from the store with one [`ReadView::reachable_graph`] call (a recursive query
 //! where the backend has one). It keeps its members in plain vectors, found by binary
 //! search on their names: a check loads one closure and asks a few questions of it, so
 //! hashing every member and building a graph up front cost more than the questions. The
@@ -12,7 +12,7 @@ use petgraph::graphmap::DiGraphMap;
 
 use crate::error::{Error, Result};
 use crate::name::PrincipalName;
-use crate::store::{PrincipalRecord, ReadView};
+use crate::store::{PrincipalRecord, ReadView, RoleGraph};
 
 /// Which principals a walk of the role graph passes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ struct Member {
 }
 
 impl Closure {
-    /// Loads the closure of `start` from `view`: one [`ReadView::reachable_roles`] call,
+    /// Loads the closure of `start` from `view`: one [`ReadView::reachable_graph`] call,
     /// then a breadth-first walk in memory, so the graph's shape decides the order and
     /// distances whatever order the store answered in.
     pub(crate) fn load<V: ReadView + ?Sized>(
@@ -55,21 +55,49 @@ impl Closure {
         start: PrincipalRecord,
         walk: Walk,
     ) -> Result<Closure> {
-        let mut edges = view.reachable_roles(&start.name)?;
-        // Deterministic order whatever order the store answered in; each member's edges
-        // are then one run, found by binary search.
-        edges.sort_unstable_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
-        // Every principal the walk can meet, in name order; `slot[i]` is the member index
-        // of `nodes[i]` once the walk has reached it.
-        let mut nodes: Vec<&PrincipalName> = edges.iter().map(|(_, role)| &role.name).collect();
-        nodes.push(&start.name);
-        nodes.sort_unstable();
-        nodes.dedup();
-        let mut slot: Vec<Option<usize>> = vec![None; nodes.len()];
-        let node_of = |name: &PrincipalName| nodes.binary_search(&name).ok();
-        if let Some(at) = node_of(&start.name).and_then(|i| slot.get_mut(i)) {
+        let RoleGraph { roles, edges } = view.reachable_graph(&start.name)?;
+        // Whether each node passes the walk on; each role's record is moved into the
+        // closure when the walk first reaches it (no copy per member).
+        let passes: Vec<bool> = std::iter::once(&start)
+            .chain(&roles)
+            .map(|r| walk == Walk::All || r.is_live())
+            .collect();
+        let mut roles: Vec<Option<PrincipalRecord>> = roles.into_iter().map(Some).collect();
+        // Nodes by name: `order[k]` is the k-th node in name order, `rank[node]` its place.
+        // The walk visits each member's roles in name order, so it is deterministic
+        // whatever order the store answered in.
+        let count = roles.len() + 1;
+        let mut order: Vec<usize> = (0..count).collect();
+        {
+            let name_of = |node: usize| match node {
+                0 => Some(&start.name),
+                _ => roles
+                    .get(node - 1)
+                    .and_then(Option::as_ref)
+                    .map(|r| &r.name),
+            };
+            order.sort_unstable_by(|&a, &b| name_of(a).cmp(&name_of(b)));
+        }
+        let mut rank = vec![0; count];
+        for (k, &node) in order.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(node) {
+                *slot = k;
+            }
+        }
+        let rank_of = |node: usize| rank.get(node).copied().unwrap_or(usize::MAX);
+        // Edges as (member rank, role rank), sorted: each member's edges are one run.
+        let mut edges: Vec<(usize, usize)> = edges
+            .into_iter()
+            .map(|(member, role)| (rank_of(member), rank_of(role)))
+            .collect();
+        edges.sort_unstable();
+        edges.dedup();
+        // `slot[k]` is the member index of the k-th node once the walk has reached it.
+        let mut slot: Vec<Option<usize>> = vec![None; count];
+        if let Some(at) = slot.get_mut(rank_of(0)) {
             *at = Some(0);
         }
+        let mut ranks = vec![rank_of(0)];
         let mut names = vec![start.name.clone()];
         let mut members = vec![Member {
             distance: 0,
@@ -78,37 +106,48 @@ impl Closure {
         let mut graph = Vec::with_capacity(edges.len());
         // Breadth-first: members are appended in order of distance.
         let mut next = 0;
-        while let (Some(name), Some(member)) = (names.get(next), members.get(next)) {
+        while let (Some(&from_rank), Some(member)) = (ranks.get(next), members.get(next)) {
             let (from, distance) = (next, member.distance + 1);
             next += 1;
-            let first = edges.partition_point(|(m, _)| m < name);
+            let first = edges.partition_point(|&(m, _)| m < from_rank);
             let mut found = Vec::new();
-            for (_, role) in edges
+            for &(_, role_rank) in edges
                 .get(first..)
                 .unwrap_or_default()
                 .iter()
-                .take_while(|(m, _)| m == name)
-                .filter(|(_, role)| walk == Walk::All || role.is_live())
+                .take_while(|&&(m, _)| m == from_rank)
             {
-                let Some(seen) = node_of(&role.name).and_then(|i| slot.get_mut(i)) else {
+                let Some(&node) = order.get(role_rank) else {
+                    continue;
+                };
+                if !passes.get(node).copied().unwrap_or(false) {
+                    continue;
+                }
+                let Some(seen) = slot.get_mut(role_rank) else {
                     continue;
                 };
                 let to = match *seen {
                     Some(index) => index,
                     None => {
+                        // Node 0 (the start) is seen from the outset, so `node >= 1`.
+                        let taken = node.checked_sub(1).and_then(|i| roles.get_mut(i));
+                        let Some(role) = taken.and_then(Option::take) else {
+                            continue;
+                        };
                         let index = names.len() + found.len();
                         *seen = Some(index);
-                        found.push(role);
+                        found.push((role_rank, role));
                         index
                     }
                 };
                 graph.push((from, to));
             }
-            for role in found {
+            for (role_rank, role) in found {
+                ranks.push(role_rank);
                 names.push(role.name.clone());
                 members.push(Member {
                     distance,
-                    record: role.clone(),
+                    record: role,
                 });
             }
         }

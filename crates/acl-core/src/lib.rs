@@ -102,6 +102,6 @@ pub use resolve::{Decision, Reason};
 pub use schema::{HomeGrant, Schema, SchemeDef, ShareScope};
 pub use store::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision,
-    Store, Timestamp, WriteTxn,
+    RoleGraph, Store, Timestamp, WriteTxn,
 };
 pub use uri::{MAX_SEGMENT_BYTES, MAX_URI_BYTES, Uri, UriContext, UriForm};

@@ -189,6 +189,49 @@ pub struct ChangeEntry {
     pub change: Change,
 }
 
+/// The part of the role graph reachable from one principal, each principal once: the
+/// answer of [`ReadView::reachable_graph`]. Nodes are numbers: 0 is the start, `i + 1` is
+/// `roles[i]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleGraph {
+    /// Every principal reachable from the start through one edge or more, each once, in
+    /// any order; the start itself is node 0, never listed here (even when a cycle leads
+    /// back to it).
+    pub roles: Vec<PrincipalRecord>,
+    /// Every reachable edge once, as `(member node, role node)`, in any order.
+    pub edges: Vec<(usize, usize)>,
+}
+
+impl RoleGraph {
+    /// The graph of the edges [`ReadView::reachable_roles`] returns for `start`.
+    pub fn from_pairs(start: &PrincipalName, pairs: Vec<(PrincipalName, PrincipalRecord)>) -> Self {
+        let mut roles: Vec<PrincipalRecord> = pairs
+            .iter()
+            .filter(|(_, role)| &role.name != start)
+            .map(|(_, role)| role.clone())
+            .collect();
+        roles.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        roles.dedup_by(|a, b| a.name == b.name);
+        let node = |name: &PrincipalName| {
+            if name == start {
+                Some(0)
+            } else {
+                roles
+                    .binary_search_by(|r| r.name.cmp(name))
+                    .ok()
+                    .map(|i| i + 1)
+            }
+        };
+        let mut edges: Vec<(usize, usize)> = pairs
+            .iter()
+            .filter_map(|(member, role)| Some((node(member)?, node(&role.name)?)))
+            .collect();
+        edges.sort_unstable();
+        edges.dedup();
+        RoleGraph { roles, edges }
+    }
+}
+
 /// A store: hands out consistent read views and one write transaction at a time.
 pub trait Store: Send + Sync {
     /// A consistent read view.
@@ -263,6 +306,14 @@ pub trait ReadView {
             edges.extend(layer);
         }
         Ok(edges)
+    }
+
+    /// The edges [`ReadView::reachable_roles`] returns, as a graph over numbered nodes with
+    /// each principal's record once: what a closure is built from (rule P3). The default
+    /// numbers the pairs of `reachable_roles`; a backend whose rows carry integer keys can
+    /// answer without a name per edge.
+    fn reachable_graph(&self, start: &PrincipalName) -> Result<RoleGraph> {
+        Ok(RoleGraph::from_pairs(start, self.reachable_roles(start)?))
     }
 
     /// The direct members of each of `roles`: one `(role, member record)` pair per edge, in

@@ -39,7 +39,7 @@
 //!   transaction fast, and each connection keeps up to 64 MiB of page cache
 //!   ([`SqliteOptions::cache_mib`]).
 //!
-//! # Schema (version 4)
+//! # Schema (version 5)
 //!
 //! | table | key | columns | secondary index |
 //! | --- | --- | --- | --- |
@@ -47,6 +47,7 @@
 //! | `principals` | `id` (integer, the rowid) | `name` (unique), `kind` 0..=2, `active` 0/1 | |
 //! | `grants` | `(holder, uri)` | `level` 0..=4; `holder` → principals | `(uri, holder, level)` |
 //! | `edges` | `(member, role)`, principal ids | both → principals (`id`) | `(role, member)` |
+//! | `reach` | `(start, member, role)`, principal ids | `start`, `role` → principals (`id`) | `(role, start)` |
 //! | `fences` | `(uri, grp)` | `grp` → principals | `(grp, uri)` |
 //! | `changelog` | `revision` | `at`, `actor`, `action`, `target`, `detail` | `(actor, revision)` |
 //! | `folders` | `id` | `name`, `owner` → principals, `kind`, `host`, `status`, `group_permission` | `(owner, id)`; unique `(owner, name)` where active |
@@ -56,7 +57,10 @@
 //!
 //! Kinds and levels are stored as their ranks ([`acl_core::Level::rank`], `as u8` of
 //! [`acl_core::PrincipalKind`]); the folder enums (kind, status, permission, state) as
-//! their text forms under CHECK constraints (step 2). The changelog's `actor` is not a foreign key: history
+//! their text forms under CHECK constraints (step 2). `reach` (step 5) holds, for every
+//! principal, every edge reachable from it: the transitive closure of `edges`, rewritten
+//! in the same savepoint as each edge write, so a check reads a closure with one range scan
+//! ([`acl_core::ReadView::reachable_graph`]). The changelog's `actor` is not a foreign key: history
 //! outlives the principals it names.
 //!
 //! # Errors
@@ -108,6 +112,9 @@
 //!   [`WriteTxn::commit`], in the same transaction.
 //! - Every grant holder, edge end and fence group is an existing principal (foreign keys);
 //!   at most one grant per (holder, URI), edges and fences are sets (primary keys).
+//! - `reach` holds exactly the edges reachable from each principal through `edges`: only
+//!   `insert_edge` and `delete_edge` change either, and each rewrites both in one
+//!   savepoint (the unit tests compare the table with a walk of `edges`).
 //! - Every stored name and URI is valid and canonical: they are written only from
 //!   validated [`PrincipalName`]s and [`Uri`]s, and checked again when read back (a bad
 //!   row is an [`Error::Storage`], never a panic).
@@ -379,14 +386,16 @@ impl Store for SqliteStore {
             Some(conn) => conn,
             None => self.connect(Role::Reader)?,
         };
-        let view = SqliteRead {
+        let mut view = SqliteRead {
             store: self,
             conn: Some(conn),
+            revision: Revision::default(),
         };
         let conn = view.conn()?;
         exec(conn, "BEGIN DEFERRED").map_err(db_err("starting a read transaction"))?;
-        // The first read pins the WAL snapshot the view sees for its whole life.
-        read::revision(conn)?;
+        // The first read pins the WAL snapshot the view sees for its whole life, so the
+        // revision it reads is the view's for good: kept, not asked again.
+        view.revision = read::revision(conn)?;
         Ok(view)
     }
 
@@ -431,6 +440,8 @@ impl Store for SqliteStore {
 pub struct SqliteRead<'a> {
     store: &'a SqliteStore,
     conn: Option<Connection>,
+    /// The revision of the pinned snapshot, read when the view was opened.
+    revision: Revision,
 }
 
 impl SqliteRead<'_> {
@@ -438,6 +449,10 @@ impl SqliteRead<'_> {
         self.conn
             .as_ref()
             .ok_or_else(|| Error::Storage("the read view has no connection".to_owned()))
+    }
+
+    fn current_revision(&self) -> Result<Revision> {
+        Ok(self.revision)
     }
 }
 
@@ -470,6 +485,10 @@ impl SqliteWrite<'_> {
             .as_ref()
             .ok_or_else(|| Error::Storage("the write transaction has no connection".to_owned()))
     }
+
+    fn current_revision(&self) -> Result<Revision> {
+        read::revision(self.conn()?)
+    }
 }
 
 impl Drop for SqliteWrite<'_> {
@@ -491,7 +510,7 @@ macro_rules! read_view {
     ($ty:ty) => {
         impl ReadView for $ty {
             fn revision(&self) -> Result<Revision> {
-                read::revision(self.conn()?)
+                self.current_revision()
             }
 
             fn cluster(&self) -> Result<Option<ClusterName>> {
@@ -522,6 +541,10 @@ macro_rules! read_view {
                 start: &PrincipalName,
             ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
                 read::reachable_roles(self.conn()?, start)
+            }
+
+            fn reachable_graph(&self, start: &PrincipalName) -> Result<acl_core::RoleGraph> {
+                read::reachable_graph(self.conn()?, start)
             }
 
             fn members_of(

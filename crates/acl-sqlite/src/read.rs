@@ -9,8 +9,8 @@ use rusqlite::{CachedStatement, Connection, Params, Row, ToSql};
 use acl_core::{
     Change, ChangeEntry, ClusterName, Error, Fence, Folder, FolderId, FolderKind, FolderName,
     FolderStatus, Grant, Invitation, InvitationId, InvitationKey, InvitationState, Level,
-    Permission, PrincipalKind, PrincipalName, PrincipalRecord, Result, Revision, Share, Timestamp,
-    Uri, Vm, VmId,
+    Permission, PrincipalKind, PrincipalName, PrincipalRecord, Result, Revision, RoleGraph, Share,
+    Timestamp, Uri, Vm, VmId,
 };
 
 use acl_core::{
@@ -271,80 +271,110 @@ pub(crate) fn members_of(
     edge_pairs(conn, roles, sql::members_of)
 }
 
-/// The closure walk: one statement per layer of the role graph (the start's edges by its
-/// name, then the edges of each layer's new roles by their ids, a `VALUES` table joined to
-/// the edges' primary key), so each principal's edges are read once. A recursive CTE
-/// answers in one statement but builds two temporary B-trees per call (its queue and the
-/// `UNION`'s distinct set), which cost more than the few statements of a walk: a check's
-/// closure walk took 246k instructions as a CTE, 143k as layers (medium workload, depth 4).
+/// The edges reachable from `start`, read from the `reach` table (schema step 5) with one
+/// range scan, the role's record joined by id: each role's record once (sorted by id, with
+/// its node number), and the edges as (member id, role id).
+struct Reached {
+    start: Option<i64>,
+    roles: Vec<PrincipalRecord>,
+    /// (id, index in `roles`), sorted by id.
+    known: Vec<(i64, usize)>,
+    edges: Vec<(i64, i64)>,
+}
+
+impl Reached {
+    fn read(conn: &Connection, start: &PrincipalName) -> Result<Reached> {
+        let mut stmt = prepare(conn, sql::REACH_OF_NAME)?;
+        let mut rows = stmt
+            .query([start.as_str()])
+            .map_err(db_err("running a query"))?;
+        let mut out = Reached {
+            start: None,
+            roles: Vec::new(),
+            known: Vec::new(),
+            edges: Vec::new(),
+        };
+        while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
+            // The same in every row: read once.
+            let start = match out.start {
+                Some(start) => start,
+                None => *out.start.insert(int(row, 0, "reach")?),
+            };
+            let (member, role) = (int(row, 1, "reach")?, int(row, 2, "reach")?);
+            if role != start
+                && let Err(at) = out.known.binary_search_by_key(&role, |(id, _)| *id)
+            {
+                out.known.insert(at, (role, out.roles.len()));
+                out.roles.push(record(row, 3)?);
+            }
+            out.edges.push((member, role));
+        }
+        Ok(out)
+    }
+
+    /// The node of principal `id`: 0 for the start, `i + 1` for `roles[i]`. Every member
+    /// is the start or a role the start reaches, so every id of a row has one.
+    fn node(&self, id: i64) -> Result<usize> {
+        if Some(id) == self.start {
+            return Ok(0);
+        }
+        self.known
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .ok()
+            .and_then(|at| self.known.get(at))
+            .map(|(_, index)| index + 1)
+            .ok_or_else(|| corrupt("reach", format!("principal id {id} is not reached")))
+    }
+
+    fn into_graph(self) -> Result<RoleGraph> {
+        let edges = self
+            .edges
+            .iter()
+            .map(|&(member, role)| Ok((self.node(member)?, self.node(role)?)))
+            .collect::<Result<_>>()?;
+        Ok(RoleGraph {
+            roles: self.roles,
+            edges,
+        })
+    }
+}
+
+/// Every edge reachable from `start` (see [`Reached`]). A layer-by-layer walk of `edges`
+/// took one statement per layer of the role graph (143k instructions per check on the
+/// medium workload, depth 4); a recursive CTE cost more still (246k).
 pub(crate) fn reachable_roles(
     conn: &Connection,
     start: &PrincipalName,
 ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-    // (member id, role id, role record) per edge, one layer of the walk per statement;
-    // members are named afterwards.
-    let decode = |row: &Row<'_>| {
-        Ok((
-            int(row, 0, "edges")?,
-            int(row, 1, "edges")?,
-            record(row, 2)?,
-        ))
+    let graph = Reached::read(conn, start)?.into_graph()?;
+    let start_record = || -> Result<PrincipalRecord> {
+        principal(conn, start)?.ok_or_else(|| corrupt("reach", "the start has no record"))
     };
-    let mut rows = Vec::new();
-    let mut stmt = prepare(conn, sql::ROLES_OF_NAME)?;
-    collect(&mut stmt, [start.as_str()], decode, &mut rows)?;
-    // The ids walked from, sorted: the start, then each layer's new roles.
-    let mut seen: Vec<i64> = rows.iter().map(|(member, _, _)| *member).collect();
-    seen.sort_unstable();
-    seen.dedup();
-    let mut done = 0;
-    loop {
-        let mut frontier: Vec<i64> = rows
-            .get(done..)
-            .unwrap_or_default()
-            .iter()
-            .map(|(_, role, _)| *role)
-            .collect();
-        done = rows.len();
-        frontier.sort_unstable();
-        frontier.dedup();
-        frontier.retain(|id| seen.binary_search(id).is_err());
-        if frontier.is_empty() {
-            break;
-        }
-        seen.extend_from_slice(&frontier);
-        seen.sort_unstable();
-        for chunk in frontier.chunks(CHUNK) {
-            let mut values: Vec<Option<i64>> = chunk.iter().copied().map(Some).collect();
-            values.resize(bucket(chunk.len()), None);
-            let mut stmt = prepare(conn, sql::roles_of_ids(values.len()))?;
-            collect(
-                &mut stmt,
-                rusqlite::params_from_iter(values),
-                decode,
-                &mut rows,
-            )?;
-        }
-    }
-    // Every member is the start or the role of some row (rows are edges walked from the
-    // start), so the roles' names name every member but the start.
-    let mut names: Vec<(i64, PrincipalName)> = rows
-        .iter()
-        .map(|(_, role, record)| (*role, record.name.clone()))
-        .collect();
-    names.sort_unstable_by_key(|(id, _)| *id);
-    names.dedup_by_key(|(id, _)| *id);
-    let mut out = Vec::with_capacity(rows.len());
-    for (member, _, role) in rows {
-        let name = match names.binary_search_by_key(&member, |(id, _)| *id) {
-            Ok(at) => names
-                .get(at)
-                .map_or_else(|| start.clone(), |(_, n)| n.clone()),
-            Err(_) => start.clone(),
+    let mut out = Vec::with_capacity(graph.edges.len());
+    for (member, role) in graph.edges {
+        let name = match member {
+            0 => start.clone(),
+            _ => node_record(&graph.roles, member)?.name.clone(),
+        };
+        let role = match role {
+            // An edge back to the start: a cycle, which the core never writes.
+            0 => start_record()?,
+            _ => node_record(&graph.roles, role)?.clone(),
         };
         out.push((name, role));
     }
     Ok(out)
+}
+
+fn node_record(roles: &[PrincipalRecord], node: usize) -> Result<&PrincipalRecord> {
+    roles
+        .get(node.wrapping_sub(1))
+        .ok_or_else(|| corrupt("reach", format!("node {node} has no record")))
+}
+
+/// The role graph reachable from `start`: [`reachable_roles`] without a name per edge.
+pub(crate) fn reachable_graph(conn: &Connection, start: &PrincipalName) -> Result<RoleGraph> {
+    Reached::read(conn, start)?.into_graph()
 }
 
 /// Up to this many (holder, URI) pairs, `grants_at` runs one point lookup per pair.

@@ -47,6 +47,10 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "integer principal ids, and membership edges keyed by them",
         sql: V4,
     },
+    Migration {
+        summary: "the edges reachable from each principal, for one-range closure reads",
+        sql: V5,
+    },
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`): the number of migration
@@ -264,6 +268,34 @@ INSERT INTO edges (member, role)
 
 DROP TABLE v4_edges;
 DROP TABLE v4_principals;
+";
+
+/// Step 5: `reach`, the transitive closure of the membership edges kept as a table, so
+/// the closure walk of a check (rule P3) is one range scan instead of one statement per
+/// layer of the role graph. A row `(start, member, role)` says the edge `member -> role`
+/// is reachable from `start`: `member` is `start` or a role `start` reaches. It is an index
+/// of `edges`, nothing more: it ignores whether principals are active (the core decides
+/// what an inactive user contributes, as with `edges`), and the store rewrites it in the
+/// same transaction, and the same savepoint, as every edge it inserts or deletes. A
+/// principal's rows go with its edges, which the core removes before the principal.
+///
+/// `reach_by_role` finds the principals that reach a role (the starts whose rows change
+/// when an edge from that role changes). The step fills the table from the edges present.
+const V5: &str = "
+CREATE TABLE reach (
+    start  INTEGER NOT NULL REFERENCES principals (id),
+    member INTEGER NOT NULL,
+    role   INTEGER NOT NULL REFERENCES principals (id),
+    PRIMARY KEY (start, member, role)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX reach_by_role ON reach (role, start);
+INSERT INTO reach (start, member, role)
+    WITH RECURSIVE walk (start, id) AS (
+        SELECT DISTINCT member, member FROM edges
+        UNION
+        SELECT walk.start, e.role FROM walk JOIN edges AS e ON e.member = walk.id
+    )
+    SELECT walk.start, e.member, e.role FROM walk JOIN edges AS e ON e.member = walk.id;
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally

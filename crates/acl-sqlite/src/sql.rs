@@ -83,9 +83,54 @@ ORDER BY uri, holder LIMIT +?6";
 pub(crate) const INSERT_EDGE: &str = "INSERT INTO edges (member, role) VALUES \
      ((SELECT id FROM principals WHERE name = +?1), (SELECT id FROM principals WHERE name = +?2)) \
      ON CONFLICT (member, role) DO NOTHING";
-pub(crate) const DELETE_EDGE: &str = "DELETE FROM edges \
-     WHERE member = (SELECT id FROM principals WHERE name = +?1) \
-     AND role = (SELECT id FROM principals WHERE name = +?2)";
+/// `?1` member and `?2` role, by id.
+pub(crate) const DELETE_EDGE: &str = "DELETE FROM edges WHERE member = +?1 AND role = +?2";
+/// The id of the principal named `?1`.
+pub(crate) const PRINCIPAL_ID: &str = "SELECT id FROM principals WHERE name = +?1";
+
+// ---- reach: the edges reachable from each principal (schema step 5) --------------------
+
+/// The edges reachable from the principal named `?1` (its own, then its roles', and so on),
+/// as the principal's id, the member's id, the role's id and the role's record: one range
+/// of `reach`, and the role's record by id.
+pub(crate) const REACH_OF_NAME: &str = "SELECT s.id, r.member, r.role, p.name, p.kind, p.active \
+     FROM principals AS s CROSS JOIN reach AS r CROSS JOIN principals AS p \
+     WHERE s.name = +?1 AND r.start = s.id AND p.id = r.role";
+
+/// After the edge `?1 -> ?2` (member and role names) is inserted: every principal that
+/// reaches the member (the member itself, and the starts of the rows whose role it is)
+/// now reaches the new edge and every edge the role reaches. Rows already there are kept.
+pub(crate) const REACH_INSERT_EDGE: &str = "\
+WITH m (id) AS (SELECT id FROM principals WHERE name = +?1),
+     t (id) AS (SELECT id FROM principals WHERE name = +?2),
+     a (start) AS (
+         SELECT id FROM m
+         UNION
+         SELECT x.start FROM m CROSS JOIN reach AS x WHERE x.role = m.id),
+     d (member, role) AS (
+         SELECT m.id, t.id FROM m CROSS JOIN t
+         UNION ALL
+         SELECT y.member, y.role FROM t CROSS JOIN reach AS y WHERE y.start = t.id)
+INSERT OR IGNORE INTO reach (start, member, role)
+SELECT a.start, d.member, d.role FROM a CROSS JOIN d";
+
+/// The principals whose reachable edges include an edge from the principal with id `?1`
+/// (other than itself): the starts of the rows whose role it is.
+pub(crate) const REACH_STARTS_OF: &str =
+    "SELECT DISTINCT start FROM reach WHERE role = +?1 ORDER BY start";
+
+/// Forgets the reachable edges of the principal with id `?1`, before they are rebuilt.
+pub(crate) const REACH_CLEAR: &str = "DELETE FROM reach WHERE start = +?1";
+
+/// Rebuilds the reachable edges of the principal with id `?1` from `edges`: walk the roles
+/// it reaches (`UNION` keeps each once, so even a cycle ends), then take their edges.
+pub(crate) const REACH_REBUILD: &str = "\
+WITH RECURSIVE w (id) AS (
+    SELECT +?1
+    UNION
+    SELECT e.role FROM w CROSS JOIN edges AS e WHERE e.member = w.id)
+INSERT INTO reach (start, member, role)
+SELECT +?1, e.member, e.role FROM w CROSS JOIN edges AS e WHERE e.member = w.id";
 
 // ---- fences --------------------------------------------------------------------------
 
@@ -221,29 +266,6 @@ fn make_grant_below(n: usize) -> String {
 /// the small `grants_at` questions a mutation asks.
 pub(crate) const GRANT_AT: &str =
     "SELECT holder, uri, level FROM grants WHERE holder = +?1 AND uri = +?2";
-
-/// The first layer of `reachable_roles`: the edges from the principal named `?1`, as the
-/// member's id, the role's id and the role's record.
-pub(crate) const ROLES_OF_NAME: &str = "SELECT e.member, e.role, p.name, p.kind, p.active \
-     FROM principals AS m CROSS JOIN edges AS e CROSS JOIN principals AS p \
-     WHERE m.name = +?1 AND e.member = m.id AND p.id = e.role";
-
-fn make_roles_of_ids(n: usize) -> String {
-    format!(
-        "WITH k (id) AS ({}) SELECT e.member, e.role, p.name, p.kind, p.active \
-         FROM k CROSS JOIN edges AS e CROSS JOIN principals AS p \
-         WHERE e.member = +k.id AND p.id = e.role",
-        values(1, n)
-    )
-}
-
-/// A later layer of `reachable_roles`: the edges from `n` member ids (`?1..?n`), as
-/// [`ROLES_OF_NAME`] gives them. `+k.id`: with one key the `VALUES` table is flattened
-/// into `e.member = ?1`, a bare parameter (see the module documentation).
-pub(crate) fn roles_of_ids(n: usize) -> &'static str {
-    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
-    one_list(&TABLE, make_roles_of_ids, n)
-}
 
 fn make_grants_on_capped(n: usize) -> String {
     format!("{} LIMIT +?{}", make_grants_on(n), n + 1)
@@ -436,6 +458,12 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("GRANTS_WITHIN", GRANTS_WITHIN),
         ("INSERT_EDGE", INSERT_EDGE),
         ("DELETE_EDGE", DELETE_EDGE),
+        ("PRINCIPAL_ID", PRINCIPAL_ID),
+        ("REACH_OF_NAME", REACH_OF_NAME),
+        ("REACH_INSERT_EDGE", REACH_INSERT_EDGE),
+        ("REACH_STARTS_OF", REACH_STARTS_OF),
+        ("REACH_CLEAR", REACH_CLEAR),
+        ("REACH_REBUILD", REACH_REBUILD),
         ("INSERT_FENCE", INSERT_FENCE),
         ("DELETE_FENCE", DELETE_FENCE),
         ("FENCES_OF_GROUP", FENCES_OF_GROUP),
@@ -444,7 +472,6 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("APPEND_CHANGE", APPEND_CHANGE),
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
-        ("ROLES_OF_NAME", ROLES_OF_NAME),
         ("GRANT_AT", GRANT_AT),
         ("FOLDER", FOLDER),
         ("FOLDERS_OF", FOLDERS_OF),
@@ -490,7 +517,6 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
     for n in [1, 2, 8, CHUNK] {
         out.push((format!("roles_of({n})"), roles_of(n).to_owned()));
         out.push((format!("members_of({n})"), members_of(n).to_owned()));
-        out.push((format!("roles_of_ids({n})"), roles_of_ids(n).to_owned()));
         out.push((format!("grants_on({n})"), grants_on(n).to_owned()));
         out.push((
             format!("grants_on_capped({n})"),

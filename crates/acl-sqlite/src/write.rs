@@ -155,24 +155,95 @@ fn edge_what(verb: &str, edge: &Edge) -> String {
     )
 }
 
-pub(crate) fn insert_edge(conn: &Connection, edge: &Edge) -> Result<()> {
-    run(
-        conn,
-        sql::INSERT_EDGE,
-        &[&edge.member.as_str(), &edge.role.as_str()],
-        || edge_what("", edge),
-    )?;
-    Ok(())
+/// Runs `body` inside a savepoint: if it fails, every write it made is undone (the edge
+/// and the `reach` rows kept with it), so the call changes nothing and the transaction
+/// stays usable.
+fn atomically<T>(conn: &Connection, body: impl FnOnce() -> Result<T>) -> Result<T> {
+    exec(conn, "SAVEPOINT edge_change")?;
+    match body() {
+        Ok(value) => {
+            exec(conn, "RELEASE edge_change")?;
+            Ok(value)
+        }
+        Err(e) => {
+            // If even the rollback fails the transaction is unusable: the caller drops
+            // it, which rolls everything back.
+            let _ = exec(conn, "ROLLBACK TO edge_change");
+            let _ = exec(conn, "RELEASE edge_change");
+            Err(e)
+        }
+    }
 }
 
+fn exec(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute([]))
+        .map(drop)
+        .map_err(|e| Error::Storage(format!("`{sql}`: {e}")))
+}
+
+/// Inserts the edge and, when it is new, the `reach` rows it adds: the edge and every
+/// edge its role reaches become reachable from the member and from everyone reaching it.
+pub(crate) fn insert_edge(conn: &Connection, edge: &Edge) -> Result<()> {
+    let params: [&dyn ToSql; 2] = [&edge.member.as_str(), &edge.role.as_str()];
+    atomically(conn, || {
+        if run(conn, sql::INSERT_EDGE, &params, || edge_what("", edge))? > 0 {
+            run(conn, sql::REACH_INSERT_EDGE, &params, || {
+                edge_what("reach of ", edge)
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// The id of the principal named `name`, if it exists.
+fn principal_id(conn: &Connection, name: &PrincipalName) -> Result<Option<i64>> {
+    let mut stmt = conn
+        .prepare_cached(sql::PRINCIPAL_ID)
+        .map_err(sql::db_err("preparing a statement"))?;
+    let mut rows = stmt
+        .query([name.as_str()])
+        .map_err(sql::db_err("running a query"))?;
+    match rows.next().map_err(sql::db_err("reading a row"))? {
+        Some(row) => row.get(0).map(Some).map_err(sql::db_err("reading an id")),
+        None => Ok(None),
+    }
+}
+
+/// Deletes the edge and, when it was there, rebuilds the `reach` rows of every principal
+/// that reached its member (the member included) from the remaining edges: another path
+/// may still reach what this edge led to, so rows cannot just be subtracted.
 pub(crate) fn delete_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
-    let changed = run(
-        conn,
-        sql::DELETE_EDGE,
-        &[&edge.member.as_str(), &edge.role.as_str()],
-        || edge_what("deleting ", edge),
-    )?;
-    Ok(changed > 0)
+    let (Some(member), Some(role)) = (
+        principal_id(conn, &edge.member)?,
+        principal_id(conn, &edge.role)?,
+    ) else {
+        return Ok(false);
+    };
+    atomically(conn, || {
+        let what = || edge_what("deleting ", edge);
+        if run(conn, sql::DELETE_EDGE, &[&member, &role], what)? == 0 {
+            return Ok(false);
+        }
+        let mut starts = vec![member];
+        {
+            let mut stmt = conn
+                .prepare_cached(sql::REACH_STARTS_OF)
+                .map_err(sql::db_err("preparing a statement"))?;
+            let ids = stmt
+                .query_map([member], |row| row.get::<_, i64>(0))
+                .map_err(sql::db_err("running a query"))?;
+            for id in ids {
+                starts.push(id.map_err(sql::db_err("reading a row"))?);
+            }
+        }
+        for start in starts {
+            let what = || edge_what("reach after deleting ", edge);
+            run(conn, sql::REACH_CLEAR, &[&start], what)?;
+            run(conn, sql::REACH_REBUILD, &[&start], what)?;
+        }
+        Ok(true)
+    })
 }
 
 fn fence_what(verb: &str, fence: &Fence) -> String {

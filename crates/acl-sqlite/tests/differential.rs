@@ -24,7 +24,7 @@ use acl_core::{
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Fence, Folder, FolderId, Grant, Invitation,
     InvitationId, InvitationKey, Level, PrincipalKind, PrincipalName, PrincipalRecord, ReadView,
-    Result, Revision, Share, Store, Timestamp, Uri, Vm, VmId, WriteTxn,
+    Result, Revision, RoleGraph, Share, Store, Timestamp, Uri, Vm, VmId, WriteTxn,
 };
 use acl_memory::MemoryStore;
 use acl_sqlite::SqliteStore;
@@ -136,6 +136,44 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
             sorted(self.sqlite.roles_of(members), pair_key),
             sorted(self.memory.roles_of(members), pair_key),
         )
+    }
+
+    fn reachable_roles(
+        &self,
+        start: &PrincipalName,
+    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
+        same(
+            &format!("reachable_roles({start})"),
+            sorted(self.sqlite.reachable_roles(start), pair_key),
+            sorted(self.memory.reachable_roles(start), pair_key),
+        )
+    }
+
+    fn reachable_graph(&self, start: &PrincipalName) -> Result<RoleGraph> {
+        // Node numbers are each backend's own: compare the records and the named edges.
+        let named = |graph: &Result<RoleGraph>| {
+            graph.as_ref().map_err(|e| e.kind()).map(|g| {
+                let name = |node: usize| match node {
+                    0 => start.clone(),
+                    _ => g.roles[node - 1].name.clone(),
+                };
+                let mut roles = g.roles.clone();
+                roles.sort_by(|a, b| a.name.cmp(&b.name));
+                let mut edges: Vec<_> = g.edges.iter().map(|&(m, r)| (name(m), name(r))).collect();
+                edges.sort();
+                (roles, edges)
+            })
+        };
+        let (sqlite, memory) = (
+            self.sqlite.reachable_graph(start),
+            self.memory.reachable_graph(start),
+        );
+        assert_eq!(
+            named(&sqlite),
+            named(&memory),
+            "reachable_graph({start}): sqlite (left) and memory (right) differ"
+        );
+        sqlite
     }
 
     fn members_of(&self, roles: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
@@ -745,6 +783,10 @@ fn ask_everything(view: &impl ReadView, seed: usize) {
         }
     }
     for n in &all_names {
+        // SQLite answers from its `reach` table, kept by every edge write (committed or
+        // rolled back, cycles included); memory walks its edges.
+        view.reachable_roles(n).unwrap();
+        view.reachable_graph(n).unwrap();
         view.principal(n).unwrap();
         view.fences_of_group(n).unwrap();
         view.changes(Revision(0), Some(n), 100).unwrap();

@@ -10,6 +10,7 @@ mod bad_input;
 mod methods;
 mod migrations;
 mod plans;
+mod reach;
 mod txn;
 
 use acl_core::{
