@@ -272,7 +272,7 @@ pub(crate) fn members_of(
 }
 
 /// The edges reachable from `start`, read from the `reach` table (schema step 5) with one
-/// range scan, the role's record joined by id: each role's record once (sorted by id, with
+/// range scan, each row carrying its role's record (step 6): each role's record once (sorted by id, with
 /// its node number), and the edges as (member id, role id).
 struct Reached {
     start: Option<i64>,
