@@ -97,20 +97,26 @@ impl Closure {
         if let Some(at) = slot.get_mut(rank_of(0)) {
             *at = Some(0);
         }
-        let mut ranks = vec![rank_of(0)];
-        let mut names = vec![start.name.clone()];
-        let mut members = vec![Member {
+        // Every node may become a member: room for all of them up front, so the vectors
+        // are not regrown member by member.
+        let mut ranks = Vec::with_capacity(count);
+        ranks.push(rank_of(0));
+        let mut names = Vec::with_capacity(count);
+        names.push(start.name.clone());
+        let mut members = Vec::with_capacity(count);
+        members.push(Member {
             distance: 0,
-            record: start.clone(),
-        }];
+            record: start,
+        });
         let mut graph = Vec::with_capacity(edges.len());
         // Breadth-first: members are appended in order of distance.
         let mut next = 0;
+        // The roles a member reaches first, reused across members.
+        let mut found = Vec::new();
         while let (Some(&from_rank), Some(member)) = (ranks.get(next), members.get(next)) {
             let (from, distance) = (next, member.distance + 1);
             next += 1;
             let first = edges.partition_point(|&(m, _)| m < from_rank);
-            let mut found = Vec::new();
             for &(_, role_rank) in edges
                 .get(first..)
                 .unwrap_or_default()
@@ -142,7 +148,7 @@ impl Closure {
                 };
                 graph.push((from, to));
             }
-            for (role_rank, role) in found {
+            for (role_rank, role) in found.drain(..) {
                 ranks.push(role_rank);
                 names.push(role.name.clone());
                 members.push(Member {

@@ -134,24 +134,46 @@ fn validate(text: &str, single_segment: bool) -> Result<(), Error> {
     if text.len() > MAX_NAME_BYTES {
         return fail(NameProblem::TooLong);
     }
-    if !text
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'))
-    {
+    // One pass over the bytes (names read back from a store are validated on every
+    // closure load, so this is on the check path). The problems keep their precedence: a
+    // bad character anywhere, then a `/` in a single segment, then the first bad segment.
+    let (mut bad_character, mut slash) = (false, false);
+    let mut segment_problem = None;
+    let mut segment_start = 0;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'/' {
+            slash = true;
+            if segment_problem.is_none() {
+                segment_problem = segment_check(bytes.get(segment_start..i).unwrap_or_default());
+            }
+            segment_start = i + 1;
+        } else if !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
+            bad_character = true;
+        }
+    }
+    if segment_problem.is_none() {
+        segment_problem = segment_check(bytes.get(segment_start..).unwrap_or_default());
+    }
+    if bad_character {
         return fail(NameProblem::BadCharacter);
     }
-    if single_segment && text.contains('/') {
+    if single_segment && slash {
         return fail(NameProblem::NotSingleSegment);
     }
-    for segment in text.split('/') {
-        if segment.is_empty() {
-            return fail(NameProblem::EmptySegment);
-        }
-        if segment == "." || segment == ".." {
-            return fail(NameProblem::DotSegment);
-        }
+    if let Some(problem) = segment_problem {
+        return fail(problem);
     }
     Ok(())
+}
+
+/// What is wrong with one `/`-separated segment of a name, if anything.
+fn segment_check(segment: &[u8]) -> Option<NameProblem> {
+    match segment {
+        [] => Some(NameProblem::EmptySegment),
+        b"." | b".." => Some(NameProblem::DotSegment),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +185,56 @@ mod tests {
             Ok(_) => None,
             Err(Error::InvalidName { problem, .. }) => Some(problem),
             Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+
+    /// The validation as first written (three passes), kept to check the one-pass version.
+    fn reference(text: &str, single_segment: bool) -> Option<NameProblem> {
+        if text.is_empty() {
+            return Some(NameProblem::Empty);
+        }
+        if text.len() > MAX_NAME_BYTES {
+            return Some(NameProblem::TooLong);
+        }
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'))
+        {
+            return Some(NameProblem::BadCharacter);
+        }
+        if single_segment && text.contains('/') {
+            return Some(NameProblem::NotSingleSegment);
+        }
+        text.split('/').find_map(|segment| match segment {
+            "" => Some(NameProblem::EmptySegment),
+            "." | ".." => Some(NameProblem::DotSegment),
+            _ => None,
+        })
+    }
+
+    // rule P1: the one-pass validation reports the same problem as the reference for every
+    // string of up to five characters over an alphabet holding each kind of byte.
+    #[test]
+    fn one_pass_validation_matches_the_reference() {
+        let alphabet = ['a', '/', '.', '-', ' '];
+        let mut texts = vec![String::new()];
+        let mut layer = vec![String::new()];
+        for _ in 0..5 {
+            layer = layer
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(layer.iter().cloned());
+        }
+        for text in &texts {
+            for single in [false, true] {
+                let got = match validate(text, single) {
+                    Ok(()) => None,
+                    Err(Error::InvalidName { problem, .. }) => Some(problem),
+                    Err(other) => panic!("unexpected error {other}"),
+                };
+                assert_eq!(got, reference(text, single), "{text:?} single={single}");
+            }
         }
     }
 

@@ -47,7 +47,7 @@
 //! | `principals` | `id` (integer, the rowid) | `name` (unique), `kind` 0..=2, `active` 0/1 | |
 //! | `grants` | `(holder, uri)` | `level` 0..=4; `holder` → principals | `(uri, holder, level)` |
 //! | `edges` | `(member, role)`, principal ids | both → principals (`id`) | `(role, member)` |
-//! | `reach` | `(start, member, role)`, principal ids | `start`, `role` → principals (`id`) | `(role, start)` |
+//! | `reach` | `(start, member, role)`, principal ids | `role_name`, `role_kind`, `role_active` (copies of the role's record); `start`, `role` → principals (`id`) | `(role, start)` |
 //! | `fences` | `(uri, grp)` | `grp` → principals | `(grp, uri)` |
 //! | `changelog` | `revision` | `at`, `actor`, `action`, `target`, `detail` | `(actor, revision)` |
 //! | `folders` | `id` | `name`, `owner` → principals, `kind`, `host`, `status`, `group_permission` | `(owner, id)`; unique `(owner, name)` where active |
@@ -60,7 +60,8 @@
 //! their text forms under CHECK constraints (step 2). `reach` (step 5) holds, for every
 //! principal, every edge reachable from it: the transitive closure of `edges`, rewritten
 //! in the same savepoint as each edge write, so a check reads a closure with one range scan
-//! ([`acl_core::ReadView::reachable_graph`]). The changelog's `actor` is not a foreign key: history
+//! ([`acl_core::ReadView::reachable_graph`]); since step 6 each row carries a copy of its
+//! role's record, so the scan looks up no principal per row. The changelog's `actor` is not a foreign key: history
 //! outlives the principals it names.
 //!
 //! # Errors
@@ -114,7 +115,10 @@
 //!   at most one grant per (holder, URI), edges and fences are sets (primary keys).
 //! - `reach` holds exactly the edges reachable from each principal through `edges`: only
 //!   `insert_edge` and `delete_edge` change either, and each rewrites both in one
-//!   savepoint (the unit tests compare the table with a walk of `edges`).
+//!   savepoint (the unit tests compare the table with a walk of `edges`). Its copies of a
+//!   role's record equal the role's row in `principals`: the edge writes copy them, and
+//!   `update_principal` rewrites them in the savepoint that updates the principal (names
+//!   never change).
 //! - Every stored name and URI is valid and canonical: they are written only from
 //!   validated [`PrincipalName`]s and [`Uri`]s, and checked again when read back (a bad
 //!   row is an [`Error::Storage`], never a panic).

@@ -272,7 +272,7 @@ pub(crate) fn members_of(
 }
 
 /// The edges reachable from `start`, read from the `reach` table (schema step 5) with one
-/// range scan, the role's record joined by id: each role's record once (sorted by id, with
+/// range scan, each row carrying its role's record (step 6): each role's record once (sorted by id, with
 /// its node number), and the edges as (member id, role id).
 struct Reached {
     start: Option<i64>,
@@ -282,17 +282,22 @@ struct Reached {
     edges: Vec<(i64, i64)>,
 }
 
+/// The rows a closure read reserves room for up front.
+const REACH_ROWS_HINT: usize = 64;
+
 impl Reached {
     fn read(conn: &Connection, start: &PrincipalName) -> Result<Reached> {
         let mut stmt = prepare(conn, sql::REACH_OF_NAME)?;
         let mut rows = stmt
             .query([start.as_str()])
             .map_err(db_err("running a query"))?;
+        // Sized for a typical closure (38 rows per user on the medium workload), so the
+        // vectors are not regrown row by row (7k instructions per check).
         let mut out = Reached {
             start: None,
-            roles: Vec::new(),
-            known: Vec::new(),
-            edges: Vec::new(),
+            roles: Vec::with_capacity(REACH_ROWS_HINT),
+            known: Vec::with_capacity(REACH_ROWS_HINT),
+            edges: Vec::with_capacity(REACH_ROWS_HINT),
         };
         while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
             // The same in every row: read once.

@@ -51,6 +51,10 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "the edges reachable from each principal, for one-range closure reads",
         sql: V5,
     },
+    Migration {
+        summary: "each reach row carries its role's name, kind and active flag",
+        sql: V6,
+    },
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`): the number of migration
@@ -296,6 +300,31 @@ INSERT INTO reach (start, member, role)
         SELECT walk.start, e.role FROM walk JOIN edges AS e ON e.member = walk.id
     )
     SELECT walk.start, e.member, e.role FROM walk JOIN edges AS e ON e.member = walk.id;
+";
+
+/// Step 6: each `reach` row carries its role's record (`role_name`, `role_kind`,
+/// `role_active`), so a closure read is one range scan with no lookup of a principal per
+/// row (88k -> 75k instructions of a 191k uncached check on the medium workload). The
+/// copies are kept by the store in the same savepoint as the write that changes them: the
+/// edge writes fill them from `principals`, and updating a principal's kind or active flag
+/// updates the rows whose role it is (`reach_by_role`). Names never change, and a
+/// principal's rows go with its edges before the principal is removed.
+const V6: &str = "
+CREATE TABLE reach_v6 (
+    start       INTEGER NOT NULL REFERENCES principals (id),
+    member      INTEGER NOT NULL,
+    role        INTEGER NOT NULL REFERENCES principals (id),
+    role_name   TEXT NOT NULL,
+    role_kind   INTEGER NOT NULL,
+    role_active INTEGER NOT NULL,
+    PRIMARY KEY (start, member, role)
+) STRICT, WITHOUT ROWID;
+INSERT INTO reach_v6 (start, member, role, role_name, role_kind, role_active)
+    SELECT r.start, r.member, r.role, p.name, p.kind, p.active
+    FROM reach AS r JOIN principals AS p ON p.id = r.role;
+DROP TABLE reach;
+ALTER TABLE reach_v6 RENAME TO reach;
+CREATE INDEX reach_by_role ON reach (role, start);
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally

@@ -92,27 +92,29 @@ pub(crate) const PRINCIPAL_ID: &str = "SELECT id FROM principals WHERE name = +?
 
 /// The edges reachable from the principal named `?1` (its own, then its roles', and so on),
 /// as the principal's id, the member's id, the role's id and the role's record: one range
-/// of `reach`, and the role's record by id.
-pub(crate) const REACH_OF_NAME: &str = "SELECT s.id, r.member, r.role, p.name, p.kind, p.active \
-     FROM principals AS s CROSS JOIN reach AS r CROSS JOIN principals AS p \
-     WHERE s.name = +?1 AND r.start = s.id AND p.id = r.role";
+/// of `reach`, whose rows carry the role's record (schema step 6).
+pub(crate) const REACH_OF_NAME: &str = "SELECT s.id, r.member, r.role, r.role_name, \
+     r.role_kind, r.role_active FROM principals AS s CROSS JOIN reach AS r \
+     WHERE s.name = +?1 AND r.start = s.id";
 
 /// After the edge `?1 -> ?2` (member and role names) is inserted: every principal that
 /// reaches the member (the member itself, and the starts of the rows whose role it is)
 /// now reaches the new edge and every edge the role reaches. Rows already there are kept.
 pub(crate) const REACH_INSERT_EDGE: &str = "\
 WITH m (id) AS (SELECT id FROM principals WHERE name = +?1),
-     t (id) AS (SELECT id FROM principals WHERE name = +?2),
+     t (id, name, kind, active) AS (
+         SELECT id, name, kind, active FROM principals WHERE name = +?2),
      a (start) AS (
          SELECT id FROM m
          UNION
          SELECT x.start FROM m CROSS JOIN reach AS x WHERE x.role = m.id),
-     d (member, role) AS (
-         SELECT m.id, t.id FROM m CROSS JOIN t
+     d (member, role, name, kind, active) AS (
+         SELECT m.id, t.id, t.name, t.kind, t.active FROM m CROSS JOIN t
          UNION ALL
-         SELECT y.member, y.role FROM t CROSS JOIN reach AS y WHERE y.start = t.id)
-INSERT OR IGNORE INTO reach (start, member, role)
-SELECT a.start, d.member, d.role FROM a CROSS JOIN d";
+         SELECT y.member, y.role, y.role_name, y.role_kind, y.role_active
+         FROM t CROSS JOIN reach AS y WHERE y.start = t.id)
+INSERT OR IGNORE INTO reach (start, member, role, role_name, role_kind, role_active)
+SELECT a.start, d.member, d.role, d.name, d.kind, d.active FROM a CROSS JOIN d";
 
 /// The principals whose reachable edges include an edge from the principal with id `?1`
 /// (other than itself): the starts of the rows whose role it is.
@@ -123,14 +125,22 @@ pub(crate) const REACH_STARTS_OF: &str =
 pub(crate) const REACH_CLEAR: &str = "DELETE FROM reach WHERE start = +?1";
 
 /// Rebuilds the reachable edges of the principal with id `?1` from `edges`: walk the roles
-/// it reaches (`UNION` keeps each once, so even a cycle ends), then take their edges.
+/// it reaches (`UNION` keeps each once, so even a cycle ends), then take their edges, each
+/// with its role's record.
 pub(crate) const REACH_REBUILD: &str = "\
 WITH RECURSIVE w (id) AS (
     SELECT +?1
     UNION
     SELECT e.role FROM w CROSS JOIN edges AS e WHERE e.member = w.id)
-INSERT INTO reach (start, member, role)
-SELECT +?1, e.member, e.role FROM w CROSS JOIN edges AS e WHERE e.member = w.id";
+INSERT INTO reach (start, member, role, role_name, role_kind, role_active)
+SELECT +?1, e.member, e.role, p.name, p.kind, p.active
+FROM w CROSS JOIN edges AS e CROSS JOIN principals AS p
+WHERE e.member = w.id AND p.id = e.role";
+
+/// After the principal named `?1` got kind `?2` and active flag `?3`: the copies of its
+/// record in the `reach` rows whose role it is.
+pub(crate) const REACH_UPDATE_ROLE: &str = "UPDATE reach SET role_kind = ?2, role_active = ?3 \
+     WHERE role = (SELECT id FROM principals WHERE name = +?1)";
 
 // ---- fences --------------------------------------------------------------------------
 
@@ -464,6 +474,7 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("REACH_STARTS_OF", REACH_STARTS_OF),
         ("REACH_CLEAR", REACH_CLEAR),
         ("REACH_REBUILD", REACH_REBUILD),
+        ("REACH_UPDATE_ROLE", REACH_UPDATE_ROLE),
         ("INSERT_FENCE", INSERT_FENCE),
         ("DELETE_FENCE", DELETE_FENCE),
         ("FENCES_OF_GROUP", FENCES_OF_GROUP),

@@ -83,22 +83,24 @@ pub(crate) fn insert_principal(conn: &Connection, record: &PrincipalRecord) -> R
     Ok(())
 }
 
+/// Updates the principal and, in the same savepoint, the copies of its record that the
+/// `reach` rows whose role it is carry (schema step 6).
 pub(crate) fn update_principal(conn: &Connection, record: &PrincipalRecord) -> Result<()> {
     let what = || format!("principal `{}`", clip(record.name.as_str()));
-    let changed = run(
-        conn,
-        sql::UPDATE_PRINCIPAL,
-        &[
-            &record.name.as_str(),
-            &i64::from(record.kind as u8),
-            &record.active,
-        ],
-        what,
-    )?;
-    if changed == 0 {
-        return Err(Error::not_found("principal", &record.name));
-    }
-    Ok(())
+    let params: [&dyn ToSql; 3] = [
+        &record.name.as_str(),
+        &i64::from(record.kind as u8),
+        &record.active,
+    ];
+    atomically(conn, || {
+        if run(conn, sql::UPDATE_PRINCIPAL, &params, what)? == 0 {
+            return Err(Error::not_found("principal", &record.name));
+        }
+        run(conn, sql::REACH_UPDATE_ROLE, &params, || {
+            format!("reach of principal `{}`", clip(record.name.as_str()))
+        })?;
+        Ok(())
+    })
 }
 
 pub(crate) fn delete_principal(conn: &Connection, name: &PrincipalName) -> Result<()> {

@@ -62,11 +62,32 @@ fn expected_rows(conn: &Connection) -> Vec<(String, String, String)> {
     out
 }
 
-/// Asserts `reach` is exactly the walk of `edges`, on the committed state of `store`.
+/// The `reach` rows whose copy of the role's record (schema step 6) differs from the
+/// role's row in `principals`.
+fn stale_copies(conn: &Connection) -> Vec<(i64, i64, i64)> {
+    conn.prepare(
+        "SELECT r.start, r.member, r.role FROM reach AS r JOIN principals AS p \
+         ON p.id = r.role WHERE (r.role_name, r.role_kind, r.role_active) \
+         IS NOT (p.name, p.kind, p.active)",
+    )
+    .unwrap()
+    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// Asserts `reach` is exactly the walk of `edges`, and its copies of each role's record
+/// are the role's, on the committed state of `store`.
 fn assert_consistent(store: &SqliteStore) {
     let conn = Connection::open(store.path()).unwrap();
     let (rows, expected) = (reach_rows(&conn), expected_rows(&conn));
     assert_eq!(rows, expected, "reach differs from a walk of the edges");
+    assert_eq!(
+        stale_copies(&conn),
+        vec![],
+        "reach holds stale role records"
+    );
 }
 
 fn add(txn: &mut crate::SqliteWrite<'_>, name: &str, kind: PrincipalKind) {
@@ -265,6 +286,115 @@ fn a_version_4_database_gets_its_reach_filled() {
     assert_eq!(rows(&old).len(), 6, "{:?}", rows(&old));
     // And it is kept from then on.
     let mut txn = store.write().unwrap();
+    assert!(txn.delete_edge(&edge("r/readers", "g/team")).unwrap());
+    txn.commit(change("after", None)).unwrap();
+    assert_consistent(&store);
+}
+
+// Rules E1 and P3: a check reads a role's kind and active flag from the copy its `reach`
+// rows carry (schema step 6), so updating a principal must rewrite those copies in the
+// same savepoint, and a dropped or failed update must leave both unchanged.
+#[test]
+fn updating_a_principal_rewrites_its_copies_in_reach() {
+    let store = fixture();
+    // Deactivate r/readers (a role reached by alice and bob) and make g/team a role.
+    let mut txn = store.write().unwrap();
+    txn.update_principal(&record("r/readers", PrincipalKind::Role, false))
+        .unwrap();
+    txn.update_principal(&record("g/team", PrincipalKind::Role, true))
+        .unwrap();
+    // The transaction reads its own copies.
+    let graph = txn.reachable_graph(&n("alice")).unwrap();
+    let readers = graph.roles.iter().find(|r| r.name.as_str() == "r/readers");
+    assert_eq!(readers.map(|r| r.active), Some(false), "{graph:?}");
+    txn.commit(change("update", None)).unwrap();
+    assert_consistent(&store);
+    let view = store.read().unwrap();
+    let graph = view.reachable_graph(&n("bob")).unwrap();
+    let kinds: Vec<_> = graph
+        .roles
+        .iter()
+        .map(|r| (r.name.as_str(), r.kind))
+        .collect();
+    assert!(
+        kinds.contains(&("g/team", PrincipalKind::Role)),
+        "{kinds:?}"
+    );
+    drop(view);
+
+    // A dropped transaction leaves principals and copies as they were.
+    let before = raw_dump(&store);
+    {
+        let mut txn = store.write().unwrap();
+        txn.update_principal(&record("r/readers", PrincipalKind::Role, true))
+            .unwrap();
+    }
+    assert_eq!(raw_dump(&store), before);
+    assert_consistent(&store);
+
+    // A failed rewrite of the copies undoes the principal's update too, and the
+    // transaction stays usable.
+    let conn = Connection::open(store.path()).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse_copy BEFORE UPDATE ON reach \
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    let mut txn = store.write().unwrap();
+    let err = txn
+        .update_principal(&record("r/readers", PrincipalKind::Role, true))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+    assert_eq!(
+        txn.principal(&n("r/readers")).unwrap().map(|r| r.active),
+        Some(false)
+    );
+    drop(txn);
+    conn.execute_batch("DROP TRIGGER refuse_copy;").unwrap();
+    assert_eq!(raw_dump(&store), before);
+    assert_consistent(&store);
+}
+
+/// Builds a version-5 database (steps 1 to 5 as released) holding the fixture's
+/// principals and edges, with raw SQL: `reach` without the role's record.
+fn v5_fixture(path: &std::path::Path) {
+    v4_fixture(path);
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    schema::migrate(&conn, &MIGRATIONS[..5]).unwrap();
+    // A deactivated role, so the copies must come from each principal's own row.
+    conn.execute_batch("UPDATE principals SET active = 0 WHERE name = 'r/readers';")
+        .unwrap();
+    let columns: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('reach')",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(columns, 3, "a version-5 reach has three columns");
+}
+
+#[test]
+fn a_version_5_database_gets_the_role_records_copied_into_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v5.db");
+    v5_fixture(&old);
+    let before = reach_rows(&Connection::open(&old).unwrap());
+    assert_eq!(before.len(), 6, "{before:?}");
+    let store = SqliteStore::open(&old).unwrap();
+    store.check_integrity().unwrap();
+    assert_consistent(&store);
+    assert_eq!(reach_rows(&Connection::open(&old).unwrap()), before);
+    let view = store.read().unwrap();
+    let graph = view.reachable_graph(&n("alice")).unwrap();
+    let readers = graph.roles.iter().find(|r| r.name.as_str() == "r/readers");
+    assert_eq!(readers.map(|r| r.active), Some(false), "{graph:?}");
+    drop(view);
+    // And the copies are kept from then on.
+    let mut txn = store.write().unwrap();
+    txn.update_principal(&record("r/readers", PrincipalKind::Role, true))
+        .unwrap();
     assert!(txn.delete_edge(&edge("r/readers", "g/team")).unwrap());
     txn.commit(change("after", None)).unwrap();
     assert_consistent(&store);
