@@ -177,11 +177,9 @@ fn atomically<T>(conn: &Connection, body: impl FnOnce() -> Result<T>) -> Result<
     }
 }
 
+/// [`crate::exec`], its error as the crate's.
 fn exec(conn: &Connection, sql: &str) -> Result<()> {
-    conn.prepare_cached(sql)
-        .and_then(|mut stmt| stmt.execute([]))
-        .map(drop)
-        .map_err(|e| Error::Storage(format!("`{sql}`: {e}")))
+    crate::exec(conn, sql).map_err(|e| Error::Storage(format!("`{sql}`: {e}")))
 }
 
 /// Inserts the edge and, when it is new, the `reach` rows it adds: the edge and every
