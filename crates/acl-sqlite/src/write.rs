@@ -157,21 +157,21 @@ fn edge_what(verb: &str, edge: &Edge) -> String {
     )
 }
 
-/// Runs `body` inside a savepoint: if it fails, every write it made is undone (the edge
-/// and the `reach` rows kept with it), so the call changes nothing and the transaction
-/// stays usable.
+/// Runs `body` inside a savepoint: if it fails, every write it made is undone (an edge or
+/// a principal, and the `reach` rows kept with it), so the call changes nothing and the
+/// transaction stays usable.
 fn atomically<T>(conn: &Connection, body: impl FnOnce() -> Result<T>) -> Result<T> {
-    exec(conn, "SAVEPOINT edge_change")?;
+    exec(conn, "SAVEPOINT reach_change")?;
     match body() {
         Ok(value) => {
-            exec(conn, "RELEASE edge_change")?;
+            exec(conn, "RELEASE reach_change")?;
             Ok(value)
         }
         Err(e) => {
             // If even the rollback fails the transaction is unusable: the caller drops
             // it, which rolls everything back.
-            let _ = exec(conn, "ROLLBACK TO edge_change");
-            let _ = exec(conn, "RELEASE edge_change");
+            let _ = exec(conn, "ROLLBACK TO reach_change");
+            let _ = exec(conn, "RELEASE reach_change");
             Err(e)
         }
     }
