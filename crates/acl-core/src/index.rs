@@ -757,7 +757,7 @@ impl Index {
                 return false;
             }
             visit(node);
-            end = if start == root { root } else { start - 1 };
+            end = parent_end(start, root);
             at = node.parent;
         }
         false
@@ -1430,7 +1430,7 @@ impl Index {
                 return Level::Deny;
             }
             let start = last_segment(text, root, end);
-            end = if start == root { root } else { start - 1 };
+            end = parent_end(start, root);
         };
         if path.fenced || path.forbid {
             return Level::Deny;
@@ -1545,6 +1545,13 @@ fn last_segment(text: &str, root: usize, end: usize) -> usize {
         .get(root..end)
         .and_then(|path| path.iter().rposition(|&b| b == b'/'))
         .map_or(root, |slash| root + slash + 1)
+}
+
+/// The end of the parent's URI text, given where the last segment starts (see
+/// [`last_segment`]): the slash before it is dropped, except after `scheme://`, which
+/// ends the scheme root's own text.
+fn parent_end(start: usize, root: usize) -> usize {
+    if start == root { root } else { start - 1 }
 }
 
 /// Whether `key` is at or after the lower bound `from`.
