@@ -220,22 +220,23 @@ struct Segment {
     refs: u32,
 }
 
-/// A principal and its links: 64 bytes (it was 128 with four `Vec`s; the slots vector
+/// A principal and its links: 48 bytes (it was 128 with four `Vec`s; the slots vector
 /// dominates the memory of a store with many users).
 #[derive(Debug, Clone)]
 struct Slot {
     record: PrincipalRecord,
     /// Roles it is a direct member of ([`ROLES`]), nodes where it is a fence's group
-    /// ([`FENCED`]) and its direct members ([`MEMBERS`], last: the one that grows long).
-    links: IdLists<3>,
-    /// Nodes where it holds a grant.
-    held: IdLists<1>,
+    /// ([`FENCED`]), nodes where it holds a grant ([`HELD`]) and its direct members
+    /// ([`MEMBERS`], last: the one that grows longest). One buffer for all four: a user
+    /// (a few roles, its home grants, no members) pays one allocation.
+    links: IdLists<4>,
 }
 
 /// The lists of [`Slot::links`].
 const ROLES: usize = 0;
 const FENCED: usize = 1;
-const MEMBERS: usize = 2;
+const HELD: usize = 2;
+const MEMBERS: usize = 3;
 
 impl Slot {
     fn roles(&self) -> &[u32] {
@@ -251,7 +252,7 @@ impl Slot {
     }
 
     fn held(&self) -> &[u32] {
-        self.held.get(0)
+        self.links.get(HELD)
     }
 }
 
@@ -489,7 +490,6 @@ impl Index {
         let slot = Slot {
             record,
             links: IdLists::default(),
-            held: IdLists::default(),
         };
         match self.slots.get_mut(id as usize) {
             Some(free) => *free = Some(slot),
@@ -516,7 +516,7 @@ impl Index {
     /// of it as group), if anything.
     pub fn references(&self, name: &str) -> Option<&'static str> {
         let slot = self.slot(self.slot_id(name)?)?;
-        if !slot.held.is_empty() {
+        if !slot.held().is_empty() {
             Some("grants")
         } else if !slot.roles().is_empty() || !slot.members().is_empty() {
             Some("membership edges")
@@ -1052,7 +1052,7 @@ impl Index {
                 };
                 if before.is_none() {
                     if let Some(s) = self.slot_mut(h) {
-                        s.held.push(0, node);
+                        s.links.push(HELD, node);
                     }
                     self.grants += 1;
                 }
@@ -1074,7 +1074,7 @@ impl Index {
                     _ => return Ok(None),
                 };
                 if let Some(s) = self.slot_mut(h) {
-                    s.held.remove(0, node);
+                    s.links.remove(HELD, node);
                 }
                 self.grants -= 1;
                 if before.is_allow() {
