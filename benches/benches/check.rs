@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use acl_benches::{ADMIN, Size, Workload};
+use acl_benches::{ADMIN, RoundRobin, Size, Workload};
 use acl_core::{
     Caller, Engine, EngineOptions, Level, PrincipalName, Schema, Store, Timestamp, Uri,
 };
@@ -28,11 +28,10 @@ fn bench_store<S: Store>(c: &mut Criterion, label: &str, workload: &Workload, en
     group.measurement_time(Duration::from_secs(5));
 
     // A check on a fresh read view each time, as a service answering one request would.
-    let mut i = 0;
+    let mut next = RoundRobin::new(&queries).unwrap_or_else(|| panic!("no queries"));
     group.bench_function("check", |b| {
         b.iter(|| {
-            let q = &queries[i % queries.len()];
-            i += 1;
+            let q = next.next_item();
             let allowed = engine
                 .check(black_box(&q.principal), black_box(&q.uri), q.level)
                 .unwrap_or_else(|e| panic!("check: {e}"));
@@ -43,11 +42,10 @@ fn bench_store<S: Store>(c: &mut Criterion, label: &str, workload: &Workload, en
 
     // Many checks on one read view (a request that checks several things).
     let reader = engine.reader().unwrap_or_else(|e| panic!("{e}"));
-    let mut i = 0;
+    let mut next = RoundRobin::new(&queries).unwrap_or_else(|| panic!("no queries"));
     group.bench_function("check_on_open_view", |b| {
         b.iter(|| {
-            let q = &queries[i % queries.len()];
-            i += 1;
+            let q = next.next_item();
             reader
                 .check(black_box(&q.principal), black_box(&q.uri), q.level)
                 .unwrap_or_else(|e| panic!("check: {e}"))

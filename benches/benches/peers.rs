@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use acl_benches::peers::{CasbinPeer, CasbinQuery, CedarPeer, CedarQuery, PeerModel};
 use acl_benches::report::{criterion_dir, figure, human};
-use acl_benches::{Query, Size, Workload};
+use acl_benches::{Query, RoundRobin, Size, Workload};
 use acl_memory::MemoryStore;
 use criterion::Criterion;
 
@@ -66,31 +66,28 @@ fn compare(c: &mut Criterion, group_name: &str, size: Size) {
     let mut group = c.benchmark_group(group_name);
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(1));
-    let mut i = 0;
+    let mut next = RoundRobin::new(&queries).unwrap_or_else(|| panic!("no queries"));
     group.bench_function("acl", |b| {
         b.iter(|| {
-            let q = &queries[i % queries.len()];
-            i += 1;
+            let q = next.next_item();
             engine
                 .check(black_box(&q.principal), black_box(&q.uri), q.level)
                 .unwrap_or_else(|e| panic!("{e}"))
         })
     });
-    let mut i = 0;
+    let mut next = RoundRobin::new(&cedar_queries).unwrap_or_else(|| panic!("no cedar_queries"));
     group.bench_function("cedar", |b| {
         b.iter(|| {
-            let q = &cedar_queries[i % cedar_queries.len()];
-            i += 1;
+            let q = next.next_item();
             cedar.check(black_box(q)).unwrap_or_else(|e| panic!("{e}"))
         })
     });
     // casbin's checks take milliseconds: fewer samples, as criterion allows.
     group.sample_size(10);
-    let mut i = 0;
+    let mut next = RoundRobin::new(&casbin_queries).unwrap_or_else(|| panic!("no casbin_queries"));
     group.bench_function("casbin", |b| {
         b.iter(|| {
-            let q = &casbin_queries[i % casbin_queries.len()];
-            i += 1;
+            let q = next.next_item();
             casbin.check(black_box(q)).unwrap_or_else(|e| panic!("{e}"))
         })
     });

@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use acl_benches::{Size, Workload, add_crowd, add_listing};
+use acl_benches::{RoundRobin, Size, Workload, add_crowd, add_listing};
 use acl_core::{Engine, Level, ListFilter, PageRequest, Store};
 use acl_memory::MemoryStore;
 use acl_sqlite::SqliteStore;
@@ -31,11 +31,10 @@ fn bench_store<S: Store>(c: &mut Criterion, label: &str, workload: &Workload, en
     group.measurement_time(Duration::from_secs(5));
     group.sample_size(30);
 
-    let mut i = 0;
+    let mut next = RoundRobin::new(&queries).unwrap_or_else(|| panic!("no queries"));
     group.bench_function("explain", |b| {
         b.iter(|| {
-            let q = &queries[i % queries.len()];
-            i += 1;
+            let q = next.next_item();
             engine
                 .explain(black_box(&q.principal), black_box(&q.uri))
                 .unwrap_or_else(|e| panic!("explain: {e}"))

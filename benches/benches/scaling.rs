@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use acl_benches::report::{criterion_dir, figure, human};
-use acl_benches::{Query, Size, Workload, add_chain};
+use acl_benches::{Query, RoundRobin, Size, Workload, add_chain};
 use acl_core::{Engine, EngineOptions, Store};
 use acl_memory::MemoryStore;
 use criterion::{BenchmarkId, Criterion};
@@ -40,11 +40,10 @@ fn check_all<S: Store>(
     let mut g = c.benchmark_group(group);
     g.sample_size(30);
     g.warm_up_time(Duration::from_secs(1));
-    let mut i = 0;
+    let mut next = RoundRobin::new(&queries).unwrap_or_else(|| panic!("no queries"));
     g.bench_function(id, |b| {
         b.iter(|| {
-            let q = &queries[i % queries.len()];
-            i += 1;
+            let q = next.next_item();
             let allowed = engine
                 .check(black_box(&q.principal), black_box(&q.uri), q.level)
                 .unwrap_or_else(|e| panic!("{e}"));

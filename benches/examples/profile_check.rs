@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use acl_benches::{Size, Workload};
+use acl_benches::{RoundRobin, Size, Workload};
 use acl_core::{Engine, EngineOptions, Schema, Store};
 use acl_memory::MemoryStore;
 use acl_sqlite::SqliteStore;
@@ -67,8 +67,9 @@ fn run<S: Store>(workload: &Workload, engine: &Engine<S>, n: usize) -> acl_core:
     eprintln!("mean closure size {mean}, max {:?}", sizes.iter().max());
     let started = Instant::now();
     let mut allowed = 0usize;
-    for i in 0..n {
-        if let Some(q) = queries.get(i % queries.len()) {
+    if let Some(mut next) = RoundRobin::new(&queries) {
+        for _ in 0..n {
+            let q = next.next_item();
             allowed += usize::from(engine.check(&q.principal, &q.uri, q.level)?);
         }
     }
