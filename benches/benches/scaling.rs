@@ -40,7 +40,7 @@ fn check_all<S: Store>(
     let mut g = c.benchmark_group(group);
     g.sample_size(30);
     g.warm_up_time(Duration::from_secs(1));
-    let mut next = RoundRobin::new(&queries).unwrap_or_else(|| panic!("no queries"));
+    let mut next = RoundRobin::new(queries).unwrap_or_else(|| panic!("no queries"));
     g.bench_function(id, |b| {
         b.iter(|| {
             let q = next.next_item();
