@@ -1131,18 +1131,20 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         self.engine.cluster(&self.view).cloned()
     }
 
-    fn principal_name(&self, name: &PrincipalName) -> Result<PrincipalName> {
-        Ok(canonical_name(self.engine.cluster(&self.view)?, name))
+    /// `name` with the user alias `{C}/users/u` resolved, borrowed when already canonical.
+    fn principal_name<'n>(&self, name: &'n PrincipalName) -> Result<Cow<'n, PrincipalName>> {
+        Ok(canonical_name_cow(self.engine.cluster(&self.view)?, name))
     }
 
-    fn uri(&self, uri: &Uri) -> Result<Uri> {
+    /// `uri` validated and with the role alias resolved, borrowed when already canonical.
+    fn uri<'u>(&self, uri: &'u Uri) -> Result<Cow<'u, Uri>> {
         self.engine
-            .canonical_uri(self.engine.cluster(&self.view)?, uri)
+            .canonical_uri_cow(self.engine.cluster(&self.view)?, uri)
     }
 
     /// `effective(p, U)` with its reason (rules E1 to E4, E6).
     pub fn explain(&self, principal: &PrincipalName, uri: &Uri) -> Result<Decision> {
-        self.decide(&self.principal_name(principal)?, &self.uri(uri)?)
+        self.decide(&*self.principal_name(principal)?, &*self.uri(uri)?)
     }
 
     /// `check(p, U, L)`: whether p's effective level on U is at least `level` (rule E5).
@@ -1153,17 +1155,13 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
                 "a check needs a level above deny".into(),
             ));
         }
-        let cluster = self.engine.cluster(&self.view)?;
-        let principal = canonical_name_cow(cluster, principal);
-        let uri = self.engine.canonical_uri_cow(cluster, uri)?;
-        Ok(self.decide_level(&principal, &uri)? >= level)
+        Ok(self.decide_level(&*self.principal_name(principal)?, &*self.uri(uri)?)? >= level)
     }
 
     /// `check(p, U, action)`: the action's level comes from the schema; an unknown action is
     /// an error, not a denial (rule E5).
     pub fn check_action(&self, principal: &PrincipalName, uri: &Uri, action: &str) -> Result<bool> {
-        let cluster = self.engine.cluster(&self.view)?;
-        let uri = self.engine.canonical_uri_cow(cluster, uri)?;
+        let uri = self.uri(uri)?;
         let level = self.engine.schema.action_level(&uri, action)?;
         self.check(principal, &uri, level)
     }
@@ -1182,7 +1180,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
 
     /// The principal's record, if it exists.
     pub fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
-        self.view.principal(&self.principal_name(name)?)
+        self.view.principal(&*self.principal_name(name)?)
     }
 
     /// Every principal, in name order, paginated.
@@ -1214,11 +1212,11 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         uri: &Uri,
         depth: usize,
     ) -> Result<Vec<TreeNode>> {
-        let uri = self.uri(uri)?;
+        let uri = self.uri(uri)?.into_owned();
         let base = uri.depth();
         // An unknown or inactive principal has no closure and holds nothing, but the tree
         // still shows the way to the fences, every node at the denying level.
-        let closure = self.closure_or_denial(&self.principal_name(principal)?)?;
+        let closure = self.closure_or_denial(&*self.principal_name(principal)?)?;
         let mut nodes = BTreeSet::new();
         nodes.insert(uri.clone());
         let mut add_path = |leaf: &Uri| {
@@ -1270,7 +1268,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     ) -> Result<Page<(Uri, Level)>> {
         check_page(page)?;
         let within = filter.within.as_ref().map(|u| self.uri(u)).transpose()?;
-        let Ok(closure) = self.closure_or_denial(&self.principal_name(principal)?)? else {
+        let Ok(closure) = self.closure_or_denial(&*self.principal_name(principal)?)? else {
             return Ok(Page {
                 items: Vec::new(),
                 next: None,
@@ -1285,7 +1283,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         for member in closure.names() {
             for grant in self
                 .view
-                .grants_of(member, within.as_ref(), after.as_ref(), ALL)?
+                .grants_of(member, within.as_deref(), after.as_ref(), ALL)?
             {
                 if grant.level.is_allow() {
                     uris.insert(grant.uri);
@@ -1315,7 +1313,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// closure. Sorted by (URI, grantee), paginated.
     pub fn shared(&self, principal: &PrincipalName, page: &PageRequest) -> Result<Page<Grant>> {
         check_page(page)?;
-        let Ok(closure) = self.closure_or_denial(&self.principal_name(principal)?)? else {
+        let Ok(closure) = self.closure_or_denial(&*self.principal_name(principal)?)? else {
             return Ok(Page {
                 items: Vec::new(),
                 next: None,
@@ -1411,7 +1409,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// Every fence, or those at or below `within`, in (URI, group) order.
     pub fn fences(&self, within: Option<&Uri>) -> Result<Vec<Fence>> {
         let within = within.map(|u| self.uri(u)).transpose()?;
-        self.view.fences(within.as_ref(), None, ALL)
+        self.view.fences(within.as_deref(), None, ALL)
     }
 
     /// The changelog after `after`, by `actor` when given (rule M3), paginated (the cursor

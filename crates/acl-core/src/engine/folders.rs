@@ -951,7 +951,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// The folders `user` sees (rule F1): owned, shared with it and its groups' folders,
     /// active only, in id order, each with whether the user owns it and its permission.
     pub fn folders(&self, user: &PrincipalName) -> Result<Vec<FolderEntry>> {
-        visible_folders(&self.view, &self.principal_name(user)?)
+        visible_folders(&self.view, &*self.principal_name(user)?)
     }
 
     /// The folder named `name` among those `user` sees (rule F2). Two visible folders of
@@ -999,7 +999,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
 
     /// The pending invitations `user` received, with their count (rule F4).
     pub fn received_invitations(&self, user: &PrincipalName) -> Result<ReceivedInvitations> {
-        let key = InvitationKey::Invitee(self.principal_name(user)?);
+        let key = InvitationKey::Invitee(self.principal_name(user)?.into_owned());
         let invitations: Vec<Invitation> = self
             .view
             .invitations(&key)?
@@ -1014,7 +1014,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
 
     /// The pending invitations `user` sent, in id order (rule F4).
     pub fn sent_invitations(&self, user: &PrincipalName) -> Result<Vec<Invitation>> {
-        let key = InvitationKey::Inviter(self.principal_name(user)?);
+        let key = InvitationKey::Inviter(self.principal_name(user)?.into_owned());
         Ok(self
             .view
             .invitations(&key)?
