@@ -369,7 +369,7 @@ pub struct Index {
     ordered: BTreeMap<PrincipalName, u32>,
     nodes: Vec<Node>,
     free_nodes: Vec<u32>,
-    /// Node ids by (parent, segment).
+    /// Node ids by a hash of their URI's text ([`Index::key_of`]).
     children: HashTable<u32>,
     segments: Vec<Segment>,
     free_segments: Vec<u32>,
@@ -1120,26 +1120,23 @@ impl Index {
     /// The grants any of `holders` holds on exactly any of `uris`.
     pub fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Vec<Grant> {
         let holders = self.ids_of(holders);
+        self.grants_held_on(uris, |holder| holders.binary_search(&holder).is_ok())
+    }
+
+    /// Every grant on exactly any of `uris`.
+    pub fn grants_on(&self, uris: &[Uri]) -> Vec<Grant> {
+        self.grants_held_on(uris, |_| true)
+    }
+
+    /// The grants on exactly any of `uris` whose holder `keep` accepts, in `uris` order.
+    fn grants_held_on(&self, uris: &[Uri], keep: impl Fn(u32) -> bool) -> Vec<Grant> {
         let mut out = Vec::new();
         for uri in first_of_each(uris) {
             let Some(node) = self.find_node(uri) else {
                 continue;
             };
             for (holder, level) in self.grants_on_node(node) {
-                if holders.binary_search(&holder).is_ok() {
-                    out.extend(self.grant_row(holder, uri, level));
-                }
-            }
-        }
-        out
-    }
-
-    /// Every grant on exactly any of `uris`.
-    pub fn grants_on(&self, uris: &[Uri]) -> Vec<Grant> {
-        let mut out = Vec::new();
-        for uri in first_of_each(uris) {
-            if let Some(node) = self.find_node(uri) {
-                for (holder, level) in self.grants_on_node(node) {
+                if keep(holder) {
                     out.extend(self.grant_row(holder, uri, level));
                 }
             }
