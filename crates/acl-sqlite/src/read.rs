@@ -25,13 +25,14 @@ fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-fn prepare<'c>(conn: &'c Connection, sql: &str) -> Result<CachedStatement<'c>> {
+/// `sql` from the connection's statement cache.
+pub(crate) fn prepare<'c>(conn: &'c Connection, sql: &str) -> Result<CachedStatement<'c>> {
     conn.prepare_cached(sql)
         .map_err(db_err("preparing a statement"))
 }
 
 /// Runs `stmt` and decodes every row.
-fn collect<T>(
+pub(crate) fn collect<T>(
     stmt: &mut CachedStatement<'_>,
     params: impl Params,
     mut decode: impl FnMut(&Row<'_>) -> Result<T>,
@@ -55,7 +56,8 @@ fn text<'r>(row: &'r Row<'_>, idx: usize, table: &str) -> Result<&'r str> {
         .map_err(|e| corrupt(table, format!("column {idx}: {e}")))
 }
 
-fn int(row: &Row<'_>, idx: usize, table: &str) -> Result<i64> {
+/// Column `idx` of `row` as an integer; anything else is a corrupt row of `table`.
+pub(crate) fn int(row: &Row<'_>, idx: usize, table: &str) -> Result<i64> {
     row.get_ref(idx)
         .map_err(|e| corrupt(table, e))?
         .as_i64()

@@ -35,9 +35,7 @@ fn run(
     params: &[&dyn ToSql],
     what: impl FnOnce() -> String,
 ) -> Result<usize> {
-    let mut stmt = conn
-        .prepare_cached(sql)
-        .map_err(sql::db_err("preparing a statement"))?;
+    let mut stmt = read::prepare(conn, sql)?;
     stmt.execute(params).map_err(|e| {
         let what = what();
         let constraint = matches!(e.sqlite_error_code(), Some(ErrorCode::ConstraintViolation));
@@ -198,16 +196,14 @@ pub(crate) fn insert_edge(conn: &Connection, edge: &Edge) -> Result<()> {
 
 /// The id of the principal named `name`, if it exists.
 fn principal_id(conn: &Connection, name: &PrincipalName) -> Result<Option<i64>> {
-    let mut stmt = conn
-        .prepare_cached(sql::PRINCIPAL_ID)
-        .map_err(sql::db_err("preparing a statement"))?;
-    let mut rows = stmt
-        .query([name.as_str()])
-        .map_err(sql::db_err("running a query"))?;
-    match rows.next().map_err(sql::db_err("reading a row"))? {
-        Some(row) => row.get(0).map(Some).map_err(sql::db_err("reading an id")),
-        None => Ok(None),
-    }
+    let mut ids = Vec::with_capacity(1);
+    read::collect(
+        &mut read::prepare(conn, sql::PRINCIPAL_ID)?,
+        [name.as_str()],
+        |row| read::int(row, 0, "principals"),
+        &mut ids,
+    )?;
+    Ok(ids.first().copied())
 }
 
 /// Deletes the edge and, when it was there, rebuilds the `reach` rows of every principal
@@ -226,17 +222,12 @@ pub(crate) fn delete_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
             return Ok(false);
         }
         let mut starts = vec![member];
-        {
-            let mut stmt = conn
-                .prepare_cached(sql::REACH_STARTS_OF)
-                .map_err(sql::db_err("preparing a statement"))?;
-            let ids = stmt
-                .query_map([member], |row| row.get::<_, i64>(0))
-                .map_err(sql::db_err("running a query"))?;
-            for id in ids {
-                starts.push(id.map_err(sql::db_err("reading a row"))?);
-            }
-        }
+        read::collect(
+            &mut read::prepare(conn, sql::REACH_STARTS_OF)?,
+            [member],
+            |row| read::int(row, 0, "reach"),
+            &mut starts,
+        )?;
         for start in starts {
             let what = || edge_what("reach after deleting ", edge);
             run(conn, sql::REACH_CLEAR, &[&start], what)?;
