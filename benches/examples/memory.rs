@@ -6,8 +6,8 @@
 
 use std::alloc::System;
 
-use acl_benches::{ADMIN, Size, Workload};
-use acl_core::{Caller, ClusterName, Engine, PrincipalKind, PrincipalName, Schema, Timestamp};
+use acl_benches::{Size, Workload};
+use acl_core::EngineOptions;
 use acl_memory::MemoryStore;
 use cap::Cap;
 
@@ -40,19 +40,10 @@ fn main() -> acl_core::Result<()> {
     for (label, size) in sizes {
         let workload = Workload::generate(size, 0x5EED)?;
         let before = ALLOCATOR.allocated();
-        // The same steps as `Workload::load`, with the heap read before the batch too.
-        let engine = Engine::new(MemoryStore::new(), Schema::standard());
-        let admin = PrincipalName::new(ADMIN)?;
-        let by = Caller::new(admin.clone(), Timestamp(0));
-        engine.init(&ClusterName::new("c")?, Some(&admin), Timestamp(0))?;
-        for role in &workload.roles {
-            engine.add_role(&by, role, PrincipalKind::Role)?;
-        }
-        for user in &workload.users {
-            engine.create_user(&by, user)?;
-        }
+        // `Workload::load` in its two halves, with the heap read before the batch too.
+        let engine = workload.load_principals(MemoryStore::new(), EngineOptions::default())?;
         let principals = ALLOCATOR.allocated().saturating_sub(before);
-        engine.grant_many(&by, &workload.grants)?;
+        workload.load_grants(&engine)?;
         let held = ALLOCATOR.allocated().saturating_sub(before);
         let batch = held.saturating_sub(principals);
         let grants = workload.grant_count(engine.schema());

@@ -202,18 +202,29 @@ impl Workload {
 
     /// [`Workload::load`] into an engine with `options` (e.g. no closure cache).
     pub fn load_with<S: Store>(&self, store: S, options: EngineOptions) -> Result<Engine<S>> {
+        let engine = self.load_principals(store, options)?;
+        self.load_grants(&engine)?;
+        Ok(engine)
+    }
+
+    /// The first half of [`Workload::load_with`]: init, the roles and the users.
+    pub fn load_principals<S: Store>(&self, store: S, options: EngineOptions) -> Result<Engine<S>> {
         let engine = Engine::with_options(store, Schema::standard(), options);
-        let admin = name(ADMIN)?;
-        let by = Caller::new(admin.clone(), Timestamp(0));
-        engine.init(&ClusterName::new("c")?, Some(&admin), Timestamp(0))?;
+        let by = admin_caller()?;
+        engine.init(&ClusterName::new("c")?, Some(&by.principal), Timestamp(0))?;
         for role in &self.roles {
             engine.add_role(&by, role, PrincipalKind::Role)?;
         }
         for user in &self.users {
             engine.create_user(&by, user)?;
         }
-        engine.grant_many(&by, &self.grants)?;
         Ok(engine)
+    }
+
+    /// The second half of [`Workload::load_with`]: every grant, in one batch by the admin.
+    pub fn load_grants<S: Store>(&self, engine: &Engine<S>) -> Result<()> {
+        engine.grant_many(&admin_caller()?, &self.grants)?;
+        Ok(())
     }
 
     /// How many grants the loaded model holds: the batch, the users' home grants, the
