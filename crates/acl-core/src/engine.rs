@@ -276,14 +276,19 @@ impl<S: Store> Engine<S> {
     /// `effective(p, U)`'s level from a store's [`Index`] (rules E1 to E4): the principal's
     /// id closure from the cache when it holds one computed at `revision`, then one walk of
     /// the index. The same steps as [`Reader::explain`]'s resolution, on the same rows.
+    ///
+    /// `given` is the caller's name, possibly the alias `{C}/users/u`. The cache is keyed
+    /// by canonical names only, and a canonical name is its own canonical form, so a name
+    /// found in the cache is canonical as given: only a miss pays for canonicalizing.
     fn indexed_level(
         &self,
         index: &Index,
         revision: Revision,
-        principal: &PrincipalName,
+        cluster: &ClusterName,
+        given: &PrincipalName,
         uri: &Uri,
     ) -> Level {
-        let resolve = || match index.principal_id(principal.as_str()) {
+        let resolve = |principal: &PrincipalName| match index.principal_id(principal.as_str()) {
             Some((id, true)) => Some(index.closure(id)),
             // Unknown or inactive (rule E1).
             _ => None,
@@ -294,21 +299,28 @@ impl<S: Store> Engine<S> {
                 .map_or(Level::Deny, |c| index.level(c, uri))
         };
         if self.options.closure_cache == 0 {
-            return level_of(&resolve());
+            return level_of(&resolve(&canonical_name_cow(cluster, given)));
         }
         // A poisoned lock only means a panic elsewhere while it was held; the cache is then
         // bypassed, never trusted.
         if let Ok(cache) = self.id_closures.read()
-            && let Some(closure) = cache.get(revision, principal)
+            && let Some(closure) = cache.get(revision, given)
         {
             return level_of(closure);
         }
-        let closure = resolve();
+        let principal = canonical_name_cow(cluster, given);
+        if let Cow::Owned(canonical) = &principal
+            && let Ok(cache) = self.id_closures.read()
+            && let Some(closure) = cache.get(revision, canonical)
+        {
+            return level_of(closure);
+        }
+        let closure = resolve(&principal);
         let level = level_of(&closure);
         if let Ok(mut cache) = self.id_closures.write() {
             cache.insert(
                 revision,
-                principal.clone(),
+                principal.into_owned(),
                 closure,
                 self.options.closure_cache,
             );
@@ -1113,13 +1125,21 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
 
     /// The level of [`Reader::decide`]'s decision, from the same evaluation, without the
     /// membership path only an explanation needs.
-    fn decide_level(&self, principal: &PrincipalName, uri: &Uri) -> Result<Level> {
+    ///
+    /// `principal` is as the caller gave it (see [`canonical_name_cow`]); `uri` is
+    /// canonical.
+    fn decide_level(
+        &self,
+        cluster: &ClusterName,
+        principal: &PrincipalName,
+        uri: &Uri,
+    ) -> Result<Level> {
         if let Some(index) = self.view.index() {
             return Ok(self
                 .engine
-                .indexed_level(index, self.revision()?, principal, uri));
+                .indexed_level(index, self.revision()?, cluster, principal, uri));
         }
-        match self.closure_or_denial(principal)? {
+        match self.closure_or_denial(&canonical_name_cow(cluster, principal))? {
             Ok(closure) => level_with(&self.view, &closure, uri),
             Err(decision) => Ok(decision.level),
         }
@@ -1161,9 +1181,8 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         }
         // One look at the cluster for both canonical forms.
         let cluster = self.engine.cluster(&self.view)?;
-        let principal = canonical_name_cow(cluster, principal);
         let uri = self.engine.canonical_uri_cow(cluster, uri)?;
-        Ok(self.decide_level(&principal, &uri)? >= level)
+        Ok(self.decide_level(cluster, principal, &uri)? >= level)
     }
 
     /// `check(p, U, action)`: the action's level comes from the schema; an unknown action is

@@ -506,8 +506,9 @@ impl Index {
         let hash = self.hasher.hash_one(name);
         self.by_name
             .find(hash, |&id| {
-                self.slot(id)
-                    .is_some_and(|s| s.record.name.as_str() == name)
+                self.slot(id).is_some_and(|s| {
+                    crate::bytes::same(s.record.name.as_str().as_bytes(), name.as_bytes())
+                })
             })
             .copied()
     }
@@ -811,8 +812,10 @@ impl Index {
                 return false;
             };
             if end <= root {
-                let found =
-                    node.parent == NONE && text.get(..scheme) == Some(segment.text.as_bytes());
+                let found = node.parent == NONE
+                    && text
+                        .get(..scheme)
+                        .is_some_and(|s| crate::bytes::same(s, segment.text.as_bytes()));
                 if found {
                     visit(node);
                 }

@@ -53,6 +53,7 @@
 #![deny(missing_docs)]
 
 mod account;
+mod bytes;
 mod engine;
 mod error;
 mod export;

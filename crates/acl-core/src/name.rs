@@ -17,9 +17,25 @@ pub const MAX_NAME_BYTES: usize = 255;
 ///
 /// The type can only hold a valid name: construct it with [`PrincipalName::new`] or
 /// `parse`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Eq, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct PrincipalName(String);
+
+/// Byte equality, as derived, without a call to `memcmp` for short names: every cached
+/// check compares one.
+impl PartialEq for PrincipalName {
+    #[inline]
+    fn eq(&self, other: &PrincipalName) -> bool {
+        crate::bytes::same(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+/// The text's hash, as derived: equal names (equal bytes) hash alike.
+impl std::hash::Hash for PrincipalName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl PrincipalName {
     /// Validates `text` as a principal name.

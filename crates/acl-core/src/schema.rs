@@ -171,7 +171,7 @@ impl Schema {
             return self
                 .schemes
                 .iter()
-                .find(|(known, _)| known.as_str() == name)
+                .find(|(known, _)| crate::bytes::same(known.as_bytes(), name.as_bytes()))
                 .map(|(_, def)| def);
         }
         self.schemes.get(name)

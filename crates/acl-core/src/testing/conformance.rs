@@ -142,6 +142,14 @@ pub fn p1_user_alias<S: Store>(make: &dyn Fn() -> S) {
         ("c/users/bob", "storage://c/alice/x", Read),
         ("c/users/alice", "storage://c/alice", Manage),
     ]);
+    // the alias and the name answer alike whichever one a check met first (an engine's
+    // caches are keyed by canonical names), and an unknown user's alias is denied (E1)
+    w.expect(&[
+        ("c/users/alice", "storage://c/alice/x", Manage),
+        ("alice", "storage://c/alice/x", Manage),
+        ("c/users/bob", "storage://c/alice/x", Read),
+        ("c/users/ghost", "storage://c/alice/x", Deny),
+    ]);
     // a grant on role://c/users/bob is a grant on role://bob: membership of bob's role
     w.grant(ADMIN, "role://c/users/bob", "alice", Read);
     assert_eq!(w.level("alice", "storage://c/bob"), Manage);
