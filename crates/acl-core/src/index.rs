@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::ops::Bound;
 
 use foldhash::fast::RandomState;
@@ -421,6 +421,32 @@ impl Path {
     }
 }
 
+/// What [`Index::walk_path`] does with each node of a path it checks.
+trait Visit {
+    fn visit(&mut self, node: &Node);
+}
+
+/// Checking a path only.
+impl Visit for () {
+    #[inline(always)]
+    fn visit(&mut self, _: &Node) {}
+}
+
+/// A check's walk: the path's entries read for one closure.
+struct Reading<'c> {
+    path: Path,
+    closure: &'c IdClosure,
+}
+
+impl Visit for Reading<'_> {
+    // Inlined into the walk: a call per node cost more than the visit of a node with one
+    // entry.
+    #[inline(always)]
+    fn visit(&mut self, node: &Node) {
+        self.path.visit(node, self.closure);
+    }
+}
+
 /// A principal's id in an [`Index`], valid for the state it was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PrincipalId(u32);
@@ -779,7 +805,11 @@ impl Index {
     /// directly instead of walking down from the scheme. Keys only choose where to look:
     /// a match is always checked on the whole path ([`Index::is_node_of`]).
     fn key_of(&self, prefix: &str) -> u64 {
-        self.hasher.hash_one(prefix)
+        // The bytes alone: `str`'s own hash adds a terminator byte (a second round of
+        // the hasher) that only matters when strings are hashed one after another.
+        let mut hasher = self.hasher.build_hasher();
+        hasher.write(prefix.as_bytes());
+        hasher.finish()
     }
 
     /// The key of node `id` (see [`Index::key_of`]).
@@ -791,18 +821,12 @@ impl Index {
     /// text, its scheme `scheme` long): its segments, read up its parent links, are the
     /// URI's, and the last one up is a scheme root.
     fn is_node_of(&self, id: u32, prefix: &str, scheme: usize) -> bool {
-        self.walk_path(id, prefix, scheme, |_| {})
+        self.walk_path(id, prefix, scheme, &mut ())
     }
 
     /// [`Index::is_node_of`], calling `visit` on each node of the path whose segment
     /// matched, from `id` up.
-    fn walk_path(
-        &self,
-        id: u32,
-        prefix: &str,
-        scheme: usize,
-        mut visit: impl FnMut(&Node),
-    ) -> bool {
+    fn walk_path(&self, id: u32, prefix: &str, scheme: usize, visit: &mut impl Visit) -> bool {
         let text = prefix.as_bytes();
         let root = scheme + 3;
         let mut at = id;
@@ -817,7 +841,7 @@ impl Index {
                         .get(..scheme)
                         .is_some_and(|s| crate::bytes::same(s, segment.text.as_bytes()));
                 if found {
-                    visit(node);
+                    visit.visit(node);
                 }
                 return found;
             }
@@ -829,7 +853,7 @@ impl Index {
             if node.parent == NONE || start < root {
                 return false;
             }
-            visit(node);
+            visit.visit(node);
             end = parent_end(start, root);
             at = node.parent;
         }
@@ -1486,12 +1510,15 @@ impl Index {
         let scheme = uri.scheme().len();
         let root = scheme + 3;
         let mut end = text.len();
-        let mut path = Path::default();
+        let mut path = Reading {
+            path: Path::default(),
+            closure,
+        };
         let at = loop {
             let prefix = text.get(..end).unwrap_or_default();
             let found = self.children.find(self.key_of(prefix), |&id| {
-                path = Path::default();
-                self.walk_path(id, prefix, scheme, |node| path.visit(node, closure))
+                path.path = Path::default();
+                self.walk_path(id, prefix, scheme, &mut path)
             });
             if let Some(&id) = found {
                 break id;
@@ -1502,6 +1529,7 @@ impl Index {
             let start = last_segment(text, root, end);
             end = parent_end(start, root);
         };
+        let path = path.path;
         if path.fenced || path.forbid {
             return Level::Deny;
         }
