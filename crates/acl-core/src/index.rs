@@ -348,11 +348,7 @@ impl IdClosure {
 
     /// Whether `id` is a member, past the mask.
     fn holds(&self, id: u32) -> bool {
-        if self.ids.len() <= WALK_ENTRIES {
-            self.ids.contains(&id)
-        } else {
-            self.ids.binary_search(&id).is_ok()
-        }
+        self.ids.binary_search(&id).is_ok()
     }
 
     /// How many principals the closure holds.
