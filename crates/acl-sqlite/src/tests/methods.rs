@@ -1050,3 +1050,47 @@ fn grants_at_on_a_crowded_uri_gives_the_same_answer() {
         ]
     );
 }
+
+/// `grants_at`'s URI-first probe finds each row's holder by a scan of a few asked holders
+/// or a search of many sorted ones: both give each grant once, duplicates asked or not.
+#[test]
+fn grants_at_finds_holders_among_few_and_many() {
+    let store = crate::SqliteStore::open_in_memory().unwrap();
+    let names: Vec<PrincipalName> = (0..150).map(|i| n(&format!("h{i:03}"))).collect();
+    let top = u("storage://c/top");
+    let deep = u("storage://c/top/deep");
+    let mut txn = store.write().unwrap();
+    for (i, name) in names.iter().enumerate() {
+        txn.insert_principal(&record(name.as_str(), PrincipalKind::Role, true))
+            .unwrap();
+        if i % 3 == 0 {
+            txn.put_grant(&Grant {
+                holder: name.clone(),
+                uri: if i % 2 == 0 {
+                    top.clone()
+                } else {
+                    deep.clone()
+                },
+                level: acl_core::Level::Read,
+            })
+            .unwrap();
+        }
+    }
+    txn.commit(change("bulk", None)).unwrap();
+    let view = store.read().unwrap();
+    let ancestors = deep.ancestors_and_self();
+    for asked in [10, 100, 150] {
+        // every asked holder twice, in reverse the second time
+        let mut doubled: Vec<PrincipalName> = names[..asked].to_vec();
+        doubled.extend(names[..asked].iter().rev().cloned());
+        let got = any_order(grants(view.grants_at(&doubled, &ancestors).unwrap()));
+        let want: Vec<String> = (0..asked)
+            .filter(|i| i % 3 == 0)
+            .map(|i| {
+                let uri = if i % 2 == 0 { &top } else { &deep };
+                format!("h{i:03} {uri} read")
+            })
+            .collect();
+        assert_eq!(got, any_order(want), "{asked} holders");
+    }
+}
