@@ -550,13 +550,31 @@ pub(crate) fn grants_on(conn: &Connection, uris: &[Uri]) -> Result<Vec<Grant>> {
     batch(conn, &uris, sql::grants_on, grant)
 }
 
+/// Rows a subtree-first probe of `grant_below` reads, per asked holder, before it gives up
+/// for one seek per holder: a row costs a fraction of a seek.
+const BELOW_ROWS_PER_HOLDER: usize = 8;
+
 pub(crate) fn grant_below(
     conn: &Connection,
     holders: &[PrincipalName],
     uri: &Uri,
 ) -> Result<Option<Grant>> {
-    let holders = distinct(holders);
     let (lo, hi) = uri.descendant_bounds();
+    // Subtree first: the grants strictly below `uri`, in (URI, holder) order, until one of
+    // an asked holder allows; capped, so a crowded subtree costs at most a bounded number
+    // of rows before the per-holder seeks (rule E7). A check that ends here (a denial) is
+    // usually below the grants it has, where the subtree holds few rows: one seek instead
+    // of one per member of the closure (86k -> a few k instructions on the medium
+    // workload).
+    let cap = holders
+        .len()
+        .saturating_mul(BELOW_ROWS_PER_HOLDER)
+        .clamp(2 * BELOW_ROWS_PER_HOLDER, URI_FIRST_CAP);
+    let found = grant_below_by_uri(conn, &Holders::new(holders), &lo, &hi, cap)?;
+    if let Some(found) = found {
+        return Ok(found);
+    }
+    let holders = distinct(holders);
     let mut best: Option<Grant> = None;
     for chunk in holders.chunks(CHUNK) {
         let mut values = padded(chunk);
@@ -584,6 +602,39 @@ pub(crate) fn grant_below(
         }
     }
     Ok(best)
+}
+
+/// `grant_below` answered from the subtree's rows (URIs strictly between `lo` and `hi`):
+/// `Some(answer)` when it is known after at most `cap` rows, `None` when the cap was hit
+/// first.
+fn grant_below_by_uri(
+    conn: &Connection,
+    holders: &Holders<'_>,
+    lo: &str,
+    hi: &str,
+    cap: usize,
+) -> Result<Option<Option<Grant>>> {
+    let table = "grants";
+    let mut stmt = prepare(conn, sql::GRANTS_BELOW)?;
+    let mut rows = stmt
+        .query((lo, hi, sql_limit(cap)))
+        .map_err(db_err("running a query"))?;
+    let mut seen = 0usize;
+    while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
+        seen += 1;
+        let Some(holder) = holders.find(text(row, 0, table)?) else {
+            continue;
+        };
+        let level = level(row, 2, table)?;
+        if level.is_allow() {
+            return Ok(Some(Some(Grant {
+                holder: holder.clone(),
+                uri: uri(row, 1, table)?,
+                level,
+            })));
+        }
+    }
+    Ok((seen < cap).then_some(None))
 }
 
 /// Decodes a row of [`sql::grant_below`]: the holder, and `{level}{uri}` or NULL.

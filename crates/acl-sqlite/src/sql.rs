@@ -272,6 +272,11 @@ fn make_grant_below(n: usize) -> String {
     )
 }
 
+/// The grants strictly between `?1` and `?2` (a URI's descendant bounds), in (URI, holder)
+/// order, at most `?3`: the subtree-first probe of `grant_below`.
+pub(crate) const GRANTS_BELOW: &str = "SELECT holder, uri, level FROM grants \
+     WHERE uri > ?1 AND uri < ?2 ORDER BY uri, holder LIMIT +?3";
+
 /// The grant of one holder (`?1`) on one URI (`?2`): a point lookup on the primary key, for
 /// the small `grants_at` questions a mutation asks.
 pub(crate) const GRANT_AT: &str =
@@ -484,6 +489,7 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
         ("GRANT_AT", GRANT_AT),
+        ("GRANTS_BELOW", GRANTS_BELOW),
         ("FOLDER", FOLDER),
         ("FOLDERS_OF", FOLDERS_OF),
         ("PUT_FOLDER", PUT_FOLDER),

@@ -1094,3 +1094,63 @@ fn grants_at_finds_holders_among_few_and_many() {
         assert_eq!(got, any_order(want), "{asked} holders");
     }
 }
+
+/// `grant_below` reads the subtree first, up to a cap; a subtree crowded with other
+/// holders' grants and the asked holders' forbids falls back to one seek per holder, with
+/// the same answer either way.
+#[test]
+fn grant_below_on_a_crowded_subtree_gives_the_same_answer() {
+    let store = crate::SqliteStore::open_in_memory().unwrap();
+    let mut txn = store.write().unwrap();
+    let others: Vec<PrincipalName> = (0..300).map(|i| n(&format!("o{i:03}"))).collect();
+    for name in &others {
+        txn.insert_principal(&record(name.as_str(), PrincipalKind::User, true))
+            .unwrap();
+        txn.put_grant(&Grant {
+            holder: name.clone(),
+            uri: u("storage://c/busy/a"),
+            level: acl_core::Level::Write,
+        })
+        .unwrap();
+    }
+    for (name, uri, level) in [
+        ("me", "storage://c/busy/a", acl_core::Level::Deny),
+        ("me", "storage://c/busy/b", acl_core::Level::Read),
+        ("me", "storage://c/quiet/x", acl_core::Level::Deny),
+        ("me", "storage://c/quiet/y", acl_core::Level::List),
+        ("team", "storage://c/quiet/y", acl_core::Level::Read),
+    ] {
+        if txn.principal(&n(name)).unwrap().is_none() {
+            txn.insert_principal(&record(name, PrincipalKind::Role, true))
+                .unwrap();
+        }
+        txn.put_grant(&Grant {
+            holder: n(name),
+            uri: u(uri),
+            level,
+        })
+        .unwrap();
+    }
+    txn.commit(change("bulk", None)).unwrap();
+    let view = store.read().unwrap();
+    let asked = [n("team"), n("me"), n("nobody")];
+    // quiet: the subtree answers, skipping the forbid, ties broken by holder
+    assert_eq!(
+        view.grant_below(&asked, &u("storage://c/quiet")).unwrap(),
+        Some(g("me storage://c/quiet/y list"))
+    );
+    // busy: 300 other grants before the asked holder's allow, past the cap
+    assert_eq!(
+        view.grant_below(&asked, &u("storage://c/busy")).unwrap(),
+        Some(g("me storage://c/busy/b read"))
+    );
+    assert_eq!(
+        view.grant_below(&asked, &u("storage://c/busy/a")).unwrap(),
+        None
+    );
+    // the root covers both subtrees
+    assert_eq!(
+        view.grant_below(&asked, &u("storage://")).unwrap(),
+        Some(g("me storage://c/busy/b read"))
+    );
+}
