@@ -90,14 +90,20 @@ fn level(row: &Row<'_>, idx: usize, table: &str) -> Result<Level> {
 }
 
 fn record(row: &Row<'_>, first: usize) -> Result<PrincipalRecord> {
+    let name = name(row, first, "principals")?;
+    record_named(row, first + 1, name)
+}
+
+/// The record of principal `name` from its `kind, active` columns at `first`: for a row
+/// found by the name, whose text is then not read and checked again.
+fn record_named(row: &Row<'_>, first: usize, name: PrincipalName) -> Result<PrincipalRecord> {
     let table = "principals";
-    let name = name(row, first, table)?;
-    let rank = int(row, first + 1, table)?;
+    let rank = int(row, first, table)?;
     let kind = u8::try_from(rank)
         .ok()
         .and_then(PrincipalKind::from_rank)
         .ok_or_else(|| corrupt(table, format!("kind {rank} is not 0..=2")))?;
-    let active = match int(row, first + 2, table)? {
+    let active = match int(row, first + 1, table)? {
         0 => false,
         1 => true,
         other => return Err(corrupt(table, format!("active {other} is not 0 or 1"))),
@@ -200,9 +206,26 @@ pub(crate) fn principal(
     conn: &Connection,
     name: &PrincipalName,
 ) -> Result<Option<PrincipalRecord>> {
+    Ok(principal_with_id(conn, name)?.map(|(record, _)| record))
+}
+
+/// The principal named `name` and its integer id, if it exists. The record's name is the
+/// asked one (the row was found by it).
+pub(crate) fn principal_with_id(
+    conn: &Connection,
+    name: &PrincipalName,
+) -> Result<Option<(PrincipalRecord, i64)>> {
     let mut stmt = prepare(conn, sql::PRINCIPAL)?;
     let mut out = Vec::with_capacity(1);
-    collect(&mut stmt, [name.as_str()], |row| record(row, 0), &mut out)?;
+    collect(
+        &mut stmt,
+        [name.as_str()],
+        |row| {
+            let id = int(row, 0, "principals")?;
+            Ok((record_named(row, 1, name.clone())?, id))
+        },
+        &mut out,
+    )?;
     Ok(out.pop())
 }
 
@@ -284,19 +307,35 @@ struct Reached {
     edges: Vec<(i64, i64)>,
 }
 
+/// Whose closure [`Reached::read`] reads: a principal by name, or by the integer id a
+/// lookup of it in the same snapshot found.
+#[derive(Clone, Copy)]
+pub(crate) enum Start<'a> {
+    /// By name: the statement finds the id.
+    Name(&'a PrincipalName),
+    /// By id: one seek fewer.
+    Id(i64),
+}
+
 /// The rows a closure read reserves room for up front.
 const REACH_ROWS_HINT: usize = 64;
 
 impl Reached {
-    fn read(conn: &Connection, start: &PrincipalName) -> Result<Reached> {
-        let mut stmt = prepare(conn, sql::REACH_OF_NAME)?;
-        let mut rows = stmt
-            .query([start.as_str()])
-            .map_err(db_err("running a query"))?;
+    fn read(conn: &Connection, start: Start<'_>) -> Result<Reached> {
+        let (sql, known_start, first) = match start {
+            Start::Name(_) => (sql::REACH_OF_NAME, None, 1),
+            Start::Id(id) => (sql::REACH_OF_ID, Some(id), 0),
+        };
+        let mut stmt = prepare(conn, sql)?;
+        let mut rows = match start {
+            Start::Name(name) => stmt.query([name.as_str()]),
+            Start::Id(id) => stmt.query([id]),
+        }
+        .map_err(db_err("running a query"))?;
         // Sized for a typical closure (38 rows per user on the medium workload), so the
         // vectors are not regrown row by row (7k instructions per check).
         let mut out = Reached {
-            start: None,
+            start: known_start,
             roles: Vec::with_capacity(REACH_ROWS_HINT),
             known: Vec::with_capacity(REACH_ROWS_HINT),
             edges: Vec::with_capacity(REACH_ROWS_HINT),
@@ -307,12 +346,12 @@ impl Reached {
                 Some(start) => start,
                 None => *out.start.insert(int(row, 0, "reach")?),
             };
-            let (member, role) = (int(row, 1, "reach")?, int(row, 2, "reach")?);
+            let (member, role) = (int(row, first, "reach")?, int(row, first + 1, "reach")?);
             if role != start
                 && let Err(at) = out.known.binary_search_by_key(&role, |(id, _)| *id)
             {
                 out.known.insert(at, (role, out.roles.len()));
-                out.roles.push(record(row, 3)?);
+                out.roles.push(record(row, first + 2)?);
             }
             out.edges.push((member, role));
         }
@@ -353,7 +392,7 @@ pub(crate) fn reachable_roles(
     conn: &Connection,
     start: &PrincipalName,
 ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-    let graph = Reached::read(conn, start)?.into_graph()?;
+    let graph = Reached::read(conn, Start::Name(start))?.into_graph()?;
     let start_record = || -> Result<PrincipalRecord> {
         principal(conn, start)?.ok_or_else(|| corrupt("reach", "the start has no record"))
     };
@@ -380,7 +419,7 @@ fn node_record(roles: &[PrincipalRecord], node: usize) -> Result<&PrincipalRecor
 }
 
 /// The role graph reachable from `start`: [`reachable_roles`] without a name per edge.
-pub(crate) fn reachable_graph(conn: &Connection, start: &PrincipalName) -> Result<RoleGraph> {
+pub(crate) fn reachable_graph(conn: &Connection, start: Start<'_>) -> Result<RoleGraph> {
     Reached::read(conn, start)?.into_graph()
 }
 

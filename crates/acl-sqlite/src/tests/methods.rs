@@ -1154,3 +1154,27 @@ fn grant_below_on_a_crowded_subtree_gives_the_same_answer() {
         Some(g("me storage://c/busy/b read"))
     );
 }
+
+/// A read view remembers the id of the last principal it looked up, and reads that
+/// principal's closure by id: the same graph as by name, and another principal's closure
+/// is still read by its own name.
+#[test]
+fn closure_after_a_principal_lookup_is_the_same() {
+    let store = fixture();
+    let all = store.read().unwrap().principals(None, 1000).unwrap();
+    assert!(all.len() > 3);
+    for record in &all {
+        let plain = store.read().unwrap().reachable_graph(&record.name).unwrap();
+        let view = store.read().unwrap();
+        assert_eq!(view.principal(&record.name).unwrap().as_ref(), Some(record));
+        assert_eq!(view.reachable_graph(&record.name).unwrap(), plain);
+        // twice, and after a lookup of another principal and of a missing one
+        assert_eq!(view.reachable_graph(&record.name).unwrap(), plain);
+        for other in &all {
+            view.principal(&other.name).unwrap();
+            assert_eq!(view.reachable_graph(&record.name).unwrap(), plain);
+        }
+        assert_eq!(view.principal(&n("nobody-at-all")).unwrap(), None);
+        assert_eq!(view.reachable_graph(&record.name).unwrap(), plain);
+    }
+}
