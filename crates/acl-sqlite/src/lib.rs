@@ -134,6 +134,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -394,6 +395,7 @@ impl Store for SqliteStore {
             store: self,
             conn: Some(conn),
             revision: Revision::default(),
+            found: Cell::new(None),
         };
         let conn = view.conn()?;
         exec(conn, "BEGIN DEFERRED").map_err(db_err("starting a read transaction"))?;
@@ -446,6 +448,10 @@ pub struct SqliteRead<'a> {
     conn: Option<Connection>,
     /// The revision of the pinned snapshot, read when the view was opened.
     revision: Revision,
+    /// The last principal [`ReadView::principal`] found, with its integer id: a closure
+    /// read of it next (what a check does) starts from the id, one name lookup fewer. The
+    /// view's snapshot never changes, so neither does the id.
+    found: Cell<Option<(PrincipalName, i64)>>,
 }
 
 impl SqliteRead<'_> {
@@ -457,6 +463,25 @@ impl SqliteRead<'_> {
 
     fn current_revision(&self) -> Result<Revision> {
         Ok(self.revision)
+    }
+
+    fn principal_of(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
+        let found = read::principal_with_id(self.conn()?, name)?;
+        Ok(found.map(|(record, id)| {
+            self.found.set(Some((name.clone(), id)));
+            record
+        }))
+    }
+
+    fn graph_of(&self, start: &PrincipalName) -> Result<acl_core::RoleGraph> {
+        let found = self.found.take();
+        let from = match &found {
+            Some((name, id)) if name == start => read::Start::Id(*id),
+            _ => read::Start::Name(start),
+        };
+        let graph = read::reachable_graph(self.conn()?, from);
+        self.found.set(found);
+        graph
     }
 }
 
@@ -493,6 +518,15 @@ impl SqliteWrite<'_> {
     fn current_revision(&self) -> Result<Revision> {
         read::revision(self.conn()?)
     }
+
+    fn principal_of(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
+        read::principal(self.conn()?, name)
+    }
+
+    /// By name: the transaction's own writes may change which principal has an id.
+    fn graph_of(&self, start: &PrincipalName) -> Result<acl_core::RoleGraph> {
+        read::reachable_graph(self.conn()?, read::Start::Name(start))
+    }
 }
 
 impl Drop for SqliteWrite<'_> {
@@ -522,7 +556,7 @@ macro_rules! read_view {
             }
 
             fn principal(&self, name: &PrincipalName) -> Result<Option<PrincipalRecord>> {
-                read::principal(self.conn()?, name)
+                self.principal_of(name)
             }
 
             fn principals(
@@ -548,7 +582,7 @@ macro_rules! read_view {
             }
 
             fn reachable_graph(&self, start: &PrincipalName) -> Result<acl_core::RoleGraph> {
-                read::reachable_graph(self.conn()?, start)
+                self.graph_of(start)
             }
 
             fn members_of(

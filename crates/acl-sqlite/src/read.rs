@@ -90,14 +90,20 @@ fn level(row: &Row<'_>, idx: usize, table: &str) -> Result<Level> {
 }
 
 fn record(row: &Row<'_>, first: usize) -> Result<PrincipalRecord> {
+    let name = name(row, first, "principals")?;
+    record_named(row, first + 1, name)
+}
+
+/// The record of principal `name` from its `kind, active` columns at `first`: for a row
+/// found by the name, whose text is then not read and checked again.
+fn record_named(row: &Row<'_>, first: usize, name: PrincipalName) -> Result<PrincipalRecord> {
     let table = "principals";
-    let name = name(row, first, table)?;
-    let rank = int(row, first + 1, table)?;
+    let rank = int(row, first, table)?;
     let kind = u8::try_from(rank)
         .ok()
         .and_then(PrincipalKind::from_rank)
         .ok_or_else(|| corrupt(table, format!("kind {rank} is not 0..=2")))?;
-    let active = match int(row, first + 2, table)? {
+    let active = match int(row, first + 1, table)? {
         0 => false,
         1 => true,
         other => return Err(corrupt(table, format!("active {other} is not 0 or 1"))),
@@ -200,9 +206,26 @@ pub(crate) fn principal(
     conn: &Connection,
     name: &PrincipalName,
 ) -> Result<Option<PrincipalRecord>> {
+    Ok(principal_with_id(conn, name)?.map(|(record, _)| record))
+}
+
+/// The principal named `name` and its integer id, if it exists. The record's name is the
+/// asked one (the row was found by it).
+pub(crate) fn principal_with_id(
+    conn: &Connection,
+    name: &PrincipalName,
+) -> Result<Option<(PrincipalRecord, i64)>> {
     let mut stmt = prepare(conn, sql::PRINCIPAL)?;
     let mut out = Vec::with_capacity(1);
-    collect(&mut stmt, [name.as_str()], |row| record(row, 0), &mut out)?;
+    collect(
+        &mut stmt,
+        [name.as_str()],
+        |row| {
+            let id = int(row, 0, "principals")?;
+            Ok((record_named(row, 1, name.clone())?, id))
+        },
+        &mut out,
+    )?;
     Ok(out.pop())
 }
 
@@ -284,19 +307,35 @@ struct Reached {
     edges: Vec<(i64, i64)>,
 }
 
+/// Whose closure [`Reached::read`] reads: a principal by name, or by the integer id a
+/// lookup of it in the same snapshot found.
+#[derive(Clone, Copy)]
+pub(crate) enum Start<'a> {
+    /// By name: the statement finds the id.
+    Name(&'a PrincipalName),
+    /// By id: one seek fewer.
+    Id(i64),
+}
+
 /// The rows a closure read reserves room for up front.
 const REACH_ROWS_HINT: usize = 64;
 
 impl Reached {
-    fn read(conn: &Connection, start: &PrincipalName) -> Result<Reached> {
-        let mut stmt = prepare(conn, sql::REACH_OF_NAME)?;
-        let mut rows = stmt
-            .query([start.as_str()])
-            .map_err(db_err("running a query"))?;
+    fn read(conn: &Connection, start: Start<'_>) -> Result<Reached> {
+        let (sql, known_start, first) = match start {
+            Start::Name(_) => (sql::REACH_OF_NAME, None, 1),
+            Start::Id(id) => (sql::REACH_OF_ID, Some(id), 0),
+        };
+        let mut stmt = prepare(conn, sql)?;
+        let mut rows = match start {
+            Start::Name(name) => stmt.query([name.as_str()]),
+            Start::Id(id) => stmt.query([id]),
+        }
+        .map_err(db_err("running a query"))?;
         // Sized for a typical closure (38 rows per user on the medium workload), so the
         // vectors are not regrown row by row (7k instructions per check).
         let mut out = Reached {
-            start: None,
+            start: known_start,
             roles: Vec::with_capacity(REACH_ROWS_HINT),
             known: Vec::with_capacity(REACH_ROWS_HINT),
             edges: Vec::with_capacity(REACH_ROWS_HINT),
@@ -307,12 +346,12 @@ impl Reached {
                 Some(start) => start,
                 None => *out.start.insert(int(row, 0, "reach")?),
             };
-            let (member, role) = (int(row, 1, "reach")?, int(row, 2, "reach")?);
+            let (member, role) = (int(row, first, "reach")?, int(row, first + 1, "reach")?);
             if role != start
                 && let Err(at) = out.known.binary_search_by_key(&role, |(id, _)| *id)
             {
                 out.known.insert(at, (role, out.roles.len()));
-                out.roles.push(record(row, 3)?);
+                out.roles.push(record(row, first + 2)?);
             }
             out.edges.push((member, role));
         }
@@ -353,7 +392,7 @@ pub(crate) fn reachable_roles(
     conn: &Connection,
     start: &PrincipalName,
 ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-    let graph = Reached::read(conn, start)?.into_graph()?;
+    let graph = Reached::read(conn, Start::Name(start))?.into_graph()?;
     let start_record = || -> Result<PrincipalRecord> {
         principal(conn, start)?.ok_or_else(|| corrupt("reach", "the start has no record"))
     };
@@ -380,7 +419,7 @@ fn node_record(roles: &[PrincipalRecord], node: usize) -> Result<&PrincipalRecor
 }
 
 /// The role graph reachable from `start`: [`reachable_roles`] without a name per edge.
-pub(crate) fn reachable_graph(conn: &Connection, start: &PrincipalName) -> Result<RoleGraph> {
+pub(crate) fn reachable_graph(conn: &Connection, start: Start<'_>) -> Result<RoleGraph> {
     Reached::read(conn, start)?.into_graph()
 }
 
@@ -390,18 +429,89 @@ const SMALL_PAIRS: usize = 4;
 /// Rows a URI-first probe of `grants_at` reads before it gives up for pair probes.
 const URI_FIRST_CAP: usize = 256;
 
+/// Up to this many holders, a row's holder is looked for by a linear scan of the asked
+/// ones rather than a binary search of them sorted: a check's URI-first probe reads a few
+/// rows (4.6 on the medium workload) against its closure (20 names), and sorting the names
+/// cost more than the scans.
+const LINEAR_HOLDERS: usize = 64;
+
+/// The holders a `grants_at` question asks about, for finding a row's holder among them.
+enum Holders<'a> {
+    /// Few: scanned in the order given.
+    Few(&'a [PrincipalName]),
+    /// Many: sorted by name, deduplicated.
+    Sorted(Vec<&'a PrincipalName>),
+}
+
+impl<'a> Holders<'a> {
+    fn new(holders: &'a [PrincipalName]) -> Holders<'a> {
+        if holders.len() <= LINEAR_HOLDERS {
+            return Holders::Few(holders);
+        }
+        let mut sorted: Vec<&PrincipalName> = holders.iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        Holders::Sorted(sorted)
+    }
+
+    /// The asked holder whose name is `text`, if any.
+    fn find(&self, text: &str) -> Option<&'a PrincipalName> {
+        match self {
+            Holders::Few(all) => all.iter().find(|h| h.as_str() == text),
+            Holders::Sorted(sorted) => sorted
+                .binary_search_by(|h| h.as_str().cmp(text))
+                .ok()
+                .and_then(|at| sorted.get(at).copied()),
+        }
+    }
+}
+
+/// The distinct URIs of `uris`, sorted by text.
+fn distinct_uris(uris: &[Uri]) -> Vec<&Uri> {
+    let mut out: Vec<&Uri> = uris.iter().collect();
+    out.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    out.dedup_by(|a, b| a.as_str() == b.as_str());
+    out
+}
+
+/// The URI among `sorted` (see [`distinct_uris`]) whose text is `text`, if any.
+fn find_uri<'a>(sorted: &[&'a Uri], text: &str) -> Option<&'a Uri> {
+    sorted
+        .binary_search_by(|u| u.as_str().cmp(text))
+        .ok()
+        .and_then(|at| sorted.get(at).copied())
+}
+
+/// A `holder, uri, level` row whose URI is one of `uris` (a statement that joined on
+/// them): the URI is cloned from the question, whose text the row's equals, rather than
+/// parsed and checked again (a URI parse cost more than the rest of a row); a URI that is
+/// not among them is decoded from the row.
+fn grant_of(row: &Row<'_>, holder: PrincipalName, uris: &[&Uri]) -> Result<Grant> {
+    let table = "grants";
+    let uri = match find_uri(uris, text(row, 1, table)?) {
+        Some(uri) => uri.clone(),
+        None => uri(row, 1, table)?,
+    };
+    Ok(Grant {
+        holder,
+        uri,
+        level: level(row, 2, table)?,
+    })
+}
+
 /// `grants_at` answered URI first: one seek per URI on the `(uri, holder)` index, holders
-/// filtered here (a binary search, before anything is decoded). `None` when the URIs hold
-/// more than [`URI_FIRST_CAP`] grants together, so a popular URI never makes a check read
-/// more than a bounded number of rows (rule E7).
+/// filtered here (before anything is decoded). `None` when the URIs hold more than
+/// [`URI_FIRST_CAP`] grants together, so a popular URI never makes a check read more than
+/// a bounded number of rows (rule E7).
 fn grants_at_by_uri(
     conn: &Connection,
-    holders: &[&str],
-    uris: &[&str],
+    holders: &Holders<'_>,
+    uris: &[&Uri],
 ) -> Result<Option<Vec<Grant>>> {
     // One statement over a `VALUES` table of the URIs, even for a check's few ancestors:
     // cheaper than a cached point query per URI (grants_at 39k -> 36k instructions).
-    let values = padded(uris);
+    let texts: Vec<&str> = uris.iter().map(|u| u.as_str()).collect();
+    let values = padded(&texts);
     let mut stmt = prepare(conn, sql::grants_on_capped(values.len()))?;
     let cap = sql_limit(URI_FIRST_CAP);
     let params = values
@@ -414,8 +524,8 @@ fn grants_at_by_uri(
     let (mut seen, mut out) = (0usize, Vec::new());
     while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
         seen += 1;
-        if holders.binary_search(&text(row, 0, "grants")?).is_ok() {
-            out.push(grant(row)?);
+        if let Some(holder) = holders.find(text(row, 0, "grants")?) {
+            out.push(grant_of(row, holder.clone(), uris)?);
         }
     }
     Ok((seen < URI_FIRST_CAP).then_some(out))
@@ -426,15 +536,22 @@ pub(crate) fn grants_at(
     holders: &[PrincipalName],
     uris: &[Uri],
 ) -> Result<Vec<Grant>> {
-    let holders = distinct(holders);
-    let uris = distinct(uris);
+    let uris = distinct_uris(uris);
     // A few pairs (a mutation's own questions): point lookups, no batch machinery.
     if holders.len() * uris.len() <= SMALL_PAIRS {
+        let mut unique: Vec<&PrincipalName> = holders.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
         let mut stmt = prepare(conn, sql::GRANT_AT)?;
         let mut out = Vec::new();
-        for holder in &holders {
+        for holder in unique {
             for uri in &uris {
-                collect(&mut stmt, [holder, uri], grant, &mut out)?;
+                collect(
+                    &mut stmt,
+                    [holder.as_str(), uri.as_str()],
+                    |row| grant_of(row, holder.clone(), std::slice::from_ref(uri)),
+                    &mut out,
+                )?;
             }
         }
         return Ok(out);
@@ -443,14 +560,16 @@ pub(crate) fn grants_at(
     // rather than by every (holder, URI) pair, unless the URIs are crowded.
     if holders.len() > 2
         && uris.len() <= CHUNK
-        && let Some(found) = grants_at_by_uri(conn, &holders, &uris)?
+        && let Some(found) = grants_at_by_uri(conn, &Holders::new(holders), &uris)?
     {
         return Ok(found);
     }
+    let holders = distinct(holders);
+    let texts: Vec<&str> = uris.iter().map(|u| u.as_str()).collect();
     let mut out = Vec::new();
     for holder_chunk in holders.chunks(CHUNK) {
         let holder_values = padded(holder_chunk);
-        for uri_chunk in uris.chunks(CHUNK) {
+        for uri_chunk in texts.chunks(CHUNK) {
             let uri_values = padded(uri_chunk);
             let mut stmt = prepare(conn, sql::grants_at(holder_values.len(), uri_values.len()))?;
             let params = holder_values.iter().chain(uri_values.iter());
@@ -470,13 +589,31 @@ pub(crate) fn grants_on(conn: &Connection, uris: &[Uri]) -> Result<Vec<Grant>> {
     batch(conn, &uris, sql::grants_on, grant)
 }
 
+/// Rows a subtree-first probe of `grant_below` reads, per asked holder, before it gives up
+/// for one seek per holder: a row costs a fraction of a seek.
+const BELOW_ROWS_PER_HOLDER: usize = 8;
+
 pub(crate) fn grant_below(
     conn: &Connection,
     holders: &[PrincipalName],
     uri: &Uri,
 ) -> Result<Option<Grant>> {
-    let holders = distinct(holders);
     let (lo, hi) = uri.descendant_bounds();
+    // Subtree first: the grants strictly below `uri`, in (URI, holder) order, until one of
+    // an asked holder allows; capped, so a crowded subtree costs at most a bounded number
+    // of rows before the per-holder seeks (rule E7). A check that ends here (a denial) is
+    // usually below the grants it has, where the subtree holds few rows: one seek instead
+    // of one per member of the closure (86k -> a few k instructions on the medium
+    // workload).
+    let cap = holders
+        .len()
+        .saturating_mul(BELOW_ROWS_PER_HOLDER)
+        .clamp(2 * BELOW_ROWS_PER_HOLDER, URI_FIRST_CAP);
+    let found = grant_below_by_uri(conn, &Holders::new(holders), &lo, &hi, cap)?;
+    if let Some(found) = found {
+        return Ok(found);
+    }
+    let holders = distinct(holders);
     let mut best: Option<Grant> = None;
     for chunk in holders.chunks(CHUNK) {
         let mut values = padded(chunk);
@@ -504,6 +641,39 @@ pub(crate) fn grant_below(
         }
     }
     Ok(best)
+}
+
+/// `grant_below` answered from the subtree's rows (URIs strictly between `lo` and `hi`):
+/// `Some(answer)` when it is known after at most `cap` rows, `None` when the cap was hit
+/// first.
+fn grant_below_by_uri(
+    conn: &Connection,
+    holders: &Holders<'_>,
+    lo: &str,
+    hi: &str,
+    cap: usize,
+) -> Result<Option<Option<Grant>>> {
+    let table = "grants";
+    let mut stmt = prepare(conn, sql::GRANTS_BELOW)?;
+    let mut rows = stmt
+        .query((lo, hi, sql_limit(cap)))
+        .map_err(db_err("running a query"))?;
+    let mut seen = 0usize;
+    while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
+        seen += 1;
+        let Some(holder) = holders.find(text(row, 0, table)?) else {
+            continue;
+        };
+        let level = level(row, 2, table)?;
+        if level.is_allow() {
+            return Ok(Some(Some(Grant {
+                holder: holder.clone(),
+                uri: uri(row, 1, table)?,
+                level,
+            })));
+        }
+    }
+    Ok((seen < cap).then_some(None))
 }
 
 /// Decodes a row of [`sql::grant_below`]: the holder, and `{level}{uri}` or NULL.

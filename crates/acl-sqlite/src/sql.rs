@@ -37,7 +37,8 @@ pub(crate) const SET_REVISION: &str = "UPDATE meta SET revision = ?1 WHERE id = 
 
 // ---- principals ----------------------------------------------------------------------
 
-pub(crate) const PRINCIPAL: &str = "SELECT name, kind, active FROM principals WHERE name = +?1";
+/// The id, kind and active flag of the principal named `?1`.
+pub(crate) const PRINCIPAL: &str = "SELECT id, kind, active FROM principals WHERE name = +?1";
 /// `?1` is the exclusive lower bound: the `after` name, or `''` (below every name).
 pub(crate) const PRINCIPALS: &str =
     "SELECT name, kind, active FROM principals WHERE name > ?1 ORDER BY name LIMIT +?2";
@@ -96,6 +97,11 @@ pub(crate) const PRINCIPAL_ID: &str = "SELECT id FROM principals WHERE name = +?
 pub(crate) const REACH_OF_NAME: &str = "SELECT s.id, r.member, r.role, r.role_name, \
      r.role_kind, r.role_active FROM principals AS s CROSS JOIN reach AS r \
      WHERE s.name = +?1 AND r.start = s.id";
+
+/// [`REACH_OF_NAME`] for the principal with id `?1`, without the id column: when a lookup
+/// of the principal in the same snapshot has given its id.
+pub(crate) const REACH_OF_ID: &str = "SELECT member, role, role_name, role_kind, role_active \
+     FROM reach WHERE start = +?1";
 
 /// After the edge `?1 -> ?2` (member and role names) is inserted: every principal that
 /// reaches the member (the member itself, and the starts of the rows whose role it is)
@@ -271,6 +277,11 @@ fn make_grant_below(n: usize) -> String {
         values(1, n)
     )
 }
+
+/// The grants strictly between `?1` and `?2` (a URI's descendant bounds), in (URI, holder)
+/// order, at most `?3`: the subtree-first probe of `grant_below`.
+pub(crate) const GRANTS_BELOW: &str = "SELECT holder, uri, level FROM grants \
+     WHERE uri > ?1 AND uri < ?2 ORDER BY uri, holder LIMIT +?3";
 
 /// The grant of one holder (`?1`) on one URI (`?2`): a point lookup on the primary key, for
 /// the small `grants_at` questions a mutation asks.
@@ -470,6 +481,7 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("DELETE_EDGE", DELETE_EDGE),
         ("PRINCIPAL_ID", PRINCIPAL_ID),
         ("REACH_OF_NAME", REACH_OF_NAME),
+        ("REACH_OF_ID", REACH_OF_ID),
         ("REACH_INSERT_EDGE", REACH_INSERT_EDGE),
         ("REACH_STARTS_OF", REACH_STARTS_OF),
         ("REACH_CLEAR", REACH_CLEAR),
@@ -484,6 +496,7 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
         ("GRANT_AT", GRANT_AT),
+        ("GRANTS_BELOW", GRANTS_BELOW),
         ("FOLDER", FOLDER),
         ("FOLDERS_OF", FOLDERS_OF),
         ("PUT_FOLDER", PUT_FOLDER),

@@ -1050,3 +1050,131 @@ fn grants_at_on_a_crowded_uri_gives_the_same_answer() {
         ]
     );
 }
+
+/// `grants_at`'s URI-first probe finds each row's holder by a scan of a few asked holders
+/// or a search of many sorted ones: both give each grant once, duplicates asked or not.
+#[test]
+fn grants_at_finds_holders_among_few_and_many() {
+    let store = crate::SqliteStore::open_in_memory().unwrap();
+    let names: Vec<PrincipalName> = (0..150).map(|i| n(&format!("h{i:03}"))).collect();
+    let top = u("storage://c/top");
+    let deep = u("storage://c/top/deep");
+    let mut txn = store.write().unwrap();
+    for (i, name) in names.iter().enumerate() {
+        txn.insert_principal(&record(name.as_str(), PrincipalKind::Role, true))
+            .unwrap();
+        if i % 3 == 0 {
+            txn.put_grant(&Grant {
+                holder: name.clone(),
+                uri: if i % 2 == 0 {
+                    top.clone()
+                } else {
+                    deep.clone()
+                },
+                level: acl_core::Level::Read,
+            })
+            .unwrap();
+        }
+    }
+    txn.commit(change("bulk", None)).unwrap();
+    let view = store.read().unwrap();
+    let ancestors = deep.ancestors_and_self();
+    for asked in [10, 100, 150] {
+        // every asked holder twice, in reverse the second time
+        let mut doubled: Vec<PrincipalName> = names[..asked].to_vec();
+        doubled.extend(names[..asked].iter().rev().cloned());
+        let got = any_order(grants(view.grants_at(&doubled, &ancestors).unwrap()));
+        let want: Vec<String> = (0..asked)
+            .filter(|i| i % 3 == 0)
+            .map(|i| {
+                let uri = if i % 2 == 0 { &top } else { &deep };
+                format!("h{i:03} {uri} read")
+            })
+            .collect();
+        assert_eq!(got, any_order(want), "{asked} holders");
+    }
+}
+
+/// `grant_below` reads the subtree first, up to a cap; a subtree crowded with other
+/// holders' grants and the asked holders' forbids falls back to one seek per holder, with
+/// the same answer either way.
+#[test]
+fn grant_below_on_a_crowded_subtree_gives_the_same_answer() {
+    let store = crate::SqliteStore::open_in_memory().unwrap();
+    let mut txn = store.write().unwrap();
+    let others: Vec<PrincipalName> = (0..300).map(|i| n(&format!("o{i:03}"))).collect();
+    for name in &others {
+        txn.insert_principal(&record(name.as_str(), PrincipalKind::User, true))
+            .unwrap();
+        txn.put_grant(&Grant {
+            holder: name.clone(),
+            uri: u("storage://c/busy/a"),
+            level: acl_core::Level::Write,
+        })
+        .unwrap();
+    }
+    for (name, uri, level) in [
+        ("me", "storage://c/busy/a", acl_core::Level::Deny),
+        ("me", "storage://c/busy/b", acl_core::Level::Read),
+        ("me", "storage://c/quiet/x", acl_core::Level::Deny),
+        ("me", "storage://c/quiet/y", acl_core::Level::List),
+        ("team", "storage://c/quiet/y", acl_core::Level::Read),
+    ] {
+        if txn.principal(&n(name)).unwrap().is_none() {
+            txn.insert_principal(&record(name, PrincipalKind::Role, true))
+                .unwrap();
+        }
+        txn.put_grant(&Grant {
+            holder: n(name),
+            uri: u(uri),
+            level,
+        })
+        .unwrap();
+    }
+    txn.commit(change("bulk", None)).unwrap();
+    let view = store.read().unwrap();
+    let asked = [n("team"), n("me"), n("nobody")];
+    // quiet: the subtree answers, skipping the forbid, ties broken by holder
+    assert_eq!(
+        view.grant_below(&asked, &u("storage://c/quiet")).unwrap(),
+        Some(g("me storage://c/quiet/y list"))
+    );
+    // busy: 300 other grants before the asked holder's allow, past the cap
+    assert_eq!(
+        view.grant_below(&asked, &u("storage://c/busy")).unwrap(),
+        Some(g("me storage://c/busy/b read"))
+    );
+    assert_eq!(
+        view.grant_below(&asked, &u("storage://c/busy/a")).unwrap(),
+        None
+    );
+    // the root covers both subtrees
+    assert_eq!(
+        view.grant_below(&asked, &u("storage://")).unwrap(),
+        Some(g("me storage://c/busy/b read"))
+    );
+}
+
+/// A read view remembers the id of the last principal it looked up, and reads that
+/// principal's closure by id: the same graph as by name, and another principal's closure
+/// is still read by its own name.
+#[test]
+fn closure_after_a_principal_lookup_is_the_same() {
+    let store = fixture();
+    let all = store.read().unwrap().principals(None, 1000).unwrap();
+    assert!(all.len() > 3);
+    for record in &all {
+        let plain = store.read().unwrap().reachable_graph(&record.name).unwrap();
+        let view = store.read().unwrap();
+        assert_eq!(view.principal(&record.name).unwrap().as_ref(), Some(record));
+        assert_eq!(view.reachable_graph(&record.name).unwrap(), plain);
+        // twice, and after a lookup of another principal and of a missing one
+        assert_eq!(view.reachable_graph(&record.name).unwrap(), plain);
+        for other in &all {
+            view.principal(&other.name).unwrap();
+            assert_eq!(view.reachable_graph(&record.name).unwrap(), plain);
+        }
+        assert_eq!(view.principal(&n("nobody-at-all")).unwrap(), None);
+        assert_eq!(view.reachable_graph(&record.name).unwrap(), plain);
+    }
+}
