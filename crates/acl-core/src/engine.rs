@@ -1057,11 +1057,7 @@ impl<S: Store> Engine<S> {
 
     /// [`Engine::canonical_uri`], borrowing `uri` when it is already canonical.
     fn canonical_uri_cow<'u>(&self, cluster: &ClusterName, uri: &'u Uri) -> Result<Cow<'u, Uri>> {
-        // A known scheme is all `Schema::validate` asks of an absolute URI; the error is
-        // built only on the way out.
-        if self.schema.scheme(uri.scheme()).is_none() {
-            self.schema.validate(uri)?;
-        }
+        self.schema.validate(uri)?;
         if uri.scheme() == "role" {
             let mut segments = uri.segments();
             if let (Some(c), Some("users"), Some(_)) =
@@ -1174,11 +1170,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// `check(p, U, L)`: whether p's effective level on U is at least `level` (rule E5).
     /// `level` must be above deny.
     pub fn check(&self, principal: &PrincipalName, uri: &Uri, level: Level) -> Result<bool> {
-        if !level.is_allow() {
-            return Err(Error::InvalidInput(
-                "a check needs a level above deny".into(),
-            ));
-        }
+        refuse_deny(level)?;
         // One look at the cluster for both canonical forms.
         let cluster = self.engine.cluster(&self.view)?;
         let uri = self.engine.canonical_uri_cow(cluster, uri)?;
@@ -1188,9 +1180,11 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// `check(p, U, action)`: the action's level comes from the schema; an unknown action is
     /// an error, not a denial (rule E5).
     pub fn check_action(&self, principal: &PrincipalName, uri: &Uri, action: &str) -> Result<bool> {
-        let uri = self.uri(uri)?;
+        let cluster = self.engine.cluster(&self.view)?;
+        let uri = self.engine.canonical_uri_cow(cluster, uri)?;
         let level = self.engine.schema.action_level(&uri, action)?;
-        self.check(principal, &uri, level)
+        refuse_deny(level)?;
+        Ok(self.decide_level(cluster, principal, &uri)? >= level)
     }
 
     /// `closure(p)` (rule P3): p and every role it reaches through live memberships.
@@ -1500,6 +1494,17 @@ fn is_user_alias(cluster: &ClusterName, name: &PrincipalName) -> bool {
 /// `{C}/users/u` is user `u` (rule P1); every other name is itself.
 fn canonical_name(cluster: &ClusterName, name: &PrincipalName) -> PrincipalName {
     canonical_name_cow(cluster, name).into_owned()
+}
+
+/// A check asks for a level above deny (rule E5).
+fn refuse_deny(level: Level) -> Result<()> {
+    if level.is_allow() {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(
+            "a check needs a level above deny".into(),
+        ))
+    }
 }
 
 /// [`canonical_name`], borrowing `name` when it is already canonical (the usual case).

@@ -841,8 +841,8 @@ impl Index {
                 }
                 return found;
             }
-            // The URI's last segment is the node's when the text ends with it and it
-            // starts the path or follows a slash (segments hold no slash).
+            // The URI's last segment is the node's when the text ends with a slash and
+            // it (the first segment follows the slash of `://`; segments hold no slash).
             let Some(start) = segment.text.start_after_slash(text, end) else {
                 return false;
             };
@@ -987,7 +987,7 @@ impl Index {
         let key = self.key_of(text.get(..root).unwrap_or_default());
         let mut node = self.child_or_new(NONE, key, uri.scheme())?;
         let mut end = root;
-        for segment in Segments::of(uri) {
+        for segment in uri.segments() {
             end += segment.len() + usize::from(end > root);
             let key = self.key_of(text.get(..end).unwrap_or_default());
             node = self.child_or_new(node, key, segment)?;
@@ -1600,38 +1600,6 @@ fn first_of_each(uris: &[Uri]) -> impl Iterator<Item = &Uri> {
         .map(|(_, uri)| uri)
 }
 
-/// The segments of a URI's path, split by a plain byte loop: on the check's hot path,
-/// `str::split`'s searcher costs more than the short segments it finds.
-struct Segments<'u> {
-    path: &'u str,
-    at: usize,
-}
-
-impl<'u> Segments<'u> {
-    fn of(uri: &'u Uri) -> Segments<'u> {
-        Segments {
-            path: uri.path(),
-            at: 0,
-        }
-    }
-}
-
-impl<'u> Iterator for Segments<'u> {
-    type Item = &'u str;
-
-    fn next(&mut self) -> Option<&'u str> {
-        let rest = self
-            .path
-            .as_bytes()
-            .get(self.at..)
-            .filter(|r| !r.is_empty())?;
-        let len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-        let segment = self.path.get(self.at..self.at + len);
-        self.at += len + 1;
-        segment
-    }
-}
-
 /// The start of the last segment of `text[..end]`, a canonical URI's text whose path
 /// starts at `root` (`end > root`).
 fn last_segment(text: &str, root: usize, end: usize) -> usize {
@@ -1730,21 +1698,6 @@ mod tests {
 
     fn live_segments(index: &Index) -> usize {
         index.segments.len() - index.free_segments.len()
-    }
-
-    #[test]
-    fn segments_split_like_uri_segments() {
-        for text in [
-            "storage://",
-            "storage://c",
-            "storage://c/a/b",
-            "job://c/x-y/z.w",
-        ] {
-            let u = uri(text);
-            let mine: Vec<&str> = Segments::of(&u).collect();
-            let theirs: Vec<&str> = u.segments().collect();
-            assert_eq!(mine, theirs, "{text}");
-        }
     }
 
     // The trie holds exactly the URIs with rows and their ancestors: removing every row

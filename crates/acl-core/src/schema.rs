@@ -228,22 +228,22 @@ impl Schema {
     }
 
     /// Checks that an already parsed URI's scheme is known (rule U3).
+    #[inline]
     pub fn validate(&self, uri: &Uri) -> Result<(), Error> {
         self.check_uri(uri, UriForm::Absolute)
     }
 
+    #[inline]
     fn check_uri(&self, uri: &Uri, form: UriForm) -> Result<(), Error> {
-        let fail = |problem| Error::InvalidUri {
-            input: clip(uri.as_str()),
-            problem,
+        // Every check validates its URI: the error is built out of line, only on failure.
+        let problem = match self.scheme(uri.scheme()) {
+            None => UriProblem::UnknownScheme,
+            Some(def) if def.absolute_only && form == UriForm::Short => {
+                UriProblem::NeedsAbsoluteForm
+            }
+            Some(_) => return Ok(()),
         };
-        let def = self
-            .scheme(uri.scheme())
-            .ok_or_else(|| fail(UriProblem::UnknownScheme))?;
-        if def.absolute_only && form == UriForm::Short {
-            return Err(fail(UriProblem::NeedsAbsoluteForm));
-        }
-        Ok(())
+        Err(invalid_uri(uri, problem))
     }
 
     /// The level `action` requires on `uri` (rule E5): the scheme's action table first, then
@@ -262,6 +262,15 @@ impl Schema {
             Ok(level) if level.is_allow() => Ok(level),
             _ => Err(unknown()),
         }
+    }
+}
+
+/// The error for `uri` refused for `problem`.
+#[cold]
+fn invalid_uri(uri: &Uri, problem: UriProblem) -> Error {
+    Error::InvalidUri {
+        input: clip(uri.as_str()),
+        problem,
     }
 }
 
