@@ -152,9 +152,17 @@ fn change_entry(row: &Row<'_>) -> Result<ChangeEntry> {
 /// The distinct texts of `items`, sorted, so chunks never overlap and no row is returned
 /// twice.
 fn distinct<T: AsRef<str>>(items: &[T]) -> Vec<&str> {
-    let mut out: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
-    out.sort_unstable();
-    out.dedup();
+    distinct_items(items)
+        .into_iter()
+        .map(AsRef::as_ref)
+        .collect()
+}
+
+/// The items of `items` sorted by their text, each text once.
+fn distinct_items<T: AsRef<str>>(items: &[T]) -> Vec<&T> {
+    let mut out: Vec<&T> = items.iter().collect();
+    out.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+    out.dedup_by(|a, b| a.as_ref() == b.as_ref());
     out
 }
 
@@ -448,10 +456,7 @@ impl<'a> Holders<'a> {
         if holders.len() <= LINEAR_HOLDERS {
             return Holders::Few(holders);
         }
-        let mut sorted: Vec<&PrincipalName> = holders.iter().collect();
-        sorted.sort_unstable();
-        sorted.dedup();
-        Holders::Sorted(sorted)
+        Holders::Sorted(distinct_items(holders))
     }
 
     /// The asked holder whose name is `text`, if any.
@@ -466,15 +471,7 @@ impl<'a> Holders<'a> {
     }
 }
 
-/// The distinct URIs of `uris`, sorted by text.
-fn distinct_uris(uris: &[Uri]) -> Vec<&Uri> {
-    let mut out: Vec<&Uri> = uris.iter().collect();
-    out.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
-    out.dedup_by(|a, b| a.as_str() == b.as_str());
-    out
-}
-
-/// The URI among `sorted` (see [`distinct_uris`]) whose text is `text`, if any.
+/// The URI among `sorted` (see [`distinct_items`]) whose text is `text`, if any.
 fn find_uri<'a>(sorted: &[&'a Uri], text: &str) -> Option<&'a Uri> {
     sorted
         .binary_search_by(|u| u.as_str().cmp(text))
@@ -536,15 +533,12 @@ pub(crate) fn grants_at(
     holders: &[PrincipalName],
     uris: &[Uri],
 ) -> Result<Vec<Grant>> {
-    let uris = distinct_uris(uris);
+    let uris = distinct_items(uris);
     // A few pairs (a mutation's own questions): point lookups, no batch machinery.
     if holders.len() * uris.len() <= SMALL_PAIRS {
-        let mut unique: Vec<&PrincipalName> = holders.iter().collect();
-        unique.sort_unstable();
-        unique.dedup();
         let mut stmt = prepare(conn, sql::GRANT_AT)?;
         let mut out = Vec::new();
-        for holder in unique {
+        for holder in distinct_items(holders) {
             for uri in &uris {
                 collect(
                     &mut stmt,
