@@ -227,18 +227,14 @@ impl Workload {
         Ok(())
     }
 
-    /// How many grants the loaded model holds: the batch, the users' home grants, the
-    /// admin role's grants on the scheme roots and the monitor role's on `user://` and
-    /// `policy://`.
+    /// How many grants the loaded model holds: the batch, the users' home grants and the
+    /// admin role's grants on the scheme roots (a kernel engine: the platform's monitor
+    /// role is not there).
     pub fn grant_count(&self, schema: &Schema) -> usize {
         self.grants.len()
             + (self.users.len() + 1) * schema.homes().len()
             + schema.scheme_names().count()
             + 1
-            + ["user", "policy"]
-                .iter()
-                .filter(|s| schema.scheme(s).is_some())
-                .count()
     }
 
     /// `count` queries against a loaded engine: 90% allowed through roles (the deciding

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acl_core::{
-    AccountKey, Caller, Cursor, Engine, Error, Level, PageRequest, PrincipalKind, PrincipalName,
-    ReadView, Reader, Revision, Schema, Timestamp, Uri,
+    AccountKey, Caller, Cursor, Error, Level, PageRequest, Platform, PlatformView, PrincipalKind,
+    PrincipalName, Reader, Revision, Schema, Timestamp, Uri,
 };
 use acl_sqlite::SqliteStore;
 
@@ -15,7 +15,7 @@ use crate::error::{CliError, Result};
 
 /// The engine over a SQLite file, and who acts.
 pub struct Ctx {
-    engine: Engine<SqliteStore>,
+    engine: Platform<SqliteStore>,
     path: PathBuf,
     acting: Option<String>,
     actor: OnceCell<PrincipalName>,
@@ -34,7 +34,7 @@ impl Ctx {
         }
         let store = SqliteStore::open(path)?;
         Ok(Ctx {
-            engine: Engine::new(store, Schema::standard()),
+            engine: Platform::new(store, Schema::standard()),
             path: path.to_owned(),
             acting,
             actor: OnceCell::new(),
@@ -42,7 +42,7 @@ impl Ctx {
     }
 
     /// The engine.
-    pub fn engine(&self) -> &Engine<SqliteStore> {
+    pub fn engine(&self) -> &Platform<SqliteStore> {
         &self.engine
     }
 

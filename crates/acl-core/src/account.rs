@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, FieldError, FieldProblem, Result, clip};
 use crate::name::{ClusterName, PrincipalName};
-use crate::store::Timestamp;
+use crate::time::Timestamp;
 
 /// The longest email, username, full name and domain, in characters (rule A1).
 pub const MAX_ACCOUNT_FIELD: usize = 64;

@@ -3,6 +3,7 @@
 
 mod admin;
 mod folders;
+mod platform;
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -18,11 +19,12 @@ use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
 use crate::resolve::{Decision, closure_of, decide_with, evaluate_with_fences, level_with};
-use crate::schema::{Schema, ShareScope};
-use crate::store::{
-    Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision,
-    Store, Timestamp, WriteTxn,
+use crate::rows::{
+    Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, Revision,
 };
+use crate::schema::{Schema, ShareScope};
+use crate::store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt};
+use crate::time::Timestamp;
 use crate::uri::{Uri, UriContext};
 
 pub use admin::{
@@ -31,6 +33,7 @@ pub use admin::{
 pub use folders::{
     DeletedFolder, FolderAccess, FolderEntry, InviteReport, ReceivedInvitations, Refusal, VmAccess,
 };
+pub use platform::Platform;
 
 /// Who performs a mutation, and when. The core reads no clock: the time comes in here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +191,61 @@ impl<K: std::hash::Hash + Eq, V> RevisionCache<K, V> {
     }
 }
 
+/// What a layer above the kernel (acl-platform's folders and accounts) adds to the kernel's
+/// own mutations, registered with [`Engine::with_layer`]. Each hook runs inside the
+/// mutation's write transaction, so the layer's rows change together with the kernel's or
+/// not at all; an error refuses the mutation, which then changes nothing. Every hook has a
+/// body that does nothing, so a layer implements only those it needs.
+pub trait Layer<S: Store>: Send + Sync {
+    /// At [`Engine::init`], after the kernel wrote its rows (the cluster, its roles, the
+    /// scheme roots' grants and the first admin user): the layer's own initial rows.
+    fn on_init(&self, tx: &mut S::Write<'_>, schema: &Schema, cluster: &ClusterName) -> Result<()> {
+        let _ = (tx, schema, cluster);
+        Ok(())
+    }
+
+    /// At [`Engine::set_active`], after user `user`'s principal became `active` or not
+    /// (rules E1, A3).
+    fn on_active(&self, tx: &mut S::Write<'_>, user: &PrincipalName, active: bool) -> Result<()> {
+        let _ = (tx, user, active);
+        Ok(())
+    }
+
+    /// At [`Engine::remove_role`], after the actor was authorized and before the kernel
+    /// removes the role's grants, edges and principal (rule P4): the layer refuses the
+    /// removal while its rows need the role, or removes its own rows of it.
+    fn on_remove_role(&self, tx: &mut S::Write<'_>, role: &PrincipalName) -> Result<()> {
+        let _ = (tx, role);
+        Ok(())
+    }
+
+    /// Before a direct `action` (`grant`, `forbid` or `revoke`, by [`Engine::grant`],
+    /// [`Engine::grant_many`] or [`Engine::revoke`]) changes `holder`'s grant on `uri`,
+    /// after the actor was authorized: an error refuses it. acl-platform refuses direct
+    /// changes to the grants its folder workflows own (rule F7); the workflows write those
+    /// grants through the kernel's row helpers, which no layer sees.
+    fn check_direct_grant(
+        &self,
+        tx: &S::Write<'_>,
+        cluster: &ClusterName,
+        uri: &Uri,
+        holder: &PrincipalName,
+        action: &'static str,
+    ) -> Result<()> {
+        let _ = (tx, cluster, uri, holder, action);
+        Ok(())
+    }
+}
+
+/// The layers of an engine, in registration order.
+struct Layers<S: Store>(Vec<Box<dyn Layer<S>>>);
+
+impl<S: Store> std::fmt::Debug for Layers<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} layer(s)", self.0.len())
+    }
+}
+
 /// The engine over a store `S` with a schema. Cheap to share by reference across threads
 /// when `S` is (every store is `Send + Sync`).
 ///
@@ -195,7 +253,7 @@ impl<K: std::hash::Hash + Eq, V> RevisionCache<K, V> {
 /// validated and the change applied and logged there, and any error drops the transaction
 /// so nothing changes. Reads go through a [`Reader`], one consistent view.
 #[derive(Debug)]
-pub struct Engine<S> {
+pub struct Engine<S: Store> {
     store: S,
     schema: Schema,
     /// The cluster name, read once from a committed state: init sets it and nothing
@@ -207,6 +265,8 @@ pub struct Engine<S> {
     /// for a principal that is unknown or inactive (rule E1). Keyed by name, so a cached
     /// check does not look the principal up in the index at all.
     id_closures: RwLock<RevisionCache<PrincipalName, Option<IdClosure>>>,
+    /// What layers above the kernel add to its mutations.
+    layers: Layers<S>,
 }
 
 /// Steps of mutations that change nothing commit nothing.
@@ -236,7 +296,29 @@ impl<S: Store> Engine<S> {
             options,
             closures: RwLock::new(RevisionCache::default()),
             id_closures: RwLock::new(RevisionCache::default()),
+            layers: Layers(Vec::new()),
         }
+    }
+
+    /// This engine with `layer`'s hooks added to its mutations (see [`Layer`]).
+    pub fn with_layer(mut self, layer: impl Layer<S> + 'static) -> Engine<S> {
+        self.layers.0.push(Box::new(layer));
+        self
+    }
+
+    /// Runs every layer's check on a direct change of `holder`'s grant on `uri`.
+    fn guard(
+        &self,
+        tx: &S::Write<'_>,
+        cluster: &ClusterName,
+        uri: &Uri,
+        holder: &PrincipalName,
+        action: &'static str,
+    ) -> Result<()> {
+        self.layers
+            .0
+            .iter()
+            .try_for_each(|l| l.check_direct_grant(tx, cluster, uri, holder, action))
     }
 
     /// The options the engine was built with.
@@ -439,7 +521,6 @@ impl<S: Store> Engine<S> {
             validate_user_name(cluster, user)?;
         }
         tx.set_cluster(cluster)?;
-        admin::init_rows(&self.schema, tx, cluster)?;
         for role in [&admin_role, &manager_role] {
             tx.insert_principal(&PrincipalRecord {
                 name: role.clone(),
@@ -453,6 +534,9 @@ impl<S: Store> Engine<S> {
         if let Some(user) = admin {
             self.insert_user(tx, cluster, user)?;
             put_grant(tx, user, &Uri::of_role(&admin_role), Level::Read)?;
+        }
+        for layer in &self.layers.0 {
+            layer.on_init(tx, &self.schema, cluster)?;
         }
         Ok(())
     }
@@ -659,7 +743,7 @@ impl<S: Store> Engine<S> {
         } else {
             "grant"
         };
-        folders::refuse_folder_workflow_grant(&*tx, self.cluster(tx)?, uri, grantee, action)?;
+        self.guard(tx, self.cluster(tx)?, uri, grantee, action)?;
         if level.is_allow() && scheme.share_scope == Some(ShareScope::SameGroup) {
             refuse_outside_scope(tx, actor_closure, &grantee_record, uri)?;
         }
@@ -710,7 +794,7 @@ impl<S: Store> Engine<S> {
             if tx.principal(&grantee)?.is_none() {
                 return Err(Error::not_found("principal", grantee.as_str()));
             }
-            folders::refuse_folder_workflow_grant(&*tx, &cluster, &uri, &grantee, "revoke")?;
+            self.guard(tx, &cluster, &uri, &grantee, "revoke")?;
             let removed = remove_grant(tx, &grantee, &uri)?.ok_or_else(|| {
                 Error::NoEffect(format!("`{grantee}` holds no direct grant on `{uri}`"))
             })?;
@@ -866,18 +950,8 @@ impl<S: Store> Engine<S> {
                     "`{name}` is a user; users are deactivated, never removed"
                 )));
             }
-            // Folder and VM rows keep their owner and team for the record (rules F1, V1).
-            if let Some(folder) = tx.folders_of(&name)?.into_iter().next() {
-                return Err(Error::Conflict(format!(
-                    "`{name}` owns folder `{}` (folder rows are kept, deleted ones too)",
-                    folder.id
-                )));
-            }
-            if let Some(vm) = tx.vms_of(&name)?.into_iter().next() {
-                return Err(Error::Conflict(format!(
-                    "`{name}` is the team of vm `{}`",
-                    vm.id
-                )));
+            for layer in &self.layers.0 {
+                layer.on_remove_role(tx, &name)?;
             }
             if let Some(fence) = tx.fences_of_group(&name)?.into_iter().next() {
                 return Err(Error::Conflict(format!(
@@ -913,7 +987,6 @@ impl<S: Store> Engine<S> {
                     role: role.name,
                 })?;
             }
-            tx.delete_group_info(&name)?;
             tx.delete_principal(&name)?;
             Ok(Step::Changed(
                 removed,
@@ -1014,7 +1087,9 @@ impl<S: Store> Engine<S> {
             }
             record.active = active;
             tx.update_principal(&record)?;
-            admin::follow_active(tx, &name, active)?;
+            for layer in &self.layers.0 {
+                layer.on_active(tx, &name, active)?;
+            }
             Ok(Step::Changed(
                 (),
                 Change {

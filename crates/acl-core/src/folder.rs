@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, clip};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
-use crate::store::Timestamp;
+use crate::time::Timestamp;
 use crate::uri::Uri;
 
 /// The longest id or name, in characters.

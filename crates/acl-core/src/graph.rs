@@ -12,7 +12,8 @@ use petgraph::graphmap::DiGraphMap;
 
 use crate::error::{Error, Result};
 use crate::name::PrincipalName;
-use crate::store::{PrincipalRecord, ReadView, RoleGraph};
+use crate::rows::{PrincipalRecord, RoleGraph};
+use crate::store::ReadView;
 
 /// Which principals a walk of the role graph passes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,7 +32,7 @@ use hashbrown::HashTable;
 use crate::error::{Error, Result};
 use crate::level::Level;
 use crate::name::PrincipalName;
-use crate::store::{Edge, Fence, Grant, PrincipalRecord};
+use crate::rows::{Edge, Fence, Grant, PrincipalRecord};
 use crate::uri::Uri;
 
 mod id_lists;
@@ -1681,7 +1681,7 @@ mod tests {
         index
             .put_principal(PrincipalRecord {
                 name: name(who),
-                kind: crate::store::PrincipalKind::Role,
+                kind: crate::rows::PrincipalKind::Role,
                 active: true,
             })
             .unwrap();

@@ -63,10 +63,13 @@ pub mod index;
 mod level;
 mod name;
 mod page;
+mod platform_store;
 mod policy;
 mod resolve;
+mod rows;
 mod schema;
 mod store;
+mod time;
 mod uri;
 
 #[cfg(any(feature = "testing", feature = "proptest"))]
@@ -80,8 +83,8 @@ pub use account::{
 pub use engine::{
     AccountFilter, AccountList, AccountUpdate, Applied, AuditQuery, Caller, CreatedKeypair,
     DeletedFolder, Engine, EngineOptions, FolderAccess, FolderEntry, GrantOutcome, InviteReport,
-    ListFilter, NewAccount, Reader, ReceivedInvitations, Refusal, RemovedRole, TreeNode,
-    UsageReport, VmAccess,
+    Layer, ListFilter, NewAccount, Platform, Reader, ReceivedInvitations, Refusal, RemovedRole,
+    TreeNode, UsageReport, VmAccess,
 };
 pub use error::{Error, ErrorKind, FieldError, FieldProblem, NameProblem, Result, UriProblem};
 pub use export::{ExportFileName, MAX_EXPORT_FILE_NAME};
@@ -95,14 +98,16 @@ pub use index::{IdClosure, Index, PrincipalId};
 pub use level::Level;
 pub use name::{ClusterName, MAX_NAME_BYTES, PrincipalName};
 pub use page::{Cursor, Page, PageRequest};
+pub use platform_store::{PlatformStore, PlatformTxn, PlatformView};
 pub use policy::{
     Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, Session, SessionId, SessionRequest,
     Usage, admit_folder, admit_session,
 };
 pub use resolve::{Decision, Reason};
-pub use schema::{HomeGrant, Schema, SchemeDef, ShareScope};
-pub use store::{
-    Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision,
-    RoleGraph, Store, Timestamp, WriteTxn,
+pub use rows::{
+    Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, Revision, RoleGraph,
 };
+pub use schema::{HomeGrant, Schema, SchemeDef, ShareScope};
+pub use store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt};
+pub use time::Timestamp;
 pub use uri::{MAX_SEGMENT_BYTES, MAX_URI_BYTES, Uri, UriContext, UriForm};

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::Problems;
 use crate::error::{Error, FieldError, FieldProblem, Result, clip};
 use crate::name::PrincipalName;
-use crate::store::Timestamp;
+use crate::time::Timestamp;
 
 /// A resource policy's name (rule A6): 1 to 64 characters of `[A-Za-z0-9._-]`, not starting
 /// with `.`; its immutable key.

@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::graph::{Closure, Walk};
 use crate::level::Level;
 use crate::name::PrincipalName;
-use crate::store::{Fence, Grant, ReadView};
+use crate::rows::{Fence, Grant};
+use crate::store::ReadView;
 use crate::uri::Uri;
 
 /// A decision: the effective level and why (rule E6).

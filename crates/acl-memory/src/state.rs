@@ -18,8 +18,8 @@ use acl_core::Index;
 
 use crate::changelog::Changelog;
 use acl_core::{
-    AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
-    SessionId,
+    AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, RoleGraph,
+    Session, SessionId,
 };
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Fence, Folder, FolderId, Grant, Invitation,
@@ -111,18 +111,11 @@ impl State {
         Ok(self.index.principals(after, limit))
     }
 
-    pub(crate) fn roles_of(
-        &self,
-        members: &[PrincipalName],
-    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-        Ok(self.index.roles_of(members))
-    }
-
-    pub(crate) fn reachable_roles(
-        &self,
-        start: &PrincipalName,
-    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-        Ok(self.index.reachable_roles(start.as_str()))
+    pub(crate) fn reachable_graph(&self, start: &PrincipalName) -> Result<RoleGraph> {
+        Ok(RoleGraph::from_pairs(
+            start,
+            self.index.reachable_roles(start.as_str()),
+        ))
     }
 
     pub(crate) fn members_of(
@@ -134,10 +127,6 @@ impl State {
 
     pub(crate) fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
         Ok(self.index.grants_at(holders, uris))
-    }
-
-    pub(crate) fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
-        Ok(self.index.grants_on(uris))
     }
 
     pub(crate) fn grant_below(
@@ -178,10 +167,6 @@ impl State {
         limit: usize,
     ) -> Result<Vec<Fence>> {
         Ok(self.index.fences(within, after, limit))
-    }
-
-    pub(crate) fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
-        Ok(self.index.fences_of_group(group))
     }
 
     pub(crate) fn changes(

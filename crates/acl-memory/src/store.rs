@@ -9,8 +9,9 @@ use acl_core::{
 };
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Index,
-    Invitation, InvitationId, InvitationKey, InvitationState, Level, Permission, PrincipalName,
-    PrincipalRecord, ReadView, Result, Revision, Share, Store, Uri, Vm, VmId, WriteTxn,
+    Invitation, InvitationId, InvitationKey, InvitationState, Level, Permission, PlatformTxn,
+    PlatformView, PrincipalName, PrincipalRecord, ReadView, Result, Revision, RoleGraph, Share,
+    Store, Uri, Vm, VmId, WriteTxn,
 };
 
 use crate::state::State;
@@ -348,51 +349,46 @@ impl WriteTxn for MemoryWrite<'_> {
         Ok(before.is_some())
     }
 
-    fn insert_edge(&mut self, edge: &Edge) -> Result<()> {
-        self.require_principal(&edge.member, "edge member")?;
-        self.require_principal(&edge.role, "edge role")?;
-        if !self.state.set_edge(edge, true)? {
-            self.undo.push(Undo::Edge {
-                edge: edge.clone(),
-                present: false,
-            });
+    fn set_edge(&mut self, edge: &Edge, present: bool) -> Result<bool> {
+        if present {
+            self.require_principal(&edge.member, "edge member")?;
+            self.require_principal(&edge.role, "edge role")?;
         }
-        Ok(())
-    }
-
-    fn delete_edge(&mut self, edge: &Edge) -> Result<bool> {
-        let was = self.state.set_edge(edge, false)?;
-        if was {
+        let was = self.state.set_edge(edge, present)?;
+        if was != present {
             self.undo.push(Undo::Edge {
                 edge: edge.clone(),
-                present: true,
+                present: was,
             });
         }
         Ok(was)
     }
 
-    fn insert_fence(&mut self, fence: &Fence) -> Result<()> {
-        self.require_principal(&fence.group, "fence group")?;
-        if !self.state.set_fence(fence, true)? {
-            self.undo.push(Undo::Fence {
-                fence: fence.clone(),
-                present: false,
-            });
+    fn set_fence(&mut self, fence: &Fence, present: bool) -> Result<bool> {
+        if present {
+            self.require_principal(&fence.group, "fence group")?;
         }
-        Ok(())
-    }
-
-    fn delete_fence(&mut self, fence: &Fence) -> Result<bool> {
-        let was = self.state.set_fence(fence, false)?;
-        if was {
+        let was = self.state.set_fence(fence, present)?;
+        if was != present {
             self.undo.push(Undo::Fence {
                 fence: fence.clone(),
-                present: true,
+                present: was,
             });
         }
         Ok(was)
     }
 
+    fn commit(mut self, change: Change) -> Result<Revision> {
+        // Every write is already in place: appending the entry and forgetting the undo log
+        // is the whole commit. Only a full changelog refuses the entry, and then dropping
+        // `self` rolls the writes back.
+        let revision = self.state.append_change(change)?;
+        self.undo.clear();
+        Ok(revision)
+    }
+}
+
+impl PlatformTxn for MemoryWrite<'_> {
     fn put_folder(&mut self, folder: &Folder) -> Result<()> {
         self.require_principal(&folder.owner, "folder owner")?;
         let clash = folder.is_active()
@@ -605,15 +601,6 @@ impl WriteTxn for MemoryWrite<'_> {
         }
         Ok(was)
     }
-
-    fn commit(mut self, change: Change) -> Result<Revision> {
-        // Every write is already in place: appending the entry and forgetting the undo log
-        // is the whole commit. Only a full changelog refuses the entry, and then dropping
-        // `self` rolls the writes back.
-        let revision = self.state.append_change(change)?;
-        self.undo.clear();
-        Ok(revision)
-    }
 }
 
 /// Implements [`ReadView`] for a type whose `state` field derefs to [`State`], forwarding
@@ -645,18 +632,8 @@ macro_rules! forward_read_view {
                 self.state.principals(after, limit)
             }
 
-            fn roles_of(
-                &self,
-                members: &[PrincipalName],
-            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-                self.state.roles_of(members)
-            }
-
-            fn reachable_roles(
-                &self,
-                start: &PrincipalName,
-            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-                self.state.reachable_roles(start)
+            fn reachable_graph(&self, start: &PrincipalName) -> Result<RoleGraph> {
+                self.state.reachable_graph(start)
             }
 
             fn members_of(
@@ -668,10 +645,6 @@ macro_rules! forward_read_view {
 
             fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
                 self.state.grants_at(holders, uris)
-            }
-
-            fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
-                self.state.grants_on(uris)
             }
 
             fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
@@ -710,10 +683,6 @@ macro_rules! forward_read_view {
                 self.state.fences(within, after, limit)
             }
 
-            fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
-                self.state.fences_of_group(group)
-            }
-
             fn changes(
                 &self,
                 after: Revision,
@@ -722,7 +691,9 @@ macro_rules! forward_read_view {
             ) -> Result<Vec<ChangeEntry>> {
                 self.state.changes(after, actor, limit)
             }
+        }
 
+        impl PlatformView for $ty<'_> {
             fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
                 self.state.folder(id)
             }
@@ -833,7 +804,7 @@ forward_read_view!(MemoryWrite);
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-    use acl_core::{PrincipalKind, Timestamp};
+    use acl_core::{PrincipalKind, Timestamp, WriteTxnExt};
 
     use super::*;
 

@@ -20,6 +20,7 @@ use acl_core::{
     ChangeEntry, ClusterName, Edge, ErrorKind, Fence, Grant, Level, PrincipalKind, PrincipalName,
     PrincipalRecord, ReadView, Revision, Store, Uri, WriteTxn,
 };
+use acl_core::{ReadViewExt, WriteTxnExt};
 use acl_memory::MemoryStore;
 use common::{change, name, sorted, sorted_grants, uri};
 use proptest::prelude::*;

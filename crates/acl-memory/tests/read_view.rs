@@ -11,6 +11,7 @@
 
 mod common;
 
+use acl_core::ReadViewExt;
 use std::fmt::Debug;
 
 use acl_core::{

@@ -5,6 +5,7 @@
 
 mod common;
 
+use acl_core::{ReadViewExt, WriteTxnExt};
 use std::time::Duration;
 
 use acl_core::{ClusterName, Error, ErrorKind, PrincipalKind, ReadView, Revision, Store, WriteTxn};

@@ -148,8 +148,8 @@ use acl_core::{
 };
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
-    InvitationId, InvitationKey, PrincipalName, PrincipalRecord, ReadView, Result, Revision, Share,
-    Store, Uri, Vm, VmId, WriteTxn,
+    InvitationId, InvitationKey, PlatformTxn, PlatformView, PrincipalName, PrincipalRecord,
+    ReadView, Result, Revision, Share, Store, Uri, Vm, VmId, WriteTxn,
 };
 
 use crate::sql::db_err;
@@ -559,26 +559,16 @@ macro_rules! read_view {
                 self.principal_of(name)
             }
 
+            fn index(&self) -> Option<&acl_core::Index> {
+                None
+            }
+
             fn principals(
                 &self,
                 after: Option<&PrincipalName>,
                 limit: usize,
             ) -> Result<Vec<PrincipalRecord>> {
                 read::principals(self.conn()?, after, limit)
-            }
-
-            fn roles_of(
-                &self,
-                members: &[PrincipalName],
-            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-                read::roles_of(self.conn()?, members)
-            }
-
-            fn reachable_roles(
-                &self,
-                start: &PrincipalName,
-            ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-                read::reachable_roles(self.conn()?, start)
             }
 
             fn reachable_graph(&self, start: &PrincipalName) -> Result<acl_core::RoleGraph> {
@@ -594,10 +584,6 @@ macro_rules! read_view {
 
             fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
                 read::grants_at(self.conn()?, holders, uris)
-            }
-
-            fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
-                read::grants_on(self.conn()?, uris)
             }
 
             fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
@@ -636,10 +622,6 @@ macro_rules! read_view {
                 read::fences(self.conn()?, within, after, limit)
             }
 
-            fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
-                read::fences_of_group(self.conn()?, group)
-            }
-
             fn changes(
                 &self,
                 after: Revision,
@@ -648,7 +630,9 @@ macro_rules! read_view {
             ) -> Result<Vec<ChangeEntry>> {
                 read::changes(self.conn()?, after, actor, limit)
             }
+        }
 
+        impl PlatformView for $ty {
             fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
                 read::folder(self.conn()?, id)
             }
@@ -780,22 +764,24 @@ impl WriteTxn for SqliteWrite<'_> {
         write::delete_grant(self.conn()?, holder, uri)
     }
 
-    fn insert_edge(&mut self, edge: &Edge) -> Result<()> {
-        write::insert_edge(self.conn()?, edge)
+    fn set_edge(&mut self, edge: &Edge, present: bool) -> Result<bool> {
+        write::set_edge(self.conn()?, edge, present)
     }
 
-    fn delete_edge(&mut self, edge: &Edge) -> Result<bool> {
-        write::delete_edge(self.conn()?, edge)
+    fn set_fence(&mut self, fence: &Fence, present: bool) -> Result<bool> {
+        write::set_fence(self.conn()?, fence, present)
     }
 
-    fn insert_fence(&mut self, fence: &Fence) -> Result<()> {
-        write::insert_fence(self.conn()?, fence)
+    fn commit(self, change: Change) -> Result<Revision> {
+        let conn = self.conn()?;
+        let revision = write::append_change(conn, &change)?;
+        exec(conn, "COMMIT").map_err(db_err("committing the write transaction"))?;
+        // Drop sees a connection out of its transaction and just gives it back.
+        Ok(revision)
     }
+}
 
-    fn delete_fence(&mut self, fence: &Fence) -> Result<bool> {
-        write::delete_fence(self.conn()?, fence)
-    }
-
+impl PlatformTxn for SqliteWrite<'_> {
     fn put_folder(&mut self, folder: &Folder) -> Result<()> {
         write::put_folder(self.conn()?, folder)
     }
@@ -842,14 +828,6 @@ impl WriteTxn for SqliteWrite<'_> {
 
     fn delete_group_info(&mut self, name: &PrincipalName) -> Result<bool> {
         write::delete_group_info(self.conn()?, name)
-    }
-
-    fn commit(self, change: Change) -> Result<Revision> {
-        let conn = self.conn()?;
-        let revision = write::append_change(conn, &change)?;
-        exec(conn, "COMMIT").map_err(db_err("committing the write transaction"))?;
-        // Drop sees a connection out of its transaction and just gives it back.
-        Ok(revision)
     }
 }
 

@@ -290,13 +290,6 @@ fn edge_pairs(
     })
 }
 
-pub(crate) fn roles_of(
-    conn: &Connection,
-    members: &[PrincipalName],
-) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-    edge_pairs(conn, members, sql::roles_of)
-}
-
 pub(crate) fn members_of(
     conn: &Connection,
     roles: &[PrincipalName],
@@ -393,40 +386,9 @@ impl Reached {
     }
 }
 
-/// Every edge reachable from `start` (see [`Reached`]). A layer-by-layer walk of `edges`
-/// took one statement per layer of the role graph (143k instructions per check on the
-/// medium workload, depth 4); a recursive CTE cost more still (246k).
-pub(crate) fn reachable_roles(
-    conn: &Connection,
-    start: &PrincipalName,
-) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-    let graph = Reached::read(conn, Start::Name(start))?.into_graph()?;
-    let start_record = || -> Result<PrincipalRecord> {
-        principal(conn, start)?.ok_or_else(|| corrupt("reach", "the start has no record"))
-    };
-    let mut out = Vec::with_capacity(graph.edges.len());
-    for (member, role) in graph.edges {
-        let name = match member {
-            0 => start.clone(),
-            _ => node_record(&graph.roles, member)?.name.clone(),
-        };
-        let role = match role {
-            // An edge back to the start: a cycle, which the core never writes.
-            0 => start_record()?,
-            _ => node_record(&graph.roles, role)?.clone(),
-        };
-        out.push((name, role));
-    }
-    Ok(out)
-}
-
-fn node_record(roles: &[PrincipalRecord], node: usize) -> Result<&PrincipalRecord> {
-    roles
-        .get(node.wrapping_sub(1))
-        .ok_or_else(|| corrupt("reach", format!("node {node} has no record")))
-}
-
-/// The role graph reachable from `start`: [`reachable_roles`] without a name per edge.
+/// The role graph reachable from `start` (see [`Reached`]). A layer-by-layer walk of
+/// `edges` took one statement per layer of the role graph (143k instructions per check on
+/// the medium workload, depth 4); a recursive CTE cost more still (246k).
 pub(crate) fn reachable_graph(conn: &Connection, start: Start<'_>) -> Result<RoleGraph> {
     Reached::read(conn, start)?.into_graph()
 }
@@ -576,11 +538,6 @@ pub(crate) fn grants_at(
         }
     }
     Ok(out)
-}
-
-pub(crate) fn grants_on(conn: &Connection, uris: &[Uri]) -> Result<Vec<Grant>> {
-    let uris = distinct(uris);
-    batch(conn, &uris, sql::grants_on, grant)
 }
 
 /// Rows a subtree-first probe of `grant_below` reads, per asked holder, before it gives up
@@ -834,13 +791,6 @@ pub(crate) fn fences(
             collect(&mut stmt, &params[..], fence, &mut out)?;
         }
     }
-    Ok(out)
-}
-
-pub(crate) fn fences_of_group(conn: &Connection, group: &PrincipalName) -> Result<Vec<Fence>> {
-    let mut out = Vec::new();
-    let mut stmt = prepare(conn, sql::FENCES_OF_GROUP)?;
-    collect(&mut stmt, [group.as_str()], fence, &mut out)?;
     Ok(out)
 }
 

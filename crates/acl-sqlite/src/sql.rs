@@ -153,8 +153,6 @@ pub(crate) const REACH_UPDATE_ROLE: &str = "UPDATE reach SET role_kind = ?2, rol
 pub(crate) const INSERT_FENCE: &str =
     "INSERT INTO fences (uri, grp) VALUES (?1, ?2) ON CONFLICT (uri, grp) DO NOTHING";
 pub(crate) const DELETE_FENCE: &str = "DELETE FROM fences WHERE uri = +?1 AND grp = +?2";
-pub(crate) const FENCES_OF_GROUP: &str =
-    "SELECT uri, grp FROM fences WHERE grp = +?1 ORDER BY uri, grp";
 /// `fences` everywhere: keys after `(?1, ?2)` (`('', '')` for all), `?3` the limit.
 pub(crate) const FENCES_ALL: &str =
     "SELECT uri, grp FROM fences WHERE (uri, grp) > (?1, ?2) ORDER BY uri, grp LIMIT +?3";
@@ -216,15 +214,6 @@ fn one_list(
 ) -> &'static str {
     let all = table.get_or_init(|| (0..BUCKETS).map(|i| make(1 << i)).collect());
     all.get(bucket_index(n)).map_or("", String::as_str)
-}
-
-fn make_roles_of(n: usize) -> String {
-    format!(
-        "WITH k (name) AS ({}) SELECT m.name, p.name, p.kind, p.active \
-         FROM k CROSS JOIN principals AS m CROSS JOIN edges AS e CROSS JOIN principals AS p \
-         WHERE m.name = k.name AND e.member = m.id AND p.id = e.role",
-        values(1, n)
-    )
 }
 
 fn make_members_of(n: usize) -> String {
@@ -300,22 +289,10 @@ pub(crate) fn grants_on_capped(n: usize) -> &'static str {
     one_list(&TABLE, make_grants_on_capped, n)
 }
 
-/// `roles_of`: the role records of the edges from `n` members (`?1..?n`).
-pub(crate) fn roles_of(n: usize) -> &'static str {
-    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
-    one_list(&TABLE, make_roles_of, n)
-}
-
 /// `members_of`: the member records of the edges into `n` roles (`?1..?n`).
 pub(crate) fn members_of(n: usize) -> &'static str {
     static TABLE: OnceLock<Vec<String>> = OnceLock::new();
     one_list(&TABLE, make_members_of, n)
-}
-
-/// `grants_on`: the grants on `n` URIs (`?1..?n`).
-pub(crate) fn grants_on(n: usize) -> &'static str {
-    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
-    one_list(&TABLE, make_grants_on, n)
 }
 
 /// `fences_at`: the fences on `n` URIs (`?1..?n`).
@@ -489,7 +466,6 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("REACH_UPDATE_ROLE", REACH_UPDATE_ROLE),
         ("INSERT_FENCE", INSERT_FENCE),
         ("DELETE_FENCE", DELETE_FENCE),
-        ("FENCES_OF_GROUP", FENCES_OF_GROUP),
         ("FENCES_ALL", FENCES_ALL),
         ("FENCES_WITHIN", FENCES_WITHIN),
         ("APPEND_CHANGE", APPEND_CHANGE),
@@ -539,9 +515,7 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
     .map(|(name, sql)| (name.to_owned(), sql.to_owned()))
     .collect();
     for n in [1, 2, 8, CHUNK] {
-        out.push((format!("roles_of({n})"), roles_of(n).to_owned()));
         out.push((format!("members_of({n})"), members_of(n).to_owned()));
-        out.push((format!("grants_on({n})"), grants_on(n).to_owned()));
         out.push((
             format!("grants_on_capped({n})"),
             grants_on_capped(n).to_owned(),

@@ -182,15 +182,26 @@ fn exec(conn: &Connection, sql: &str) -> Result<()> {
 
 /// Inserts the edge and, when it is new, the `reach` rows it adds: the edge and every
 /// edge its role reaches become reachable from the member and from everyone reaching it.
-pub(crate) fn insert_edge(conn: &Connection, edge: &Edge) -> Result<()> {
+/// Adds or removes a membership edge; whether it was there before.
+pub(crate) fn set_edge(conn: &Connection, edge: &Edge, present: bool) -> Result<bool> {
+    if present {
+        insert_edge(conn, edge).map(|inserted| !inserted)
+    } else {
+        delete_edge(conn, edge)
+    }
+}
+
+/// Adds a membership edge and its reach rows; whether it was new.
+fn insert_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
     let params: [&dyn ToSql; 2] = [&edge.member.as_str(), &edge.role.as_str()];
     atomically(conn, || {
-        if run(conn, sql::INSERT_EDGE, &params, || edge_what("", edge))? > 0 {
+        let inserted = run(conn, sql::INSERT_EDGE, &params, || edge_what("", edge))? > 0;
+        if inserted {
             run(conn, sql::REACH_INSERT_EDGE, &params, || {
                 edge_what("reach of ", edge)
             })?;
         }
-        Ok(())
+        Ok(inserted)
     })
 }
 
@@ -209,7 +220,8 @@ fn principal_id(conn: &Connection, name: &PrincipalName) -> Result<Option<i64>> 
 /// Deletes the edge and, when it was there, rebuilds the `reach` rows of every principal
 /// that reached its member (the member included) from the remaining edges: another path
 /// may still reach what this edge led to, so rows cannot just be subtracted.
-pub(crate) fn delete_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
+/// Removes a membership edge and the reach rows that went through it; whether it was there.
+fn delete_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
     let (Some(member), Some(role)) = (
         principal_id(conn, &edge.member)?,
         principal_id(conn, &edge.role)?,
@@ -245,24 +257,18 @@ fn fence_what(verb: &str, fence: &Fence) -> String {
     )
 }
 
-pub(crate) fn insert_fence(conn: &Connection, fence: &Fence) -> Result<()> {
-    run(
-        conn,
-        sql::INSERT_FENCE,
-        &[&fence.uri.as_str(), &fence.group.as_str()],
-        || fence_what("", fence),
-    )?;
-    Ok(())
-}
-
-pub(crate) fn delete_fence(conn: &Connection, fence: &Fence) -> Result<bool> {
-    let changed = run(
-        conn,
-        sql::DELETE_FENCE,
-        &[&fence.uri.as_str(), &fence.group.as_str()],
-        || fence_what("deleting ", fence),
-    )?;
-    Ok(changed > 0)
+/// Adds or removes a fence; whether it was there before.
+pub(crate) fn set_fence(conn: &Connection, fence: &Fence, present: bool) -> Result<bool> {
+    let params: [&dyn ToSql; 2] = [&fence.uri.as_str(), &fence.group.as_str()];
+    if present {
+        let inserted = run(conn, sql::INSERT_FENCE, &params, || fence_what("", fence))?;
+        Ok(inserted == 0)
+    } else {
+        let deleted = run(conn, sql::DELETE_FENCE, &params, || {
+            fence_what("deleting ", fence)
+        })?;
+        Ok(deleted > 0)
+    }
 }
 
 /// Appends `change` at the next revision and records that revision, inside the open

@@ -15,6 +15,7 @@
     clippy::indexing_slicing
 )]
 
+use acl_core::{ReadViewExt, WriteTxnExt};
 use std::fmt::Debug;
 
 use acl_core::{
@@ -23,8 +24,9 @@ use acl_core::{
 };
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Fence, Folder, FolderId, Grant, Invitation,
-    InvitationId, InvitationKey, Level, PrincipalKind, PrincipalName, PrincipalRecord, ReadView,
-    Result, Revision, RoleGraph, Share, Store, Timestamp, Uri, Vm, VmId, WriteTxn,
+    InvitationId, InvitationKey, Level, PlatformTxn, PlatformView, PrincipalKind, PrincipalName,
+    PrincipalRecord, ReadView, Result, Revision, RoleGraph, Share, Store, Timestamp, Uri, Vm, VmId,
+    WriteTxn,
 };
 use acl_memory::MemoryStore;
 use acl_sqlite::SqliteStore;
@@ -118,6 +120,11 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
         )
     }
 
+    /// None: every check goes through the compared lookups.
+    fn index(&self) -> Option<&acl_core::Index> {
+        None
+    }
+
     fn principals(
         &self,
         after: Option<&PrincipalName>,
@@ -127,25 +134,6 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
             &format!("principals({after:?}, {limit})"),
             self.sqlite.principals(after, limit),
             self.memory.principals(after, limit),
-        )
-    }
-
-    fn roles_of(&self, members: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-        same(
-            &format!("roles_of({members:?})"),
-            sorted(self.sqlite.roles_of(members), pair_key),
-            sorted(self.memory.roles_of(members), pair_key),
-        )
-    }
-
-    fn reachable_roles(
-        &self,
-        start: &PrincipalName,
-    ) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-        same(
-            &format!("reachable_roles({start})"),
-            sorted(self.sqlite.reachable_roles(start), pair_key),
-            sorted(self.memory.reachable_roles(start), pair_key),
         )
     }
 
@@ -189,14 +177,6 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
             &format!("grants_at({holders:?}, {uris:?})"),
             sorted(self.sqlite.grants_at(holders, uris), grant_key),
             sorted(self.memory.grants_at(holders, uris), grant_key),
-        )
-    }
-
-    fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
-        same(
-            &format!("grants_on({uris:?})"),
-            sorted(self.sqlite.grants_on(uris), grant_key),
-            sorted(self.memory.grants_on(uris), grant_key),
         )
     }
 
@@ -256,14 +236,6 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
         )
     }
 
-    fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
-        same(
-            &format!("fences_of_group({group})"),
-            self.sqlite.fences_of_group(group),
-            self.memory.fences_of_group(group),
-        )
-    }
-
     fn changes(
         &self,
         after: Revision,
@@ -276,6 +248,9 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
             self.memory.changes(after, actor, limit),
         )
     }
+}
+
+impl<A: PlatformView, B: PlatformView> PlatformView for Pair<A, B> {
     fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
         same(
             &format!("folder({id:?})"),
@@ -498,38 +473,32 @@ impl<A: WriteTxn, B: WriteTxn> WriteTxn for Pair<A, B> {
         )
     }
 
-    fn insert_edge(&mut self, edge: &Edge) -> Result<()> {
+    fn set_edge(&mut self, edge: &Edge, present: bool) -> Result<bool> {
         same(
-            &format!("insert_edge({edge:?})"),
-            self.sqlite.insert_edge(edge),
-            self.memory.insert_edge(edge),
+            &format!("set_edge({edge:?}, {present})"),
+            self.sqlite.set_edge(edge, present),
+            self.memory.set_edge(edge, present),
         )
     }
 
-    fn delete_edge(&mut self, edge: &Edge) -> Result<bool> {
+    fn set_fence(&mut self, fence: &Fence, present: bool) -> Result<bool> {
         same(
-            &format!("delete_edge({edge:?})"),
-            self.sqlite.delete_edge(edge),
-            self.memory.delete_edge(edge),
+            &format!("set_fence({fence:?}, {present})"),
+            self.sqlite.set_fence(fence, present),
+            self.memory.set_fence(fence, present),
         )
     }
 
-    fn insert_fence(&mut self, fence: &Fence) -> Result<()> {
+    fn commit(self, change: Change) -> Result<Revision> {
         same(
-            &format!("insert_fence({fence:?})"),
-            self.sqlite.insert_fence(fence),
-            self.memory.insert_fence(fence),
+            "commit",
+            self.sqlite.commit(change.clone()),
+            self.memory.commit(change),
         )
     }
+}
 
-    fn delete_fence(&mut self, fence: &Fence) -> Result<bool> {
-        same(
-            &format!("delete_fence({fence:?})"),
-            self.sqlite.delete_fence(fence),
-            self.memory.delete_fence(fence),
-        )
-    }
-
+impl<A: PlatformTxn, B: PlatformTxn> PlatformTxn for Pair<A, B> {
     fn put_folder(&mut self, folder: &Folder) -> Result<()> {
         same(
             &format!("put_folder({folder:?})"),
@@ -623,14 +592,6 @@ impl<A: WriteTxn, B: WriteTxn> WriteTxn for Pair<A, B> {
             &format!("delete_group_info({name:?})"),
             self.sqlite.delete_group_info(name),
             self.memory.delete_group_info(name),
-        )
-    }
-
-    fn commit(self, change: Change) -> Result<Revision> {
-        same(
-            "commit",
-            self.sqlite.commit(change.clone()),
-            self.memory.commit(change),
         )
     }
 }

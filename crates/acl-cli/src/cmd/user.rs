@@ -3,7 +3,7 @@
 
 use acl_core::{
     AccessKey, Account, AccountFilter, AccountUpdate, Cursor, Error, Keypair, NewAccount,
-    PrincipalKind, PrincipalName, ReadView, UserRole,
+    PrincipalKind, PrincipalName, ReadViewExt, UserRole,
 };
 use serde_json::json;
 

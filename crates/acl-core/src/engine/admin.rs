@@ -20,7 +20,7 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ALL, Applied, Caller, Engine, Step, authorize, canonical_name, cluster_role,
+    ALL, Applied, Caller, Platform, Step, authorize, canonical_name, cluster_role,
     link_existing_members, put_grant, remove_grant,
 };
 use crate::account::{
@@ -32,14 +32,14 @@ use crate::export;
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
+use crate::platform_store::{PlatformStore, PlatformTxn, PlatformView};
 use crate::policy::{
     PolicyName, ResourcePolicy, Session, SessionId, SessionRequest, Usage, admit_session,
 };
 use crate::resolve::closure_of;
+use crate::rows::{Change, ChangeEntry, PrincipalKind, PrincipalRecord, Revision};
 use crate::schema::Schema;
-use crate::store::{
-    Change, ChangeEntry, PrincipalKind, PrincipalRecord, ReadView, Revision, Store, WriteTxn,
-};
+use crate::store::{ReadView, WriteTxn};
 use crate::uri::Uri;
 
 /// A new account's fields as the adapter read them (rule A1); the engine validates them
@@ -214,7 +214,7 @@ fn change(by: &Caller, actor: PrincipalName, action: &str, target: &str, detail:
 /// The rows init adds for administration (rules A4, A6): the cluster role `{C}/monitor`
 /// with `read` on `user://` and `policy://` (where the schema has them), and the `default`
 /// policy, unlimited.
-pub(super) fn init_rows<T: WriteTxn + ?Sized>(
+pub(super) fn init_rows<T: PlatformTxn + ?Sized>(
     schema: &Schema,
     tx: &mut T,
     cluster: &ClusterName,
@@ -235,7 +235,7 @@ pub(super) fn init_rows<T: WriteTxn + ?Sized>(
 
 /// Keeps the account and keypairs in step with the principal's active flag, after
 /// [`Engine::set_active`] changed it (rules A1, A3).
-pub(super) fn follow_active<T: WriteTxn + ?Sized>(
+pub(super) fn follow_active<T: PlatformTxn + ?Sized>(
     tx: &mut T,
     user: &PrincipalName,
     active: bool,
@@ -255,7 +255,7 @@ pub(super) fn follow_active<T: WriteTxn + ?Sized>(
 }
 
 /// Deactivates every active keypair of `user` (rule A3); how many.
-fn deactivate_keypairs<T: WriteTxn + ?Sized>(tx: &mut T, user: &PrincipalName) -> Result<usize> {
+fn deactivate_keypairs<T: PlatformTxn + ?Sized>(tx: &mut T, user: &PrincipalName) -> Result<usize> {
     let mut count = 0;
     for mut keypair in tx.keypairs_of(user)? {
         if keypair.active {
@@ -268,7 +268,7 @@ fn deactivate_keypairs<T: WriteTxn + ?Sized>(tx: &mut T, user: &PrincipalName) -
 }
 
 /// The resource policy of `user`: its account's, or `default` for a user without one.
-fn policy_of<V: ReadView + ?Sized>(view: &V, user: &PrincipalName) -> Result<ResourcePolicy> {
+fn policy_of<V: PlatformView + ?Sized>(view: &V, user: &PrincipalName) -> Result<ResourcePolicy> {
     let name = match view.account(user)? {
         Some(account) => account.policy,
         None => PolicyName::default_policy(),
@@ -280,7 +280,7 @@ fn policy_of<V: ReadView + ?Sized>(view: &V, user: &PrincipalName) -> Result<Res
 /// Refuses a new folder of `owner` on `host` beyond its policy's folder count or on a host
 /// it does not allow (rule A6). The count is the owner's active folders and the shares it
 /// holds (Backend.AI counts created and invited folders).
-pub(super) fn admit_folder<V: ReadView + ?Sized>(
+pub(super) fn admit_folder<V: PlatformView + ?Sized>(
     view: &V,
     owner: &PrincipalName,
     host: &str,
@@ -305,7 +305,7 @@ fn role_uri(cluster: &ClusterName, role: UserRole) -> Result<Option<Uri>> {
 
 /// Authorizes a change of `user`'s role from `from` to `to`: `manage` on each cluster
 /// role's `role://` URI involved (rule P2), and applies the membership change.
-fn change_role<T: WriteTxn + ?Sized>(
+fn change_role<T: PlatformTxn + ?Sized>(
     tx: &mut T,
     cluster: &ClusterName,
     actor: &PrincipalName,
@@ -373,7 +373,7 @@ fn dummy_hash(cost: crate::account::HashCost) -> Result<SecretHash> {
     SecretHash::hash("not a password", cost, &mut |buf: &mut [u8]| buf.fill(7))
 }
 
-impl<S: Store> Engine<S> {
+impl<S: PlatformStore> Platform<S> {
     /// The cluster, read from a fresh view (for validation before a transaction opens).
     fn current_cluster(&self) -> Result<ClusterName> {
         let view = self.store.read()?;
@@ -387,7 +387,7 @@ impl<S: Store> Engine<S> {
         cluster: &ClusterName,
         admin: &NewAccount,
         entropy: &mut dyn Entropy,
-        at: crate::store::Timestamp,
+        at: crate::time::Timestamp,
     ) -> Result<Applied<Account>> {
         if admin.role.cluster_role() != Some("admin") {
             return Err(Error::InvalidInput(format!(
@@ -1307,7 +1307,7 @@ impl<S: Store> Engine<S> {
         export::sessions_csv(&view.sessions(None, ALL)?, out)
     }
 
-    fn authorize_export<V: ReadView + ?Sized>(
+    fn authorize_export<V: PlatformView + ?Sized>(
         &self,
         view: &V,
         viewer: &PrincipalName,

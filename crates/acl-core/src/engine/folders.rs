@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ALL, Applied, Caller, Engine, GrantOutcome, Reader, Step, authorize, canonical_name,
+    ALL, Applied, Caller, GrantOutcome, Platform, Reader, Step, authorize, canonical_name,
     cluster_of, remove_grant,
 };
 use crate::error::{Error, ErrorKind, Result, clip};
@@ -29,8 +29,10 @@ use crate::folder::{
 use crate::graph::Closure;
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
+use crate::platform_store::{PlatformStore, PlatformTxn, PlatformView};
 use crate::resolve::{closure_of, level_with};
-use crate::store::{Change, Grant, PrincipalKind, ReadView, Store, WriteTxn};
+use crate::rows::{Change, Grant, PrincipalKind};
+use crate::store::{ReadView, ReadViewExt, WriteTxn};
 use crate::uri::Uri;
 
 /// The permission a user has on a folder as listed (rule F1 listing): `ro`, `rw` or
@@ -139,7 +141,7 @@ fn folder_not_found(id: &FolderId) -> Error {
 }
 
 /// The active folder `id`, or not found (a deleted folder is gone for every workflow).
-fn active_folder<V: ReadView + ?Sized>(view: &V, id: &FolderId) -> Result<Folder> {
+fn active_folder<V: PlatformView + ?Sized>(view: &V, id: &FolderId) -> Result<Folder> {
     match view.folder(id)? {
         Some(folder) if folder.is_active() => Ok(folder),
         _ => Err(folder_not_found(id)),
@@ -147,7 +149,7 @@ fn active_folder<V: ReadView + ?Sized>(view: &V, id: &FolderId) -> Result<Folder
 }
 
 /// The closure of an active acting principal, or forbidden.
-fn acting<V: ReadView + ?Sized>(
+fn acting<V: PlatformView + ?Sized>(
     view: &V,
     actor: &PrincipalName,
     action: &'static str,
@@ -158,7 +160,7 @@ fn acting<V: ReadView + ?Sized>(
 
 /// The folders `user` sees (rule F1 listing): owned, shared with it, and the group
 /// folders of its groups; active only, in id order.
-fn visible_folders<V: ReadView + ?Sized>(
+fn visible_folders<V: PlatformView + ?Sized>(
     view: &V,
     user: &PrincipalName,
 ) -> Result<Vec<FolderEntry>> {
@@ -210,7 +212,7 @@ fn visible_folders<V: ReadView + ?Sized>(
 
 /// Refuses a name taken among `owner`'s active folders (rule F2): creating, creating a
 /// group folder and renaming all keep names unique per owner this way.
-fn refuse_taken_name<V: ReadView + ?Sized>(
+fn refuse_taken_name<V: PlatformView + ?Sized>(
     view: &V,
     owner: &PrincipalName,
     name: &FolderName,
@@ -226,7 +228,7 @@ fn refuse_taken_name<V: ReadView + ?Sized>(
 }
 
 /// Refuses when `user` already sees a folder named `name` other than `except` (rule F4).
-fn refuse_name_clash<V: ReadView + ?Sized>(
+fn refuse_name_clash<V: PlatformView + ?Sized>(
     view: &V,
     user: &PrincipalName,
     name: &FolderName,
@@ -245,7 +247,7 @@ fn refuse_name_clash<V: ReadView + ?Sized>(
 }
 
 /// The invitee checks of rules F4 and F6, in the order of the error kinds.
-fn check_invitee<V: ReadView + ?Sized>(
+fn check_invitee<V: PlatformView + ?Sized>(
     view: &V,
     folder: &Folder,
     actor: &PrincipalName,
@@ -324,7 +326,7 @@ fn refuse_unshareable(folder: &Folder) -> Result<()> {
 }
 
 /// The share of `user` on `folder`, if any.
-fn share_of<V: ReadView + ?Sized>(
+fn share_of<V: PlatformView + ?Sized>(
     view: &V,
     folder: &FolderId,
     user: &PrincipalName,
@@ -347,12 +349,12 @@ fn change(by: &Caller, actor: PrincipalName, action: &str, target: &str, detail:
 
 /// The id of a folder created in this transaction: from the revision it will commit as,
 /// which no other commit shares.
-fn next_folder_id<V: ReadView + ?Sized>(view: &V) -> Result<FolderId> {
+fn next_folder_id<V: PlatformView + ?Sized>(view: &V) -> Result<FolderId> {
     FolderId::new(&format!("f{}", view.revision()?.next()))
 }
 
 /// Stores a new folder and the grant its owner holds on it (rules F1, F8).
-fn insert_folder<T: WriteTxn + ?Sized>(
+fn insert_folder<T: PlatformTxn + ?Sized>(
     tx: &mut T,
     cluster: &ClusterName,
     folder: &Folder,
@@ -366,7 +368,7 @@ fn insert_folder<T: WriteTxn + ?Sized>(
     })
 }
 
-impl<S: Store> Engine<S> {
+impl<S: PlatformStore> Platform<S> {
     fn folder_uri(cluster: &ClusterName, id: &FolderId) -> Result<Uri> {
         id.uri(cluster)
     }
@@ -947,7 +949,7 @@ impl<S: Store> Engine<S> {
     }
 }
 
-impl<'e, S: Store + 'e> Reader<'e, S> {
+impl<'e, S: PlatformStore + 'e> Reader<'e, S> {
     /// The folders `user` sees (rule F1): owned, shared with it and its groups' folders,
     /// active only, in id order, each with whether the user owns it and its permission.
     pub fn folders(&self, user: &PrincipalName) -> Result<Vec<FolderEntry>> {
@@ -1055,7 +1057,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
 /// workflows, so a share row never outlives or disagrees with its grant. Any grant on a
 /// deleted folder's URI is refused too: a deleted folder gives nobody access (rule F7).
 /// Other URIs, and other holders on a live folder, pass untouched.
-pub(super) fn refuse_folder_workflow_grant<V: ReadView + ?Sized>(
+pub(super) fn refuse_folder_workflow_grant<V: PlatformView + ?Sized>(
     view: &V,
     cluster: &ClusterName,
     uri: &Uri,

@@ -9,10 +9,12 @@ use crate::error::{Error, ErrorKind, FieldProblem, Result};
 use crate::folder::FolderName;
 use crate::level::Level::{Deny, Manage, Read};
 use crate::page::PageRequest;
+use crate::platform_store::{PlatformStore, PlatformView};
 use crate::policy::{
     Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, SessionId, SessionRequest,
 };
-use crate::store::{PrincipalKind, ReadView, Revision, Store};
+use crate::rows::{PrincipalKind, Revision};
+use crate::store::ReadView;
 use crate::testing::world::{ADMIN, World, name, uri};
 
 /// The password every test account gets.
@@ -44,7 +46,7 @@ fn fresh_entropy() -> impl FnMut(&mut [u8]) {
     entropy(seed)
 }
 
-fn world<S: Store>(make: &dyn Fn() -> S) -> World<S> {
+fn world<S: PlatformStore>(make: &dyn Fn() -> S) -> World<S> {
     World::fast_hashing(make())
 }
 
@@ -53,7 +55,7 @@ pub fn new_account(username: &str, role: UserRole) -> NewAccount {
     NewAccount::new(username, &format!("{username}@example.org"), PASSWORD).with_role(role)
 }
 
-impl<S: Store> World<S> {
+impl<S: PlatformStore> World<S> {
     /// `actor` creates an account, which must succeed.
     pub fn account(&self, actor: &str, username: &str, role: UserRole) {
         self.engine
@@ -124,7 +126,7 @@ fn request(cpu: u64, ram_gb: u64) -> SessionRequest {
 
 /// rules A1, A2: creation validates every field and names each failing rule; emails and
 /// usernames are unique case-insensitively; a failed creation changes nothing.
-pub fn a1_create_account_validates_every_field<S: Store>(make: &dyn Fn() -> S) {
+pub fn a1_create_account_validates_every_field<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.account(ADMIN, "ann", UserRole::User);
     let ann = w.engine.account(&name(ADMIN), &name("ann")).unwrap();
@@ -184,7 +186,7 @@ pub fn a1_create_account_validates_every_field<S: Store>(make: &dyn Fn() -> S) {
 
 /// rules A1, A2: each length limit at the boundary (64 accepted, 65 refused) and the
 /// password length (7 refused, 8 accepted), through the engine.
-pub fn a1_a2_boundaries_at_the_engine<S: Store>(make: &dyn Fn() -> S) {
+pub fn a1_a2_boundaries_at_the_engine<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     let long_user = "u".repeat(64);
     let long_email = format!("{}@example.org", "e".repeat(52));
@@ -222,7 +224,7 @@ pub fn a1_a2_boundaries_at_the_engine<S: Store>(make: &dyn Fn() -> S) {
 
 /// rules A1, A3, A4: updates of every field; the email is immutable; a user cannot update
 /// itself (it holds only `read` on `user://u`); there is no delete.
-pub fn a1_update_account<S: Store>(make: &dyn Fn() -> S) {
+pub fn a1_update_account<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.account(ADMIN, "ann", UserRole::User);
     w.policy(ADMIN, "gold", Limits::unlimited());
@@ -298,7 +300,7 @@ pub fn a1_update_account<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule A1: listing keeps active and inactive apart and filters email and username by a
 /// case-insensitive text; rule A4: listing needs `read` on `user://`.
-pub fn a1_list_accounts<S: Store>(make: &dyn Fn() -> S) {
+pub fn a1_list_accounts<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     for user in ["ann", "bob", "carol"] {
         w.account(ADMIN, user, UserRole::User);
@@ -346,7 +348,7 @@ pub fn a1_list_accounts<S: Store>(make: &dyn Fn() -> S) {
 /// rule A3: deactivating denies every check and login and deactivates every keypair;
 /// reactivating does not reactivate them. A login refusal does not tell an unknown user,
 /// an inactive one and a wrong password apart.
-pub fn a3_deactivation<S: Store>(make: &dyn Fn() -> S) {
+pub fn a3_deactivation<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.account(ADMIN, "ann", UserRole::User);
     let (key1, secret1) = w.keypair(ADMIN, "ann");
@@ -409,7 +411,7 @@ pub fn a3_deactivation<S: Store>(make: &dyn Fn() -> S) {
 /// rule A4: a role is a cluster-role membership, changed in the same transaction, and
 /// admin rights are ACL checks: a plain user granted `manage` on `user://` may create
 /// users, an admin demoted to user may not.
-pub fn a4_roles_are_memberships<S: Store>(make: &dyn Fn() -> S) {
+pub fn a4_roles_are_memberships<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.account(ADMIN, "root", UserRole::Superadmin);
     w.account(ADMIN, "ops", UserRole::Admin);
@@ -494,7 +496,7 @@ pub fn a4_roles_are_memberships<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule A5: a keypair's secret is shown once and stored hashed; authentication needs an
 /// active keypair of an active user and the right secret.
-pub fn a5_keypairs<S: Store>(make: &dyn Fn() -> S) {
+pub fn a5_keypairs<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.account(ADMIN, "ann", UserRole::User);
     let (key, secret) = w.keypair(ADMIN, "ann");
@@ -544,7 +546,7 @@ pub fn a5_keypairs<S: Store>(make: &dyn Fn() -> S) {
 
 /// Groups (projects): created with a domain by whoever manages `role://{group}`; members
 /// are the role graph; only managers of the group change them (rule A4).
-pub fn a4_groups<S: Store>(make: &dyn Fn() -> S) {
+pub fn a4_groups<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.account(ADMIN, "ann", UserRole::User);
     w.account(ADMIN, "bob", UserRole::User);
@@ -602,7 +604,7 @@ pub fn a4_groups<S: Store>(make: &dyn Fn() -> S) {
 /// rule A6: policies within their maxima; the name is immutable; a policy in use, even by
 /// inactive users or keypairs, cannot be deleted and the error names the users;
 /// `default` exists from init, unlimited.
-pub fn a6_policies<S: Store>(make: &dyn Fn() -> S) {
+pub fn a6_policies<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     let listed = w.engine.policies(&name(ADMIN)).unwrap();
     assert_eq!(listed, [ResourcePolicy::default_policy()]);
@@ -688,7 +690,7 @@ pub fn a6_policies<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule A6: admission of sessions against the policy, the per-session limits and the
 /// usage recalculated from the ledger; a refusal names resource, limit, usage, request.
-pub fn a6_session_admission<S: Store>(make: &dyn Fn() -> S) {
+pub fn a6_session_admission<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.policy(
         ADMIN,
@@ -769,7 +771,7 @@ pub fn a6_session_admission<S: Store>(make: &dyn Fn() -> S) {
     });
 }
 
-fn first_running<S: Store>(w: &World<S>, user: &str) -> SessionId {
+fn first_running<S: PlatformStore>(w: &World<S>, user: &str) -> SessionId {
     w.engine
         .sessions(&name(ADMIN), &name(user))
         .unwrap()
@@ -781,7 +783,7 @@ fn first_running<S: Store>(w: &World<S>, user: &str) -> SessionId {
 
 /// rule A6: folder creation is refused beyond the folder count or on a host the policy
 /// does not allow.
-pub fn a6_folder_admission<S: Store>(make: &dyn Fn() -> S) {
+pub fn a6_folder_admission<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.engine
         .create_policy(
@@ -830,7 +832,7 @@ pub fn a6_folder_admission<S: Store>(make: &dyn Fn() -> S) {
 /// rule A7: users, keypairs, policies and sessions export to CSV with a header row and
 /// without any password hash or secret; export file names over 255 characters are
 /// refused.
-pub fn a7_csv_export<S: Store>(make: &dyn Fn() -> S) {
+pub fn a7_csv_export<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.account(ADMIN, "ann", UserRole::User);
     w.account(ADMIN, "mo", UserRole::Monitor);
@@ -883,7 +885,7 @@ pub fn a7_csv_export<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule M3 as the audit trail: by revision range and by actor; entries name actor,
 /// action and target and never contain a password, hash or secret.
-pub fn audit_trail<S: Store>(make: &dyn Fn() -> S) {
+pub fn audit_trail<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     let start = w.engine.reader().unwrap().revision().unwrap();
     w.account(ADMIN, "ann", UserRole::User);
@@ -971,8 +973,8 @@ pub fn audit_trail<S: Store>(make: &dyn Fn() -> S) {
 
 /// rules A1, A4: the first admin as a full account at init; init makes `{C}/monitor` and
 /// the `default` policy.
-pub fn init_with_account<S: Store>(make: &dyn Fn() -> S) {
-    let engine = crate::Engine::with_options(make(), crate::Schema::standard(), {
+pub fn init_with_account<S: PlatformStore>(make: &dyn Fn() -> S) {
+    let engine = crate::Platform::with_options(make(), crate::Schema::standard(), {
         crate::EngineOptions {
             hash_cost: crate::account::HashCost::minimum(),
             ..crate::EngineOptions::default()

@@ -19,8 +19,8 @@ use proptest::prelude::*;
 use crate::account::{AccessKey, UserRole, UserStatus};
 use crate::engine::{AccountUpdate, NewAccount};
 use crate::level::Level;
+use crate::platform_store::PlatformStore;
 use crate::policy::{Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, SessionRequest};
-use crate::store::Store;
 use crate::testing::admin::{PASSWORD, entropy};
 use crate::testing::world::{ADMIN, Dump, World, name, uri};
 
@@ -187,7 +187,7 @@ fn admin_part(dump: &Dump) -> (String, String, String) {
     )
 }
 
-fn is_admin<S: Store>(w: &World<S>, actor: &str) -> bool {
+fn is_admin<S: PlatformStore>(w: &World<S>, actor: &str) -> bool {
     let reader = w.engine.reader().unwrap_or_else(|e| panic!("{e}"));
     reader.closure(&name(actor)).is_ok_and(|c| {
         c.contains(&name("c/admin")) && c.record(&name(actor)).is_some_and(|r| r.active)
@@ -195,7 +195,7 @@ fn is_admin<S: Store>(w: &World<S>, actor: &str) -> bool {
 }
 
 /// Runs `ops` on a fresh store from `make` and checks the three properties after each.
-pub fn run_admin_ops<S: Store>(make: impl Fn() -> S, ops: &[AdminOp]) {
+pub fn run_admin_ops<S: PlatformStore>(make: impl Fn() -> S, ops: &[AdminOp]) {
     let w = World::fast_hashing(make());
     let mut rng = entropy(42);
     w.engine

@@ -10,8 +10,9 @@ use crate::engine::{GrantOutcome, ListFilter, RemovedRole};
 use crate::error::{Error, ErrorKind};
 use crate::level::Level::{self, Deny, List, Manage, Read, Write};
 use crate::page::PageRequest;
+use crate::platform_store::PlatformStore;
 use crate::resolve::Reason;
-use crate::store::{PrincipalKind, Revision, Store};
+use crate::rows::{PrincipalKind, Revision};
 use crate::testing::counting::CountingStore;
 use crate::testing::world::{ADMIN, World, name, uri};
 
@@ -63,12 +64,12 @@ macro_rules! conformance_tests {
     };
 }
 
-fn world<S: Store>(make: &dyn Fn() -> S) -> World<S> {
+fn world<S: PlatformStore>(make: &dyn Fn() -> S) -> World<S> {
     World::new(make())
 }
 
 /// rule L1: holding a level implies every lower one, and no higher.
-pub fn l1_levels_are_inclusive<S: Store>(make: &dyn Fn() -> S) {
+pub fn l1_levels_are_inclusive<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.grant("alice", "storage://c/alice/x", "bob", Write);
@@ -96,7 +97,7 @@ pub fn l1_levels_are_inclusive<S: Store>(make: &dyn Fn() -> S) {
 
 /// rules U1, U2, U3: the engine refuses unknown schemes, resolves short forms against the
 /// store's cluster and treats `scheme:` as the root.
-pub fn u1_u2_u3_uris_at_the_engine<S: Store>(make: &dyn Fn() -> S) {
+pub fn u1_u2_u3_uris_at_the_engine<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     let err = w.refused(ErrorKind::InvalidInput, |w| {
@@ -119,7 +120,7 @@ pub fn u1_u2_u3_uris_at_the_engine<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule U4: a grant on `storage://c/u` covers `storage://c/u/x`, never `storage://c/ux`.
-pub fn u4_ancestry_is_by_segment<S: Store>(make: &dyn Fn() -> S) {
+pub fn u4_ancestry_is_by_segment<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.grant("alice", "storage://c/alice/data", "bob", Read);
@@ -133,7 +134,7 @@ pub fn u4_ancestry_is_by_segment<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule P1: `{C}/users/u` is an alias of user u, wherever a principal is named.
-pub fn p1_user_alias<S: Store>(make: &dyn Fn() -> S) {
+pub fn p1_user_alias<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.grant("alice", "storage://c/alice/x", "c/users/bob", Read);
@@ -161,7 +162,7 @@ pub fn p1_user_alias<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule P2: read or more directly on exactly role://R is membership; list is not.
-pub fn p2_membership_is_read_on_the_role<S: Store>(make: &dyn Fn() -> S) {
+pub fn p2_membership_is_read_on_the_role<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     w.role("alice", "alice/roles/readers", PrincipalKind::Role);
@@ -196,7 +197,7 @@ pub fn p2_membership_is_read_on_the_role<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule P2: manage on role://R or an ancestor is the right to change R.
-pub fn p2_manage_on_role_ancestor_changes_the_role<S: Store>(make: &dyn Fn() -> S) {
+pub fn p2_manage_on_role_ancestor_changes_the_role<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role("alice", "alice/roles/r", PrincipalKind::Role);
@@ -217,7 +218,7 @@ pub fn p2_manage_on_role_ancestor_changes_the_role<S: Store>(make: &dyn Fn() -> 
 }
 
 /// rule P3: a grant that would close a cycle is refused with an error naming it.
-pub fn p3_cycles_are_refused_and_named<S: Store>(make: &dyn Fn() -> S) {
+pub fn p3_cycles_are_refused_and_named<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     for role in ["a", "b", "x"] {
         w.role(ADMIN, role, PrincipalKind::Role);
@@ -251,7 +252,7 @@ pub fn p3_cycles_are_refused_and_named<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule P3: closure(p) is p and every role reachable from it; grants flow through it.
-pub fn p3_closure_is_transitive<S: Store>(make: &dyn Fn() -> S) {
+pub fn p3_closure_is_transitive<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     for role in ["r1", "r2", "r3"] {
@@ -282,7 +283,7 @@ pub fn p3_closure_is_transitive<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule P4: removing a role removes its grants, its memberships both ways and its forbids,
 /// atomically; users and cluster roles cannot be removed; a fence group cannot either.
-pub fn p4_removing_a_role_cascades<S: Store>(make: &dyn Fn() -> S) {
+pub fn p4_removing_a_role_cascades<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "team", PrincipalKind::Role);
@@ -339,7 +340,7 @@ pub fn p4_removing_a_role_cascades<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule P5: init makes the cluster roles; a new user gets its home namespaces.
-pub fn p5_init_and_home_namespaces<S: Store>(make: &dyn Fn() -> S) {
+pub fn p5_init_and_home_namespaces<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     let reader = w.engine.reader().unwrap();
     for role in ["c/admin", "c/manager"] {
@@ -390,7 +391,7 @@ pub fn p5_init_and_home_namespaces<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule E1: unknown principals and inactive users get deny; an inactive user contributes no
 /// grants to anyone's closure.
-pub fn e1_unknown_and_inactive_principals<S: Store>(make: &dyn Fn() -> S) {
+pub fn e1_unknown_and_inactive_principals<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     assert_eq!(
@@ -433,7 +434,7 @@ pub fn e1_unknown_and_inactive_principals<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule E2: a grant below U makes U listable, and nothing more.
-pub fn e2_implicit_list<S: Store>(make: &dyn Fn() -> S) {
+pub fn e2_implicit_list<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.grant("alice", "storage://c/alice/a/b", "bob", Read);
@@ -457,7 +458,7 @@ pub fn e2_implicit_list<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule E3: a forbid anywhere in the closure on U or an ancestor beats every allow and the
 /// implicit list; forbids are not allowed on role:// URIs.
-pub fn e3_forbid_beats_every_allow<S: Store>(make: &dyn Fn() -> S) {
+pub fn e3_forbid_beats_every_allow<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "staff", PrincipalKind::Role);
@@ -504,7 +505,7 @@ pub fn e3_forbid_beats_every_allow<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule E4: a fence denies everything under U to principals whose closure lacks the group;
 /// adding or removing one needs manage on the scheme root.
-pub fn e4_fences<S: Store>(make: &dyn Fn() -> S) {
+pub fn e4_fences<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "project", PrincipalKind::Group);
@@ -576,7 +577,7 @@ pub fn e4_fences<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule E5: actions map to levels through the schema; an unknown action is an error.
-pub fn e5_actions<S: Store>(make: &dyn Fn() -> S) {
+pub fn e5_actions<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.grant(ADMIN, "vfolder://c/f1", "alice", Manage);
@@ -610,7 +611,7 @@ pub fn e5_actions<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule E6: explain names the deciding grant, its holder and a shortest membership path;
 /// among equal levels the nearest holder wins.
-pub fn e6_explain_names_the_deciding_grant<S: Store>(make: &dyn Fn() -> S) {
+pub fn e6_explain_names_the_deciding_grant<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "near", PrincipalKind::Role);
@@ -646,7 +647,7 @@ pub fn e6_explain_names_the_deciding_grant<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule E6: tree(p, U, depth) shows U's subtree of effective levels.
-pub fn e6_tree<S: Store>(make: &dyn Fn() -> S) {
+pub fn e6_tree<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.grant("alice", "storage://c/alice/a/b/c", "bob", Read);
@@ -677,7 +678,7 @@ pub fn e6_tree<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule E6: list gives what p holds, directly or through roles, filtered by scheme or
 /// prefix, paginated by cursor.
-pub fn e6_list_filters_and_pages<S: Store>(make: &dyn Fn() -> S) {
+pub fn e6_list_filters_and_pages<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role("alice", "alice/roles/r", PrincipalKind::Role);
@@ -739,7 +740,7 @@ pub fn e6_list_filters_and_pages<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule E6: shared(p) gives the grants others hold on what p manages.
-pub fn e6_shared<S: Store>(make: &dyn Fn() -> S) {
+pub fn e6_shared<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     w.role("alice", "alice/roles/r", PrincipalKind::Role);
@@ -779,7 +780,7 @@ pub fn e6_shared<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule E6: who(U, L) finds the users at or above L on U, through roles.
-pub fn e6_who<S: Store>(make: &dyn Fn() -> S) {
+pub fn e6_who<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol", "dave", "erin"]);
     w.role(ADMIN, "team", PrincipalKind::Role);
@@ -828,7 +829,7 @@ pub fn e6_who<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule E7: the rows a check touches do not grow with unrelated grants.
-pub fn e7_check_cost_ignores_unrelated_grants<S: Store>(make: &dyn Fn() -> S) {
+pub fn e7_check_cost_ignores_unrelated_grants<S: PlatformStore + 'static>(make: &dyn Fn() -> S) {
     let touched = |unrelated: usize| {
         let w = World::new(CountingStore::new(make()));
         w.users(&["alice", "bob", "filler"]);
@@ -866,7 +867,7 @@ pub fn e7_check_cost_ignores_unrelated_grants<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule M1: grant needs manage on U; the grantee must exist; a higher grant is kept.
-pub fn m1_grant_outcomes<S: Store>(make: &dyn Fn() -> S) {
+pub fn m1_grant_outcomes<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     let at = "storage://c/alice/x";
@@ -902,7 +903,7 @@ pub fn m1_grant_outcomes<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule M1 in a batch: every grant of `grant_many` is authorized on its own URI, however
 /// many grants before it passed under the same ancestor.
-pub fn m1_grant_many_authorizes_every_grant<S: Store>(make: &dyn Fn() -> S) {
+pub fn m1_grant_many_authorizes_every_grant<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "g", PrincipalKind::Group);
@@ -952,7 +953,7 @@ pub fn m1_grant_many_authorizes_every_grant<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule M2: revoke removes the direct grant on exactly U; descendants stay.
-pub fn m2_revoke<S: Store>(make: &dyn Fn() -> S) {
+pub fn m2_revoke<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.grant("alice", "storage://c/alice", "bob", Read);
@@ -978,7 +979,7 @@ pub fn m2_revoke<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule M3: every mutation raises the revision by one and appends a changelog entry; reads
 /// can demand a revision.
-pub fn m3_revisions_and_changelog<S: Store>(make: &dyn Fn() -> S) {
+pub fn m3_revisions_and_changelog<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     let start = w.dump().revision;
     assert_eq!(start, Revision(1), "init is the first revision");
@@ -1048,7 +1049,7 @@ pub fn m3_revisions_and_changelog<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule M4 and M3: every failed call, whatever its kind, leaves the store exactly as it
 /// was; a batch fails whole.
-pub fn m4_failed_calls_change_nothing<S: Store>(make: &dyn Fn() -> S) {
+pub fn m4_failed_calls_change_nothing<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "a", PrincipalKind::Role);
@@ -1110,7 +1111,7 @@ pub fn m4_failed_calls_change_nothing<S: Store>(make: &dyn Fn() -> S) {
 }
 
 /// rule V2: on `vm`, grantee and granter must share a group.
-pub fn v2_share_scope<S: Store>(make: &dyn Fn() -> S) {
+pub fn v2_share_scope<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     w.role(ADMIN, "team", PrincipalKind::Group);

@@ -7,12 +7,18 @@ use crate::account::{AccessKey, Account, AccountKey, GroupInfo, Keypair};
 use crate::error::Result;
 use crate::folder::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
 use crate::name::{ClusterName, PrincipalName};
+use crate::platform_store::PlatformView;
 use crate::policy::{PolicyName, ResourcePolicy, Session, SessionId};
-use crate::store::{ChangeEntry, Fence, Grant, PrincipalRecord, ReadView, Revision, Store};
+use crate::rows::{ChangeEntry, Fence, Grant, PrincipalRecord, Revision, RoleGraph};
+use crate::store::{ReadView, Store};
 use crate::uri::Uri;
 
 /// Wraps a store; every read view it hands out counts the store calls made and the rows
 /// they returned. Writes go to the inner store unchanged.
+///
+/// It forwards every method of the contract, the index included, so a test through it
+/// takes the paths the wrapped backend takes: on a store that keeps an index, checks read
+/// it and make no counted call.
 #[derive(Debug, Default)]
 pub struct CountingStore<S> {
     inner: S,
@@ -118,20 +124,12 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
         self.count(self.inner.principals(after, limit))
     }
 
-    fn roles_of(&self, members: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
-        self.count(self.inner.roles_of(members))
-    }
-
     fn members_of(&self, roles: &[PrincipalName]) -> Result<Vec<(PrincipalName, PrincipalRecord)>> {
         self.count(self.inner.members_of(roles))
     }
 
     fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
         self.count(self.inner.grants_at(holders, uris))
-    }
-
-    fn grants_on(&self, uris: &[Uri]) -> Result<Vec<Grant>> {
-        self.count(self.inner.grants_on(uris))
     }
 
     fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
@@ -170,10 +168,6 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
         self.count(self.inner.fences(within, after, limit))
     }
 
-    fn fences_of_group(&self, group: &PrincipalName) -> Result<Vec<Fence>> {
-        self.count(self.inner.fences_of_group(group))
-    }
-
     fn changes(
         &self,
         after: Revision,
@@ -183,6 +177,21 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
         self.count(self.inner.changes(after, actor, limit))
     }
 
+    fn index(&self) -> Option<&crate::index::Index> {
+        self.inner.index()
+    }
+
+    fn reachable_graph(&self, start: &PrincipalName) -> Result<RoleGraph> {
+        let graph = self.inner.reachable_graph(start);
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Ok(graph) = &graph {
+            self.rows.fetch_add(graph.edges.len(), Ordering::SeqCst);
+        }
+        graph
+    }
+}
+
+impl<V: PlatformView> PlatformView for CountingView<'_, V> {
     fn folder(&self, id: &FolderId) -> Result<Option<Folder>> {
         self.count_one(self.inner.folder(id))
     }

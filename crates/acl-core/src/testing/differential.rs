@@ -24,16 +24,19 @@
 use std::collections::BTreeSet;
 use std::fmt::{Debug, Write as _};
 
-use crate::engine::{Caller, Engine, GrantOutcome, ListFilter, Reader};
+use crate::engine::{Caller, Engine, GrantOutcome, ListFilter, Platform, Reader};
 use crate::error::Error;
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::PageRequest;
+use crate::platform_store::PlatformStore;
 use crate::resolve::{Decision, Reason};
+use crate::rows::{Grant, PrincipalKind, Revision};
 use crate::schema::Schema;
-use crate::store::{Grant, PrincipalKind, Revision, Store, Timestamp};
+use crate::store::Store;
 use crate::testing::ops::{Op, Outcome};
 use crate::testing::reference::{Derived, ModelReason, ReasonKind, Reference};
+use crate::time::Timestamp;
 use crate::uri::Uri;
 
 /// How the engine and the model are initialized.
@@ -139,7 +142,7 @@ pub fn reason_kind(reason: &Reason) -> ReasonKind {
 /// Runs `ops` on a fresh engine over `make()` and on the reference model, with
 /// [`Setup::standard`], and panics on the first disagreement. `queries` are checked at
 /// every probe besides the whole universe of names and URIs the ops mention.
-pub fn run_differential<S: Store>(
+pub fn run_differential<S: PlatformStore>(
     make: impl Fn() -> S,
     ops: &[Op],
     queries: &[(PrincipalName, Uri, Level)],
@@ -148,7 +151,7 @@ pub fn run_differential<S: Store>(
 }
 
 /// [`run_differential`] with another setup.
-pub fn run_differential_with<S: Store>(
+pub fn run_differential_with<S: PlatformStore>(
     setup: &Setup,
     make: impl Fn() -> S,
     ops: &[Op],
@@ -170,18 +173,18 @@ pub fn run_differential_with<S: Store>(
 }
 
 /// One differential run in progress.
-struct Run<'a, S: Store> {
+struct Run<'a, S: PlatformStore> {
     setup: &'a Setup,
-    engine: Engine<S>,
+    engine: Platform<S>,
     model: Reference,
     ops: &'a [Op],
     /// How many ops have been applied.
     done: usize,
 }
 
-impl<'a, S: Store> Run<'a, S> {
+impl<'a, S: PlatformStore> Run<'a, S> {
     fn start(setup: &'a Setup, store: S, ops: &'a [Op]) -> Run<'a, S> {
-        let engine = Engine::new(store, setup.schema.clone());
+        let engine = Platform::new(store, setup.schema.clone());
         let model = match Reference::init(
             setup.schema.clone(),
             setup.cluster.clone(),

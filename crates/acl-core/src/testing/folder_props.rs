@@ -23,8 +23,10 @@ use crate::folder::{
     FolderId, FolderKind, FolderName, InvitationId, InvitationKey, InvitationState, Permission,
 };
 use crate::level::Level;
-use crate::store::{PrincipalKind, ReadView, Store, Timestamp};
+use crate::platform_store::{PlatformStore, PlatformView};
+use crate::rows::PrincipalKind;
 use crate::testing::world::{ADMIN, World, name, uri};
+use crate::time::Timestamp;
 
 /// The users of the test; index [`USERS`]`.len()` in an actor slot is the admin.
 pub const USERS: &[&str] = &["u0", "u1", "u2"];
@@ -160,7 +162,7 @@ fn pick<T: Clone>(items: &[T], index: usize) -> Option<T> {
 
 /// Runs `ops` on a fresh world over `make()`, checking the invariants of the module
 /// documentation after every operation.
-pub fn run_folder_ops<S: Store>(make: impl Fn() -> S, ops: &[FolderOp]) {
+pub fn run_folder_ops<S: PlatformStore>(make: impl Fn() -> S, ops: &[FolderOp]) {
     let w = World::new(make());
     w.users(USERS);
     w.role(ADMIN, GROUP, PrincipalKind::Group);
@@ -273,7 +275,7 @@ pub fn run_folder_ops<S: Store>(make: impl Fn() -> S, ops: &[FolderOp]) {
     }
 }
 
-fn check_invariants<S: Store>(
+fn check_invariants<S: PlatformStore>(
     w: &World<S>,
     folders: &[FolderId],
     ended: &mut BTreeMap<InvitationId, (InvitationState, Permission)>,

@@ -11,10 +11,12 @@ use crate::folder::{
 };
 use crate::level::Level::{self, Deny, List, Manage, Read, Write};
 use crate::page::PageRequest;
-use crate::store::{PrincipalKind, ReadView, Store};
+use crate::platform_store::{PlatformStore, PlatformTxn, PlatformView};
+use crate::rows::PrincipalKind;
+use crate::store::ReadView;
 use crate::testing::world::{ADMIN, World, name, uri};
 
-fn world<S: Store>(make: &dyn Fn() -> S) -> World<S> {
+fn world<S: PlatformStore>(make: &dyn Fn() -> S) -> World<S> {
     World::new(make())
 }
 
@@ -28,7 +30,7 @@ pub fn furi(id: &FolderId) -> String {
     format!("vfolder://c/{id}")
 }
 
-impl<S: Store> World<S> {
+impl<S: PlatformStore> World<S> {
     /// `owner` creates a user folder named `folder` on host `h1`.
     pub fn folder(&self, owner: &str, folder: &str) -> FolderId {
         self.engine
@@ -130,7 +132,7 @@ impl<S: Store> World<S> {
     }
 }
 
-fn folder_of<S: Store>(w: &World<S>, id: &FolderId) -> Folder {
+fn folder_of<S: PlatformStore>(w: &World<S>, id: &FolderId) -> Folder {
     w.engine.reader().unwrap().folder(id).unwrap()
 }
 
@@ -141,7 +143,7 @@ fn ok<T>(r: Result<T>) -> T {
 /// rules F1, F2: a folder has an id, a name, an owner, a host and a status; its owner holds
 /// manage on `vfolder://c/{id}`; names follow F2 and are unique per owner; a rename keeps
 /// every grant; the listing shows name, owner, ownership, permission, type and host.
-pub fn f1_f2_folders_names_and_listing<S: Store>(make: &dyn Fn() -> S) {
+pub fn f1_f2_folders_names_and_listing<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     let data = w.folder("alice", "data");
@@ -214,7 +216,7 @@ pub fn f1_f2_folders_names_and_listing<S: Store>(make: &dyn Fn() -> S) {
         .engine
         .reader()
         .unwrap()
-        .changes(crate::store::Revision(0), None, &PageRequest::all())
+        .changes(crate::rows::Revision(0), None, &PageRequest::all())
         .unwrap();
     assert!(
         last.items
@@ -230,7 +232,7 @@ pub fn f1_f2_folders_names_and_listing<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule F2: addressing a folder by name among those a user sees; two of the same name
 /// (one owned, one shared) are a clear ambiguity error naming both.
-pub fn f2_folder_by_name_and_ambiguity<S: Store>(make: &dyn Fn() -> S) {
+pub fn f2_folder_by_name_and_ambiguity<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     let a = w.folder("alice", "data");
@@ -275,7 +277,7 @@ pub fn f2_folder_by_name_and_ambiguity<S: Store>(make: &dyn Fn() -> S) {
 /// rule F3: folder actions by name through `check`: ro allows list, read, mount-ro; rw adds
 /// write and mount-rw; delete-file, rename, delete and share need manage (the owner or an
 /// admin).
-pub fn f3_folder_actions<S: Store>(make: &dyn Fn() -> S) {
+pub fn f3_folder_actions<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "ro", "rw", "eve"]);
     let f = w.folder("alice", "data");
@@ -311,7 +313,7 @@ pub fn f3_folder_actions<S: Store>(make: &dyn Fn() -> S) {
 /// folder) and each invitee (exists, a user, active, not the actor nor the owner, no share
 /// yet, no visible folder of the same name); several invitees at once, each reported; a
 /// second invite while one is pending returns the pending one.
-pub fn f4_invite<S: Store>(make: &dyn Fn() -> S) {
+pub fn f4_invite<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol", "dave", "erin", "frank"]);
     let f = w.folder("alice", "data");
@@ -413,7 +415,7 @@ pub fn f4_invite<S: Store>(make: &dyn Fn() -> S) {
 /// rule F5: the invitation state machine through the engine: accept and reject by the
 /// invitee only, cancel by the inviter or a folder manager, a permission change by the
 /// inviter only; end states are final.
-pub fn f5_invitation_states<S: Store>(make: &dyn Fn() -> S) {
+pub fn f5_invitation_states<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol", "mallory"]);
     let f = w.folder("alice", "data");
@@ -490,7 +492,7 @@ pub fn f5_invitation_states<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule F6: accept is atomic: it re-checks the name rule, the invitee and the folder, then
 /// creates exactly one share with its grant.
-pub fn f6_accept_rechecks<S: Store>(make: &dyn Fn() -> S) {
+pub fn f6_accept_rechecks<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     let f = w.folder("alice", "data");
@@ -539,7 +541,7 @@ pub fn f6_accept_rechecks<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule F7: the owner changes a share (ro <-> rw) or stops it; the sharee leaves; access
 /// ends at the next check on every read path.
-pub fn f7_share_changes_and_leave<S: Store>(make: &dyn Fn() -> S) {
+pub fn f7_share_changes_and_leave<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     let f = w.folder("alice", "data");
@@ -599,7 +601,7 @@ pub fn f7_share_changes_and_leave<S: Store>(make: &dyn Fn() -> S) {
 /// group folder's, a sharee's) change only through them: a generic grant, forbid, revoke
 /// or bulk grant on the folder's URI for those holders is refused, so no share row outlives
 /// its grant; other holders are plain grants; a deleted folder takes no grant at all.
-pub fn f6_share_grants_follow_the_folder_workflows<S: Store>(make: &dyn Fn() -> S) {
+pub fn f6_share_grants_follow_the_folder_workflows<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     let f = w.folder("alice", "data");
@@ -656,7 +658,7 @@ pub fn f6_share_grants_follow_the_folder_workflows<S: Store>(make: &dyn Fn() -> 
 /// rule F8: group folders: only admins create them; members get the folder's permission
 /// through the group with no invitation and lose it on leaving the group; leave is refused;
 /// they cannot be private nor shared by invitation.
-pub fn f8_group_folders<S: Store>(make: &dyn Fn() -> S) {
+pub fn f8_group_folders<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol"]);
     w.role(ADMIN, "proj", PrincipalKind::Group);
@@ -714,7 +716,7 @@ pub fn f8_group_folders<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule F9: deleting a folder cancels its pending invitations and removes its shares and
 /// grants in one transaction; a mount above the effective permission is refused.
-pub fn f9_delete_and_mount<S: Store>(make: &dyn Fn() -> S) {
+pub fn f9_delete_and_mount<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol", "dave"]);
     let f = w.folder("alice", "data");
@@ -763,7 +765,7 @@ pub fn f9_delete_and_mount<S: Store>(make: &dyn Fn() -> S) {
 /// write through any path; a deleted folder with the same name does not block an
 /// invitation; a Read & Write sharee cannot delete the folder; deleting a folder leaves no
 /// invitation or share behind.
-pub fn bug_history_folders<S: Store>(make: &dyn Fn() -> S) {
+pub fn bug_history_folders<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "mallory"]);
     let f = w.folder("alice", "data");
@@ -832,7 +834,7 @@ pub fn bug_history_folders<S: Store>(make: &dyn Fn() -> S) {
 /// rules V1, V2: VMs are created in a team; `use` is write (launch, no drives), `co-own` is
 /// manage (drives, sharing); grantees outside the sharer's teams are refused, also when a
 /// co-owner shares further; users and managers are listed separately.
-pub fn v1_v2_vm_sharing<S: Store>(make: &dyn Fn() -> S) {
+pub fn v1_v2_vm_sharing<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob", "carol", "dave"]);
     w.role(ADMIN, "team-a", PrincipalKind::Group);
@@ -928,7 +930,7 @@ pub fn v1_v2_vm_sharing<S: Store>(make: &dyn Fn() -> S) {
 
 /// rule V3: a project tag is a fence: outside the project no role opens the VM, not even
 /// co-ownership or the admin role.
-pub fn v3_project_tags<S: Store>(make: &dyn Fn() -> S) {
+pub fn v3_project_tags<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "team", PrincipalKind::Group);
@@ -967,9 +969,10 @@ pub fn v3_project_tags<S: Store>(make: &dyn Fn() -> S) {
 /// them; the invariants a store enforces (one pending invitation per folder and invitee,
 /// rows naming existing principals and folders, one active name per owner) are refused as
 /// storage errors.
-pub fn store_folder_rows<S: Store>(make: &dyn Fn() -> S) {
+pub fn store_folder_rows<S: PlatformStore>(make: &dyn Fn() -> S) {
     use crate::folder::{FolderStatus, Invitation, InvitationKey, Share, Vm};
-    use crate::store::{Timestamp, WriteTxn};
+    use crate::store::WriteTxn;
+    use crate::time::Timestamp;
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "team", PrincipalKind::Group);
@@ -1035,7 +1038,7 @@ pub fn store_folder_rows<S: Store>(make: &dyn Fn() -> S) {
     // committed, every lookup answers, in order
     let mut tx = w.engine.store().write().unwrap();
     write_all(&mut tx);
-    tx.commit(crate::store::Change {
+    tx.commit(crate::rows::Change {
         at: Timestamp(9),
         actor: None,
         action: "test".into(),

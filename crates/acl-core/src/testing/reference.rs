@@ -42,8 +42,8 @@ use std::rc::Rc;
 use crate::error::ErrorKind;
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
+use crate::rows::{Fence, Grant, PrincipalKind, PrincipalRecord};
 use crate::schema::{Schema, ShareScope};
-use crate::store::{Fence, Grant, PrincipalKind, PrincipalRecord};
 use crate::testing::ops::{Op, Outcome};
 use crate::uri::Uri;
 

@@ -4,18 +4,19 @@
 use std::cell::Cell;
 
 use crate::account::{Account, GroupInfo, Keypair};
-use crate::engine::{Applied, Caller, Engine, EngineOptions, GrantOutcome};
+use crate::engine::{Applied, Caller, EngineOptions, GrantOutcome, Platform};
 use crate::error::{Error, ErrorKind, Result};
 use crate::folder::{Folder, Invitation, InvitationKey, Share, Vm};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::PageRequest;
+use crate::platform_store::{PlatformStore, PlatformView};
 use crate::policy::{ResourcePolicy, Session};
 use crate::resolve::Decision;
+use crate::rows::{ChangeEntry, Fence, Grant, PrincipalKind, PrincipalRecord, Revision};
 use crate::schema::Schema;
-use crate::store::{
-    ChangeEntry, Fence, Grant, PrincipalKind, PrincipalRecord, ReadView, Revision, Store, Timestamp,
-};
+use crate::store::ReadViewExt;
+use crate::time::Timestamp;
 use crate::uri::Uri;
 
 /// The cluster every test world is initialized with.
@@ -25,9 +26,9 @@ pub const ADMIN: &str = "admin";
 
 /// An engine initialized with cluster `c` and admin user `admin`, and a clock that
 /// advances one millisecond per mutation.
-pub struct World<S> {
-    /// The engine under test.
-    pub engine: Engine<S>,
+pub struct World<S: PlatformStore> {
+    /// The engine under test, with the platform's workflows.
+    pub engine: Platform<S>,
     clock: Cell<i64>,
 }
 
@@ -80,7 +81,7 @@ pub struct Dump {
 }
 
 /// Reads every row of a view.
-pub fn dump<V: ReadView + ?Sized>(view: &V) -> Result<Dump> {
+pub fn dump<V: PlatformView + ?Sized>(view: &V) -> Result<Dump> {
     let principals = view.principals(None, usize::MAX)?;
     let names: Vec<PrincipalName> = principals.iter().map(|p| p.name.clone()).collect();
     let mut grants = Vec::new();
@@ -125,7 +126,7 @@ pub fn dump<V: ReadView + ?Sized>(view: &V) -> Result<Dump> {
     })
 }
 
-impl<S: Store> World<S> {
+impl<S: PlatformStore> World<S> {
     /// Initializes `store` with the standard schema, cluster `c` and admin `admin`.
     pub fn new(store: S) -> World<S> {
         World::with_schema(store, Schema::standard())
@@ -148,7 +149,7 @@ impl<S: Store> World<S> {
 
     /// Initializes `store` with `schema` and `options`, cluster `c` and admin `admin`.
     pub fn with_options(store: S, schema: Schema, options: EngineOptions) -> World<S> {
-        let engine = Engine::with_options(store, schema, options);
+        let engine = Platform::with_options(store, schema, options);
         let cluster = ClusterName::new(CLUSTER).unwrap_or_else(|e| panic!("{e}"));
         engine
             .init(&cluster, Some(&name(ADMIN)), Timestamp(0))

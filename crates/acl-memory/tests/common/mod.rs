@@ -8,6 +8,7 @@ use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Fence, Grant, Level, PrincipalKind, PrincipalName,
     PrincipalRecord, ReadView, Revision, Store, Timestamp, Uri, WriteTxn,
 };
+use acl_core::{ReadViewExt, WriteTxnExt};
 
 pub fn name(text: &str) -> PrincipalName {
     PrincipalName::new(text).unwrap()

@@ -6,6 +6,7 @@ use acl_core::{
     Change, ClusterName, ErrorKind, PrincipalKind, PrincipalName, ReadView, Revision, Timestamp,
     Uri, WriteTxn,
 };
+use acl_core::{ReadViewExt, WriteTxnExt};
 use rusqlite::Connection;
 
 use super::{fixture, n, raw_dump, record};

@@ -5,6 +5,7 @@ use acl_core::{
     ChangeEntry, ErrorKind, Fence, Grant, PrincipalKind, PrincipalName, PrincipalRecord, ReadView,
     Result, Revision, WriteTxn,
 };
+use acl_core::{ReadViewExt, WriteTxnExt};
 
 use super::{change, edge, f, fixture, g, n, raw_dump, record, u};
 use crate::Store;

@@ -4,6 +4,7 @@
 
 use acl_core::testing::world::dump;
 use acl_core::{ErrorKind, ReadView, Revision};
+use acl_core::{ReadViewExt, WriteTxnExt};
 use rusqlite::Connection;
 
 use super::{n, raw_dump, u};

@@ -13,6 +13,7 @@ mod plans;
 mod reach;
 mod txn;
 
+use acl_core::WriteTxnExt;
 use acl_core::{
     Change, Edge, Fence, Grant, Level, PrincipalKind, PrincipalName, PrincipalRecord, Timestamp,
     Uri, WriteTxn,

@@ -4,6 +4,7 @@
 //! or dropped write must leave it untouched; a migrated database must have it filled.
 
 use acl_core::{ErrorKind, PrincipalKind, ReadView, WriteTxn};
+use acl_core::{ReadViewExt, WriteTxnExt};
 use rusqlite::Connection;
 
 use super::{change, edge, fixture, n, raw_dump, record};

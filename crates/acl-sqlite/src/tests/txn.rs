@@ -1,6 +1,7 @@
 //! Transactions: rollback on drop (and on error and panic), commit raising the revision by
 //! one, snapshot isolation, one writer at a time in a process and across stores.
 
+use acl_core::WriteTxnExt;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,99 @@
+//! The platform over the kernel: [`Platform`] is an [`Engine`] with the workflows of
+//! folders, invitations, shares, VMs, accounts, keypairs, groups, resource policies and
+//! sessions (DESIGN sections 6 to 8), and the [`Layer`] that keeps the platform's rows in
+//! step with the kernel's mutations.
+
+use std::ops::Deref;
+
+use super::{Engine, EngineOptions, Layer};
+use crate::error::{Error, Result};
+use crate::name::{ClusterName, PrincipalName};
+use crate::platform_store::PlatformStore;
+use crate::platform_store::{PlatformTxn, PlatformView};
+use crate::schema::Schema;
+use crate::store::Store;
+use crate::uri::Uri;
+
+/// An [`Engine`] with the platform's workflows, over a store that keeps the platform's
+/// rows too ([`PlatformStore`]). It dereferences to its engine, so every kernel operation
+/// (check, grant, roles, fences, ...) is called on it as on the engine.
+///
+/// Built only by [`Platform::new`] and [`Platform::with_options`], which register the
+/// platform's [`Layer`]: a direct grant or revoke can never change the grants a folder's
+/// workflow owns (rule F7), init writes the platform's initial rows (the monitor role, the
+/// default resource policy) and deactivating a user deactivates its account and keypairs
+/// (rule A3).
+#[derive(Debug)]
+pub struct Platform<S: Store> {
+    engine: Engine<S>,
+}
+
+impl<S: PlatformStore> Platform<S> {
+    /// The platform over `store`, enforcing `schema`, with the default options.
+    pub fn new(store: S, schema: Schema) -> Platform<S> {
+        Platform::with_options(store, schema, EngineOptions::default())
+    }
+
+    /// The platform over `store`, enforcing `schema`, with `options`.
+    pub fn with_options(store: S, schema: Schema, options: EngineOptions) -> Platform<S> {
+        Platform {
+            engine: Engine::with_options(store, schema, options).with_layer(PlatformLayer),
+        }
+    }
+}
+
+impl<S: Store> Platform<S> {
+    /// The kernel engine underneath.
+    pub fn engine(&self) -> &Engine<S> {
+        &self.engine
+    }
+}
+
+impl<S: Store> Deref for Platform<S> {
+    type Target = Engine<S>;
+
+    fn deref(&self) -> &Engine<S> {
+        &self.engine
+    }
+}
+
+/// The platform's hooks into the kernel's mutations.
+struct PlatformLayer;
+
+impl<S: PlatformStore> Layer<S> for PlatformLayer {
+    fn on_init(&self, tx: &mut S::Write<'_>, schema: &Schema, cluster: &ClusterName) -> Result<()> {
+        super::admin::init_rows(schema, tx, cluster)
+    }
+
+    fn on_active(&self, tx: &mut S::Write<'_>, user: &PrincipalName, active: bool) -> Result<()> {
+        super::admin::follow_active(tx, user, active)
+    }
+
+    fn on_remove_role(&self, tx: &mut S::Write<'_>, role: &PrincipalName) -> Result<()> {
+        // Folder and VM rows keep their owner and team for the record (rules F1, V1).
+        if let Some(folder) = tx.folders_of(role)?.into_iter().next() {
+            return Err(Error::Conflict(format!(
+                "`{role}` owns folder `{}` (folder rows are kept, deleted ones too)",
+                folder.id
+            )));
+        }
+        if let Some(vm) = tx.vms_of(role)?.into_iter().next() {
+            return Err(Error::Conflict(format!(
+                "`{role}` is the team of vm `{}`",
+                vm.id
+            )));
+        }
+        tx.delete_group_info(role).map(drop)
+    }
+
+    fn check_direct_grant(
+        &self,
+        tx: &S::Write<'_>,
+        cluster: &ClusterName,
+        uri: &Uri,
+        holder: &PrincipalName,
+        action: &'static str,
+    ) -> Result<()> {
+        super::folders::refuse_folder_workflow_grant(tx, cluster, uri, holder, action)
+    }
+}
