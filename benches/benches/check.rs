@@ -96,10 +96,7 @@ fn medium(c: &mut Criterion) {
     let uncached = Engine::with_options(
         SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")),
         Schema::standard(),
-        EngineOptions {
-            closure_cache: 0,
-            ..EngineOptions::default()
-        },
+        EngineOptions { closure_cache: 0 },
     );
     bench_store(c, "sqlite-nocache", &workload, &uncached);
 }

@@ -96,7 +96,6 @@ fn depths(c: &mut Criterion) {
                 MemoryStore::new(),
                 EngineOptions {
                     closure_cache: cache,
-                    ..EngineOptions::default()
                 },
             )
             .unwrap_or_else(|e| panic!("load: {e}"));

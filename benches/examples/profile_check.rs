@@ -38,7 +38,6 @@ fn main() -> acl_core::Result<()> {
                 Schema::standard(),
                 EngineOptions {
                     closure_cache: cache,
-                    ..EngineOptions::default()
                 },
             );
             eprintln!("loaded in {:?}", started.elapsed());

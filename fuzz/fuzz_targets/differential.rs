@@ -11,9 +11,9 @@
 //! use, cycles refused, fences over shared folders.
 #![no_main]
 
-use acl_core::testing::differential::run_differential;
-use acl_core::testing::ops::Op;
-use acl_core::testing::strategies::Universe;
+use acl_testing::differential::run_differential;
+use acl_testing::ops::Op;
+use acl_testing::strategies::Universe;
 use acl_core::{Level, PrincipalName, Uri};
 use acl_memory::MemoryStore;
 use arbitrary::Arbitrary;

@@ -8,8 +8,7 @@
 //! a prefix is not a descendant.
 #![no_main]
 
-use acl_core::{ClusterName, MAX_SEGMENT_BYTES, MAX_URI_BYTES, PrincipalName, Schema, Uri,
-               UriContext, UriForm};
+use acl_core::{ClusterName, MAX_SEGMENT_BYTES, MAX_URI_BYTES, PrincipalName, Schema, Uri, UriContext, UriForm};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

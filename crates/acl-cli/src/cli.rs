@@ -602,9 +602,10 @@ pub enum PolicyCommand {
 /// `acl session ...`
 #[derive(Debug, Clone, Subcommand)]
 pub enum SessionCommand {
-    /// Start a session as USER (the acting user), admitted against its policy.
+    /// Start a session owned by USER, admitted against USER's policy: the acting user's
+    /// own, or another user's on its behalf (needs `manage` on `user://USER`, an admin's).
     Start {
-        /// The user; it must be the acting user.
+        /// The session's owner: the acting user, or a user it manages.
         user: String,
         /// CPU cores.
         #[arg(long, value_name = "N")]

@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acl_core::{
-    AccountKey, Caller, Cursor, Error, Level, PageRequest, Platform, PlatformView, PrincipalKind,
-    PrincipalName, Reader, Revision, Schema, Timestamp, Uri,
+    Caller, Cursor, Error, Level, PageRequest, PrincipalKind, PrincipalName, Reader, Revision,
+    Schema, Timestamp, Uri,
 };
+
+use acl_platform::{AccountKey, Platform, PlatformView};
 use acl_sqlite::SqliteStore;
 
 use crate::error::{CliError, Result};
@@ -206,7 +208,7 @@ impl OsEntropy {
     }
 }
 
-impl acl_core::Entropy for OsEntropy {
+impl acl_platform::Entropy for OsEntropy {
     fn fill(&mut self, buf: &mut [u8]) {
         for byte in buf.iter_mut() {
             if self.pool.is_empty() {

@@ -998,7 +998,7 @@ fn accounts_login_keypairs() {
 #[test]
 fn policies_sessions_export() {
     let env = Env::new();
-    env.users(&["alice"]);
+    env.users(&["alice", "bob"]);
     env.acl(&[
         "policy",
         "create",
@@ -1053,8 +1053,40 @@ fn policies_sessions_export() {
         "{}",
         refused.stderr
     );
-    env.acl(&["session", "start", "alice", "--cpu", "1", "--ram", "1"])
-        .code(65);
+    // an admin starts a session on alice's behalf (Backend.AI's owner access key): it is
+    // admitted or refused against alice's policy and usage (rules A4, A6)
+    let on_behalf = env
+        .acl(&["session", "start", "alice", "--cpu", "3", "--ram", "1"])
+        .code(77);
+    assert!(
+        on_behalf.stderr.contains("cpu")
+            && on_behalf
+                .stderr
+                .contains("refused: limit 4, in use 3, requested 3"),
+        "{}",
+        on_behalf.stderr
+    );
+    // a non-admin still starts only its own sessions (rule A4)
+    let not_admin = env
+        .as_(
+            "bob",
+            &["session", "start", "alice", "--cpu", "1", "--ram", "1"],
+        )
+        .code(77);
+    assert!(
+        not_admin.stderr.contains("user://alice"),
+        "{}",
+        not_admin.stderr
+    );
+    let admitted = env
+        .acl(&[
+            "--json", "session", "start", "alice", "--cpu", "1", "--ram", "1",
+        ])
+        .ok()
+        .json();
+    assert_eq!(admitted["value"]["user"], "alice");
+    let behalf_id = admitted["value"]["id"].as_str().unwrap().to_owned();
+    env.as_("alice", &["session", "stop", &behalf_id]).ok();
     assert!(
         env.as_("alice", &["session", "list"])
             .ok()

@@ -1,10 +1,6 @@
 //! The engine: authorizes, validates and applies mutations in one store transaction each
 //! (rules M1 to M4), and answers reads on consistent views (rules E1 to E7).
 
-mod admin;
-mod folders;
-mod platform;
-
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -12,7 +8,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result, clip};
+use crate::error::{Error, Result};
 use crate::graph::{Closure, Walk, refuse_cycle};
 use crate::index::{IdClosure, Index};
 use crate::level::Level;
@@ -24,16 +20,9 @@ use crate::rows::{
 };
 use crate::schema::{Schema, ShareScope};
 use crate::store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt};
+use crate::text::clip;
 use crate::time::Timestamp;
 use crate::uri::{Uri, UriContext};
-
-pub use admin::{
-    AccountFilter, AccountList, AccountUpdate, AuditQuery, CreatedKeypair, NewAccount, UsageReport,
-};
-pub use folders::{
-    DeletedFolder, FolderAccess, FolderEntry, InviteReport, ReceivedInvitations, Refusal, VmAccess,
-};
-pub use platform::Platform;
 
 /// Who performs a mutation, and when. The core reads no clock: the time comes in here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +117,16 @@ pub struct TreeNode {
     pub level: Level,
 }
 
+/// What the body of a mutation did: changed something (committed with its changelog
+/// entry, rule M3) or nothing (the transaction is dropped, the revision stays).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step<T> {
+    /// The body changed rows: commit them with this changelog entry.
+    Changed(T, Change),
+    /// The body changed nothing (a kept grant): commit nothing.
+    Unchanged(T),
+}
+
 /// Settings of an [`Engine`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineOptions {
@@ -135,16 +134,12 @@ pub struct EngineOptions {
     /// A cached closure is keyed by the store revision it was computed at and used only on
     /// a view of that same revision, so it can never answer for another state (rule E7).
     pub closure_cache: usize,
-    /// The argon2id cost of hashing passwords and keypair secrets (rules A1, A5).
-    #[serde(default)]
-    pub hash_cost: crate::account::HashCost,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             closure_cache: 65_536,
-            hash_cost: crate::account::HashCost::recommended(),
         }
     }
 }
@@ -267,12 +262,6 @@ pub struct Engine<S: Store> {
     id_closures: RwLock<RevisionCache<PrincipalName, Option<IdClosure>>>,
     /// What layers above the kernel add to its mutations.
     layers: Layers<S>,
-}
-
-/// Steps of mutations that change nothing commit nothing.
-enum Step<T> {
-    Changed(T, Change),
-    Unchanged(T),
 }
 
 /// How many rows a "fetch everything" store call asks for.
@@ -461,7 +450,7 @@ impl<S: Store> Engine<S> {
 
     /// Runs `body` in one write transaction; commits if it changed something, drops the
     /// transaction (rolling back) on error or when nothing changed.
-    fn mutate<T>(
+    pub(crate) fn mutate<T>(
         &self,
         body: impl FnOnce(&mut S::Write<'_>) -> Result<Step<T>>,
     ) -> Result<Applied<T>> {
@@ -506,7 +495,7 @@ impl<S: Store> Engine<S> {
     }
 
     /// The rows of init (rule P5, A4, A6), in the caller's transaction.
-    fn init_rows(
+    pub(crate) fn init_rows(
         &self,
         tx: &mut S::Write<'_>,
         cluster: &ClusterName,
@@ -726,7 +715,7 @@ impl<S: Store> Engine<S> {
     }
 
     /// The body of a grant, after it was validated and the actor authorized on `uri`.
-    fn apply_grant(
+    pub(crate) fn apply_grant(
         &self,
         tx: &mut S::Write<'_>,
         actor_closure: &Closure,
@@ -1035,7 +1024,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    fn insert_user(
+    pub(crate) fn insert_user(
         &self,
         tx: &mut S::Write<'_>,
         cluster: &ClusterName,
@@ -1105,7 +1094,7 @@ impl<S: Store> Engine<S> {
 
     /// The cluster name, from the cache or else from `view` (a committed state: the only
     /// write that sets it is init's, which never reads it back).
-    fn cluster<V: ReadView + ?Sized>(&self, view: &V) -> Result<&ClusterName> {
+    pub(crate) fn cluster<V: ReadView + ?Sized>(&self, view: &V) -> Result<&ClusterName> {
         if let Some(cluster) = self.cluster.get() {
             return Ok(cluster);
         }
@@ -1227,7 +1216,10 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     }
 
     /// `name` with the user alias `{C}/users/u` resolved, borrowed when already canonical.
-    fn principal_name<'n>(&self, name: &'n PrincipalName) -> Result<Cow<'n, PrincipalName>> {
+    pub(crate) fn principal_name<'n>(
+        &self,
+        name: &'n PrincipalName,
+    ) -> Result<Cow<'n, PrincipalName>> {
         Ok(canonical_name_cow(self.engine.cluster(&self.view)?, name))
     }
 
@@ -1551,23 +1543,23 @@ fn bad_cursor() -> Error {
     Error::InvalidInput("the cursor does not belong to this listing".into())
 }
 
-fn cluster_of<V: ReadView + ?Sized>(view: &V) -> Result<ClusterName> {
+pub(crate) fn cluster_of<V: ReadView + ?Sized>(view: &V) -> Result<ClusterName> {
     view.cluster()?
         .ok_or_else(|| Error::not_found("cluster", "(the store is not initialized: run init)"))
 }
 
-fn cluster_role(cluster: &ClusterName, role: &str) -> Result<PrincipalName> {
+pub(crate) fn cluster_role(cluster: &ClusterName, role: &str) -> Result<PrincipalName> {
     PrincipalName::new(&format!("{cluster}/{role}"))
 }
 
 /// Whether `name` is `{C}/users/...`, the alias space of users (rule P1).
-fn is_user_alias(cluster: &ClusterName, name: &PrincipalName) -> bool {
+pub(crate) fn is_user_alias(cluster: &ClusterName, name: &PrincipalName) -> bool {
     let mut segments = name.segments();
     segments.next() == Some(cluster.as_str()) && segments.next() == Some("users")
 }
 
 /// `{C}/users/u` is user `u` (rule P1); every other name is itself.
-fn canonical_name(cluster: &ClusterName, name: &PrincipalName) -> PrincipalName {
+pub(crate) fn canonical_name(cluster: &ClusterName, name: &PrincipalName) -> PrincipalName {
     canonical_name_cow(cluster, name).into_owned()
 }
 
@@ -1619,7 +1611,12 @@ fn validate_user_name(cluster: &ClusterName, name: &PrincipalName) -> Result<()>
     Ok(())
 }
 
-fn forbidden(actor: &PrincipalName, action: &'static str, uri: &Uri, needed: Level) -> Error {
+pub(crate) fn forbidden(
+    actor: &PrincipalName,
+    action: &'static str,
+    uri: &Uri,
+    needed: Level,
+) -> Error {
     Error::Forbidden {
         actor: actor.to_string(),
         action,
@@ -1629,7 +1626,7 @@ fn forbidden(actor: &PrincipalName, action: &'static str, uri: &Uri, needed: Lev
 }
 
 /// Authorizes `actor` for `needed` on `uri`, returning its closure for further checks.
-fn authorize<V: ReadView + ?Sized>(
+pub(crate) fn authorize<V: ReadView + ?Sized>(
     view: &V,
     actor: &PrincipalName,
     uri: &Uri,
@@ -1673,7 +1670,7 @@ fn refuse_outside_scope<V: ReadView + ?Sized>(
 }
 
 /// Writes a grant and keeps the membership edge of rule P2 in step with it.
-fn put_grant<T: WriteTxn + ?Sized>(
+pub(crate) fn put_grant<T: WriteTxn + ?Sized>(
     tx: &mut T,
     holder: &PrincipalName,
     uri: &Uri,
@@ -1705,7 +1702,7 @@ fn put_grant<T: WriteTxn + ?Sized>(
 }
 
 /// Removes a grant and the membership edge it made, returning the level it had.
-fn remove_grant<T: WriteTxn + ?Sized>(
+pub(crate) fn remove_grant<T: WriteTxn + ?Sized>(
     tx: &mut T,
     holder: &PrincipalName,
     uri: &Uri,
@@ -1729,7 +1726,10 @@ fn remove_grant<T: WriteTxn + ?Sized>(
 
 /// A new principal R turns the existing grants of `read` or more on exactly `role://R`
 /// into memberships (docs/semantics.md, P2). R has no edges out yet, so no cycle can form.
-fn link_existing_members<T: WriteTxn + ?Sized>(tx: &mut T, record: &PrincipalRecord) -> Result<()> {
+pub(crate) fn link_existing_members<T: WriteTxn + ?Sized>(
+    tx: &mut T,
+    record: &PrincipalRecord,
+) -> Result<()> {
     for grant in tx.grants_on(&[Uri::of_role(&record.name)])? {
         if grant.level >= Level::Read && grant.holder != record.name {
             tx.insert_edge(&Edge {

@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::level::Level;
+use crate::field::{FieldError, join_fields};
+use crate::level::{Level, ParseLevelError};
+use crate::text::clip;
 
 /// The broad kind of an [`Error`] (rule M4). Adapters map kinds, never variants, to their
 /// own codes (the CLI maps them to exit codes 65, 72, 73, 77, 65 and 1).
@@ -151,100 +153,6 @@ impl fmt::Display for NameProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.describe())
     }
-}
-
-/// What is wrong with one field of an account, keypair, policy, session request or export
-/// (rules A1, A2, A6, A7). Lengths count characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "problem")]
-#[non_exhaustive]
-pub enum FieldProblem {
-    /// The field is empty.
-    Empty,
-    /// The field is shorter than `min` characters.
-    TooShort {
-        /// The fewest characters allowed.
-        min: usize,
-    },
-    /// The field is longer than `max` characters.
-    TooLong {
-        /// The most characters allowed.
-        max: usize,
-    },
-    /// A password has no letter (rule A2).
-    NoLetter,
-    /// A password has no digit (rule A2).
-    NoDigit,
-    /// A password has no special character (rule A2).
-    NoSpecial,
-    /// A character is outside the allowed set.
-    BadCharacter {
-        /// The allowed set, e.g. `[A-Za-z0-9_.-]`.
-        allowed: &'static str,
-    },
-    /// The field has a control character.
-    ControlCharacter,
-    /// The field does not have the required form; `reason` says how.
-    BadSyntax {
-        /// What is wrong, e.g. "it needs exactly one `@`".
-        reason: &'static str,
-    },
-    /// A number is above the maximum allowed (rule A6).
-    AboveMaximum {
-        /// The largest value allowed.
-        max: u64,
-    },
-    /// The value is reserved; `reason` says why.
-    Reserved {
-        /// Why it is reserved.
-        reason: &'static str,
-    },
-    /// The value cannot be changed once set (the email, a policy's name).
-    Immutable,
-}
-
-impl fmt::Display for FieldProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FieldProblem::Empty => f.write_str("it is empty"),
-            FieldProblem::TooShort { min } => write!(f, "it is shorter than {min} characters"),
-            FieldProblem::TooLong { max } => write!(f, "it is longer than {max} characters"),
-            FieldProblem::NoLetter => f.write_str("it has no letter"),
-            FieldProblem::NoDigit => f.write_str("it has no digit"),
-            FieldProblem::NoSpecial => f.write_str("it has no special character"),
-            FieldProblem::BadCharacter { allowed } => {
-                write!(f, "only {allowed} characters are allowed")
-            }
-            FieldProblem::ControlCharacter => f.write_str("it has a control character"),
-            FieldProblem::BadSyntax { reason } => f.write_str(reason),
-            FieldProblem::AboveMaximum { max } => write!(f, "it is above the maximum {max}"),
-            FieldProblem::Reserved { reason } => write!(f, "it is reserved: {reason}"),
-            FieldProblem::Immutable => f.write_str("it cannot be changed"),
-        }
-    }
-}
-
-/// One failing rule of one field: the field's name and the problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct FieldError {
-    /// The field (`email`, `username`, `full name`, `password`, `cpu`, ...).
-    pub field: &'static str,
-    /// What is wrong with it.
-    pub problem: FieldProblem,
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.problem)
-    }
-}
-
-fn join_fields(problems: &[FieldError]) -> String {
-    problems
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Every error acl-core and its stores return. Match on [`Error::kind`] to act on the broad
@@ -424,15 +332,9 @@ impl Error {
 /// The result type of acl-core and its stores.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Clips user input for an error message: at most 80 characters, with `…` when cut.
-pub(crate) fn clip(input: &str) -> String {
-    const MAX: usize = 80;
-    if input.chars().count() <= MAX {
-        input.to_owned()
-    } else {
-        let mut out: String = input.chars().take(MAX).collect();
-        out.push('…');
-        out
+impl From<ParseLevelError> for Error {
+    fn from(e: ParseLevelError) -> Error {
+        Error::InvalidLevel { input: e.input }
     }
 }
 

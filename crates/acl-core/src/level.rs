@@ -5,8 +5,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-
 /// A permission level. Levels are totally ordered and inclusive (rule L1):
 /// `deny < list < read < write < manage`, and holding a level implies every lower one.
 ///
@@ -77,11 +75,20 @@ impl fmt::Display for Level {
     }
 }
 
-impl FromStr for Level {
-    type Err = Error;
+/// A text that is not one of the five level words (rule L1). It converts into
+/// [`Error::InvalidLevel`](crate::Error::InvalidLevel), the kernel's error for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid level `{input}`: expected deny, list, read, write or manage")]
+pub struct ParseLevelError {
+    /// The offending text, clipped to 80 characters.
+    pub input: String,
+}
 
-    /// Parses exactly the lowercase words of rule L1; anything else is
-    /// [`Error::InvalidLevel`].
+impl FromStr for Level {
+    type Err = ParseLevelError;
+
+    /// Parses exactly the lowercase words of rule L1; anything else is a
+    /// [`ParseLevelError`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "deny" => Ok(Level::Deny),
@@ -89,8 +96,8 @@ impl FromStr for Level {
             "read" => Ok(Level::Read),
             "write" => Ok(Level::Write),
             "manage" => Ok(Level::Manage),
-            other => Err(Error::InvalidLevel {
-                input: crate::error::clip(other),
+            other => Err(ParseLevelError {
+                input: crate::text::clip(other),
             }),
         }
     }
@@ -99,6 +106,7 @@ impl FromStr for Level {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     // rule L1: total order, inclusive
     #[test]
@@ -122,7 +130,7 @@ mod tests {
             assert_eq!(json, format!("\"{level}\""));
         }
         for bad in ["Read", "READ", "", " read", "admin", "none"] {
-            let err = bad.parse::<Level>().err();
+            let err = bad.parse::<Level>().err().map(Error::from);
             assert!(
                 matches!(err, Some(Error::InvalidLevel { .. })),
                 "{bad:?} must be refused"

@@ -52,62 +52,47 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod account;
 mod bytes;
 mod engine;
 mod error;
-mod export;
-mod folder;
+mod field;
 mod graph;
 pub mod index;
+mod invitation;
 mod level;
 mod name;
 mod page;
-mod platform_store;
-mod policy;
 mod resolve;
 mod rows;
 mod schema;
 mod store;
+mod text;
 mod time;
+pub mod txn;
 mod uri;
 
-#[cfg(any(feature = "testing", feature = "proptest"))]
-pub mod testing;
+#[cfg(feature = "proptest")]
+mod arbitrary;
 
-pub use account::{
-    AccessKey, Account, AccountKey, Email, Entropy, GroupInfo, HashCost, Keypair,
-    MAX_ACCOUNT_FIELD, MAX_PASSWORD, MIN_PASSWORD, Password, Secret, SecretHash, UserRole,
-    UserStatus,
-};
+pub use engine::Step;
 pub use engine::{
-    AccountFilter, AccountList, AccountUpdate, Applied, AuditQuery, Caller, CreatedKeypair,
-    DeletedFolder, Engine, EngineOptions, FolderAccess, FolderEntry, GrantOutcome, InviteReport,
-    Layer, ListFilter, NewAccount, Platform, Reader, ReceivedInvitations, Refusal, RemovedRole,
-    TreeNode, UsageReport, VmAccess,
+    Applied, Caller, Engine, EngineOptions, GrantOutcome, Layer, ListFilter, Reader, RemovedRole,
+    TreeNode,
 };
-pub use error::{Error, ErrorKind, FieldError, FieldProblem, NameProblem, Result, UriProblem};
-pub use export::{ExportFileName, MAX_EXPORT_FILE_NAME};
-pub use folder::{
-    Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationEvent,
-    InvitationId, InvitationKey, InvitationParty, InvitationState, MAX_FOLDER_NAME, Permission,
-    Share, Vm, VmId, VmShareMode, transition,
-};
+pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};
+pub use field::{FieldError, FieldProblem};
 pub use graph::Closure;
 pub use index::{IdClosure, Index, PrincipalId};
-pub use level::Level;
+pub use invitation::{InvitationEvent, InvitationParty, InvitationState, transition};
+pub use level::{Level, ParseLevelError};
 pub use name::{ClusterName, MAX_NAME_BYTES, PrincipalName};
 pub use page::{Cursor, Page, PageRequest};
-pub use platform_store::{PlatformStore, PlatformTxn, PlatformView};
-pub use policy::{
-    Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, Session, SessionId, SessionRequest,
-    Usage, admit_folder, admit_session,
-};
 pub use resolve::{Decision, Reason};
 pub use rows::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, Revision, RoleGraph,
 };
 pub use schema::{HomeGrant, Schema, SchemeDef, ShareScope};
 pub use store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt};
+pub use text::clip;
 pub use time::Timestamp;
 pub use uri::{MAX_SEGMENT_BYTES, MAX_URI_BYTES, Uri, UriContext, UriForm};

@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::{Error, NameProblem, clip};
+use crate::error::{Error, NameProblem};
+use crate::text::clip;
 
 /// Longest principal name, in bytes (rule P1).
 pub const MAX_NAME_BYTES: usize = 255;

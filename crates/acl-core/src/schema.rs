@@ -4,9 +4,10 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, UriProblem, clip};
+use crate::error::{Error, UriProblem};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
+use crate::text::clip;
 use crate::uri::{Uri, UriContext, UriForm};
 
 /// A restriction on who may receive a grant on a scheme (rule V2).

@@ -7,8 +7,9 @@ use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, UriProblem, clip};
+use crate::error::{Error, UriProblem};
 use crate::name::{ClusterName, PrincipalName};
+use crate::text::clip;
 
 /// Longest URI, in bytes (rule U3).
 pub const MAX_URI_BYTES: usize = 2048;

@@ -17,14 +17,17 @@ use std::ops::Bound;
 use acl_core::Index;
 
 use crate::changelog::Changelog;
+use acl_core::RoleGraph;
 use acl_core::{
-    AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, RoleGraph,
-    Session, SessionId,
+    Change, ChangeEntry, ClusterName, Edge, Fence, Grant, Level, PrincipalName, PrincipalRecord,
+    Result, Revision, Uri,
 };
-use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Fence, Folder, FolderId, Grant, Invitation,
-    InvitationId, InvitationKey, Level, Permission, PrincipalName, PrincipalRecord, Result,
-    Revision, Share, Uri, Vm, VmId,
+use acl_platform::{
+    AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
+    SessionId,
+};
+use acl_platform::{
+    Folder, FolderId, Invitation, InvitationId, InvitationKey, Permission, Share, Vm, VmId,
 };
 
 /// One committed (or, inside a write transaction, in-progress) state of the store.

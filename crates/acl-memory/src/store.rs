@@ -4,14 +4,16 @@ use std::fmt;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 use acl_core::{
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, Index, InvitationState, Level,
+    PrincipalName, PrincipalRecord, ReadView, Result, Revision, RoleGraph, Store, Uri, WriteTxn,
+};
+use acl_platform::{
     AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
     SessionId,
 };
-use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Index,
-    Invitation, InvitationId, InvitationKey, InvitationState, Level, Permission, PlatformTxn,
-    PlatformView, PrincipalName, PrincipalRecord, ReadView, Result, Revision, RoleGraph, Share,
-    Store, Uri, Vm, VmId, WriteTxn,
+use acl_platform::{
+    Folder, FolderId, Invitation, InvitationId, InvitationKey, Permission, PlatformTxn,
+    PlatformView, Share, Vm, VmId,
 };
 
 use crate::state::State;

@@ -6,8 +6,8 @@
 //! `PROPTEST_CASES` sets the number of cases (default 256).
 #![allow(clippy::panic, reason = "a test fails by panicking")]
 
-use acl_core::testing::admin_props::{admin_ops, run_admin_ops};
 use acl_memory::MemoryStore;
+use acl_testing::admin_props::{admin_ops, run_admin_ops};
 use proptest::prelude::*;
 
 fn cases() -> u32 {
@@ -20,7 +20,7 @@ fn cases() -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
-    // rules A3, A4, A6: see acl_core::testing::admin_props
+    // rules A3, A4, A6: see acl_testing::admin_props
     #[test]
     fn admin_sequences_keep_the_invariants(ops in admin_ops(30)) {
         run_admin_ops(MemoryStore::new, &ops);

@@ -1,3 +1,3 @@
 //! The acl-core Store conformance suite, run against the memory store.
 
-acl_core::conformance_tests!(acl_memory::MemoryStore::new());
+acl_testing::conformance_tests!(acl_memory::MemoryStore::new());

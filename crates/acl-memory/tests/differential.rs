@@ -5,9 +5,9 @@
 //!
 //! `PROPTEST_CASES` sets the number of cases (default 10,000).
 
-use acl_core::testing::differential::run_differential;
-use acl_core::testing::strategies::{Universe, model, query};
 use acl_memory::MemoryStore;
+use acl_testing::differential::run_differential;
+use acl_testing::strategies::{Universe, model, query};
 use proptest::collection::vec;
 use proptest::prelude::*;
 

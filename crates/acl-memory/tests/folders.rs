@@ -1,10 +1,10 @@
 //! Property test of the folder workflows over a `MemoryStore` (rules F4 to F9): random
-//! interleavings never break the invariants of `acl_core::testing::folder_props`.
+//! interleavings never break the invariants of `acl_testing::folder_props`.
 //!
 //! `PROPTEST_CASES` sets the number of cases (default 256).
 
-use acl_core::testing::folder_props::{folder_ops, run_folder_ops};
 use acl_memory::MemoryStore;
+use acl_testing::folder_props::{folder_ops, run_folder_ops};
 use proptest::prelude::*;
 
 fn cases() -> u32 {

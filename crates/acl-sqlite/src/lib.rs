@@ -143,13 +143,16 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use acl_core::{
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord,
+    ReadView, Result, Revision, Store, Uri, WriteTxn,
+};
+use acl_platform::{
     AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
     SessionId,
 };
-use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation,
-    InvitationId, InvitationKey, PlatformTxn, PlatformView, PrincipalName, PrincipalRecord,
-    ReadView, Result, Revision, Share, Store, Uri, Vm, VmId, WriteTxn,
+use acl_platform::{
+    Folder, FolderId, Invitation, InvitationId, InvitationKey, PlatformTxn, PlatformView, Share,
+    Vm, VmId,
 };
 
 use crate::sql::db_err;

@@ -7,13 +7,16 @@ use std::cmp::Ordering;
 use rusqlite::{CachedStatement, Connection, Params, Row, ToSql};
 
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Error, Fence, Folder, FolderId, FolderKind, FolderName,
-    FolderStatus, Grant, Invitation, InvitationId, InvitationKey, InvitationState, Level,
-    Permission, PrincipalKind, PrincipalName, PrincipalRecord, Result, Revision, RoleGraph, Share,
-    Timestamp, Uri, Vm, VmId,
+    Change, ChangeEntry, ClusterName, Error, Fence, Grant, InvitationState, Level, PrincipalKind,
+    PrincipalName, PrincipalRecord, Result, Revision, RoleGraph, Timestamp, Uri,
 };
 
-use acl_core::{
+use acl_platform::{
+    Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationId,
+    InvitationKey, Permission, Share, Vm, VmId,
+};
+
+use acl_platform::{
     AccessKey, Account, AccountKey, Email, GroupInfo, Hosts, Keypair, Limit, Limits, PolicyName,
     Resource, ResourcePolicy, SecretHash, Session, SessionId, SessionRequest, UserRole, UserStatus,
 };

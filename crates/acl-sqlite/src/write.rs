@@ -3,11 +3,13 @@
 use rusqlite::{Connection, ErrorCode, ToSql};
 
 use acl_core::{
-    Change, ClusterName, Edge, Error, Fence, Folder, FolderId, Grant, Invitation, PrincipalName,
-    PrincipalRecord, Result, Revision, Share, Uri, Vm,
+    Change, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord, Result,
+    Revision, Uri,
 };
 
-use acl_core::{
+use acl_platform::{Folder, FolderId, Invitation, Share, Vm};
+
+use acl_platform::{
     Account, GroupInfo, Hosts, Keypair, Limit, PolicyName, Resource, ResourcePolicy, Session,
 };
 

@@ -1,4 +1,4 @@
 //! The Store conformance suite of acl-core, over a fresh SQLite store per case.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-acl_core::conformance_tests!(acl_sqlite::SqliteStore::open_in_memory().unwrap());
+acl_testing::conformance_tests!(acl_sqlite::SqliteStore::open_in_memory().unwrap());

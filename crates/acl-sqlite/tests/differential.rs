@@ -19,16 +19,18 @@ use acl_core::{ReadViewExt, WriteTxnExt};
 use std::fmt::Debug;
 
 use acl_core::{
+    Change, ChangeEntry, ClusterName, Edge, Fence, Grant, Level, PrincipalKind, PrincipalName,
+    PrincipalRecord, ReadView, Result, Revision, RoleGraph, Store, Timestamp, Uri, WriteTxn,
+};
+use acl_memory::MemoryStore;
+use acl_platform::{
     AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
     SessionId,
 };
-use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Fence, Folder, FolderId, Grant, Invitation,
-    InvitationId, InvitationKey, Level, PlatformTxn, PlatformView, PrincipalKind, PrincipalName,
-    PrincipalRecord, ReadView, Result, Revision, RoleGraph, Share, Store, Timestamp, Uri, Vm, VmId,
-    WriteTxn,
+use acl_platform::{
+    Folder, FolderId, Invitation, InvitationId, InvitationKey, PlatformTxn, PlatformView, Share,
+    Vm, VmId,
 };
-use acl_memory::MemoryStore;
 use acl_sqlite::SqliteStore;
 use proptest::prelude::*;
 
@@ -598,7 +600,7 @@ impl<A: PlatformTxn, B: PlatformTxn> PlatformTxn for Pair<A, B> {
 
 /// The conformance suite over a twin: the engine's real workloads, every answer compared.
 mod conformance_twin {
-    acl_core::conformance_tests!(super::Twin::new());
+    acl_testing::conformance_tests!(super::Twin::new());
 }
 
 // ---- random raw writes ---------------------------------------------------------------

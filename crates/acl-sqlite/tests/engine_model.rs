@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-use acl_core::testing::differential::run_differential;
-use acl_core::testing::strategies::{Universe, model, query};
 use acl_sqlite::SqliteStore;
+use acl_testing::differential::run_differential;
+use acl_testing::strategies::{Universe, model, query};
 use proptest::collection::vec;
 use proptest::prelude::*;
 

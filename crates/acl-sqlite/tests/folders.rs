@@ -1,10 +1,10 @@
 //! Property test of the folder workflows over a `SqliteStore` in memory (rules F4 to F9): random
-//! interleavings never break the invariants of `acl_core::testing::folder_props`.
+//! interleavings never break the invariants of `acl_testing::folder_props`.
 //!
 //! `PROPTEST_CASES` sets the number of cases (default 64).
 
-use acl_core::testing::folder_props::{folder_ops, run_folder_ops};
 use acl_sqlite::SqliteStore;
+use acl_testing::folder_props::{folder_ops, run_folder_ops};
 use proptest::prelude::*;
 
 fn cases() -> u32 {

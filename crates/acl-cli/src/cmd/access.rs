@@ -12,7 +12,7 @@ use crate::output::{Output, Verdict, to_json};
 
 /// `acl grant URI PRINCIPAL LEVEL` (rules M1, E3).
 pub fn grant(ctx: &Ctx, uri: &str, principal: &str, level: &str) -> Result<Output> {
-    let level: Level = level.parse()?;
+    let level: Level = level.parse().map_err(acl_core::Error::from)?;
     let uri = ctx.uri(uri)?;
     let grantee = ctx.principal(principal)?;
     let done = ctx.engine().grant(&ctx.caller()?, &uri, &grantee, level)?;
@@ -134,7 +134,7 @@ pub fn tree(ctx: &Ctx, principal: &str, uri: &str, depth: usize) -> Result<Outpu
 /// `acl who URI [--level LEVEL]` (rule E6). The acting user needs `manage` on URI: those
 /// who may grant there may see who holds it.
 pub fn who(ctx: &Ctx, uri: &str, level: &str, page: &PageArgs) -> Result<Output> {
-    let level: Level = level.parse()?;
+    let level: Level = level.parse().map_err(acl_core::Error::from)?;
     let uri: Uri = ctx.uri(uri)?;
     ctx.require(&uri, Level::Manage, "see who holds")?;
     let users = ctx.reader()?.who(

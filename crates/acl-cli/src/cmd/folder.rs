@@ -1,7 +1,10 @@
 //! `acl folder ...`: storage folders, sharing and mounting (rules F1 to F9). A folder is
 //! named by its name among those the acting user sees.
 
-use acl_core::{Error, ErrorKind, Folder, FolderAccess, FolderName, Level, Permission};
+use acl_core::{Error, ErrorKind, Level};
+use acl_platform::FolderReads;
+
+use acl_platform::{Folder, FolderAccess, FolderName, Permission};
 use serde_json::json;
 
 use super::access::verdict;

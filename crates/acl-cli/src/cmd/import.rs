@@ -164,7 +164,7 @@ fn parse(
         let level: Level = line
             .level
             .parse()
-            .map_err(|e: acl_core::Error| bad(e.to_string()))?;
+            .map_err(|e: acl_core::ParseLevelError| bad(e.to_string()))?;
         grants.push((uri, principal, level));
     }
     bar.finish_and_clear();

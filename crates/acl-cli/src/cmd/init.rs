@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use acl_core::{ClusterName, NewAccount, PrincipalName, UserRole};
+use acl_core::{ClusterName, PrincipalName};
+
+use acl_platform::{NewAccount, UserRole};
 use serde_json::json;
 
 use crate::ctx::{Ctx, OsEntropy, now};

@@ -1,6 +1,7 @@
 //! `acl invitation ...`: the invitation state machine (rules F5, F6).
 
-use acl_core::{Invitation, InvitationId, Permission};
+use acl_platform::FolderReads;
+use acl_platform::{Invitation, InvitationId, Permission};
 
 use super::applied;
 use crate::cli::InvitationCommand;

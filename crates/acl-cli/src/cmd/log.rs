@@ -1,7 +1,9 @@
 //! `acl log`: the changelog, the audit trail (rule M3), through the engine's audit query
 //! (which authorizes the acting user).
 
-use acl_core::{AuditQuery, Revision};
+use acl_core::Revision;
+
+use acl_platform::AuditQuery;
 
 use crate::cli::PageArgs;
 use crate::ctx::{Ctx, page_request};

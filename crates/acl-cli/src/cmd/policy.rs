@@ -4,9 +4,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use acl_core::{
-    Error, ExportFileName, Hosts, Limit, PolicyName, ResourcePolicy, Session, SessionId,
-    SessionRequest,
+use acl_core::Error;
+
+use acl_platform::{
+    ExportFileName, Hosts, Limit, PolicyName, ResourcePolicy, Session, SessionId, SessionRequest,
 };
 use serde_json::json;
 
@@ -203,12 +204,6 @@ pub fn session(ctx: &Ctx, command: &SessionCommand) -> Result<Output> {
             containers,
         } => {
             let user = ctx.user(user)?;
-            if user != ctx.actor()? {
-                return Err(Error::InvalidInput(format!(
-                    "a session starts as its user: run it with `--as {user}`"
-                ))
-                .into());
-            }
             let request = SessionRequest {
                 cpu: *cpu,
                 ram_gb: *ram,
@@ -216,7 +211,9 @@ pub fn session(ctx: &Ctx, command: &SessionCommand) -> Result<Output> {
                 fgpu_hundredths: hundredths("fgpu", fgpu)?,
                 containers: *containers,
             };
-            let done = ctx.engine().start_session(&ctx.caller()?, &request)?;
+            let done = ctx
+                .engine()
+                .start_session_for(&ctx.caller()?, &user, &request)?;
             Ok(applied(
                 format!("started session {} for `{user}`", done.value.id.as_str()),
                 &done,

@@ -1,9 +1,10 @@
 //! `acl user ...`, `acl login`, `acl keypair ...`: accounts and credentials (rules A1 to
 //! A5), each through the engine's account workflows.
 
-use acl_core::{
-    AccessKey, Account, AccountFilter, AccountUpdate, Cursor, Error, Keypair, NewAccount,
-    PrincipalKind, PrincipalName, ReadViewExt, UserRole,
+use acl_core::{Cursor, Error, PrincipalKind, PrincipalName, ReadViewExt};
+
+use acl_platform::{
+    AccessKey, Account, AccountFilter, AccountUpdate, Keypair, NewAccount, UserRole,
 };
 use serde_json::json;
 

@@ -1,7 +1,10 @@
 //! `acl vm ...`: VMs shared within a team (rules V1 to V3). A VM is named by its name
 //! among the VMs of the acting user's teams, or by its id.
 
-use acl_core::{Error, FolderName, Level, PlatformView, PrincipalKind, Vm, VmId, VmShareMode};
+use acl_core::{Error, Level, PrincipalKind};
+use acl_platform::FolderReads;
+
+use acl_platform::{FolderName, PlatformView, Vm, VmId, VmShareMode};
 use serde_json::json;
 
 use super::access::verdict;

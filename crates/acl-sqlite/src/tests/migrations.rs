@@ -2,9 +2,9 @@
 //! or a file of another application, is refused and left untouched; a failing step leaves
 //! the database at its old version.
 
-use acl_core::testing::world::dump;
 use acl_core::{ErrorKind, ReadView, Revision};
 use acl_core::{ReadViewExt, WriteTxnExt};
+use acl_testing::world::dump;
 use rusqlite::Connection;
 
 use super::{n, raw_dump, u};

@@ -5,8 +5,8 @@ use acl_core::WriteTxnExt;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use acl_core::testing::world::dump;
 use acl_core::{ClusterName, ErrorKind, PrincipalKind, ReadView, Result, Revision, WriteTxn};
+use acl_testing::world::dump;
 
 use super::{change, edge, f, fixture, g, n, raw_dump, record, u};
 use crate::{SqliteOptions, SqliteStore, Store};

@@ -3,19 +3,19 @@
 
 use std::cell::Cell;
 
-use crate::account::{AccessKey, UserRole, UserStatus};
-use crate::engine::{AccountFilter, AccountUpdate, AuditQuery, NewAccount};
-use crate::error::{Error, ErrorKind, FieldProblem, Result};
-use crate::folder::FolderName;
-use crate::level::Level::{Deny, Manage, Read};
-use crate::page::PageRequest;
-use crate::platform_store::{PlatformStore, PlatformView};
-use crate::policy::{
+use crate::world::{ADMIN, World, name, uri};
+use acl_core::Level::{Deny, Manage, Read};
+use acl_core::PageRequest;
+use acl_core::ReadView;
+use acl_core::{Error, ErrorKind, FieldProblem, Result};
+use acl_core::{PrincipalKind, Revision};
+use acl_platform::FolderName;
+use acl_platform::{AccessKey, UserRole, UserStatus};
+use acl_platform::{AccountFilter, AccountUpdate, AuditQuery, NewAccount};
+use acl_platform::{
     Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, SessionId, SessionRequest,
 };
-use crate::rows::{PrincipalKind, Revision};
-use crate::store::ReadView;
-use crate::testing::world::{ADMIN, World, name, uri};
+use acl_platform::{PlatformStore, PlatformView};
 
 /// The password every test account gets.
 pub const PASSWORD: &str = "s3cret!pw";
@@ -313,7 +313,7 @@ pub fn a1_list_accounts<S: PlatformStore>(make: &dyn Fn() -> S) {
         .engine
         .accounts(&name("mo"), &AccountFilter::default())
         .unwrap();
-    let names = |list: &[crate::account::Account]| -> Vec<String> {
+    let names = |list: &[acl_platform::Account]| -> Vec<String> {
         list.iter().map(|a| a.user.to_string()).collect()
     };
     assert_eq!(names(&all.active), ["ann", "carol", "mo"]);
@@ -771,6 +771,66 @@ pub fn a6_session_admission<S: PlatformStore>(make: &dyn Fn() -> S) {
     });
 }
 
+/// rules A4, A6: an admin starts a session on a user's behalf (Backend.AI's owner access
+/// key): admitted or refused against the owner's policy and the owner's usage, recorded as
+/// the owner's; a user without `manage` on `user://{owner}` starts only its own.
+pub fn a6_sessions_on_behalf<S: PlatformStore>(make: &dyn Fn() -> S) {
+    let w = world(make);
+    w.policy(
+        ADMIN,
+        "small",
+        Limits::unlimited().with(Resource::Cpu, Limit::Max(4)),
+    );
+    let mut ann = new_account("ann", UserRole::User);
+    ann.policy = "small".into();
+    w.engine
+        .create_account(&w.by(ADMIN), &ann, &mut fresh_entropy())
+        .unwrap();
+    w.account(ADMIN, "bob", UserRole::User);
+    let for_ann = |w: &World<S>, by: &str, cpu| {
+        w.engine
+            .start_session_for(&w.by(by), &name("ann"), &request(cpu, 1))
+    };
+    let first = for_ann(&w, ADMIN, 3).unwrap().value;
+    assert_eq!(first.user, name("ann"));
+    // the owner's usage counts, whoever started the session
+    let err = w.refused(ErrorKind::Forbidden, |w| for_ann(w, ADMIN, 2));
+    assert_eq!(
+        err,
+        Error::AdmissionRefused {
+            resource: "cpu",
+            limit: 4,
+            usage: 3,
+            request: 2
+        }
+    );
+    w.refused(ErrorKind::Forbidden, |w| {
+        w.engine.start_session(&w.by("ann"), &request(2, 1))
+    });
+    // bob holds no manage on user://ann
+    let err = w.refused(ErrorKind::Forbidden, |w| for_ann(w, "bob", 1));
+    assert!(err.to_string().contains("user://ann"), "{err}");
+    // the owner's own start is the same call with itself as owner
+    for_ann(&w, "ann", 1).unwrap();
+    let report = w.engine.usage(&name(ADMIN), &name("ann")).unwrap();
+    assert_eq!((report.usage.cpu, report.usage.sessions), (4, 2));
+    // the admin's own policy and usage are untouched
+    let admin = w.engine.usage(&name(ADMIN), &name(ADMIN)).unwrap();
+    assert_eq!(admin.usage.sessions, 0);
+    // an owner that is not an active user is refused, whoever asks
+    w.engine
+        .deactivate_account(&w.by(ADMIN), &name("bob"))
+        .unwrap();
+    w.refused(ErrorKind::InvalidInput, |w| {
+        w.engine
+            .start_session_for(&w.by(ADMIN), &name("bob"), &request(1, 1))
+    });
+    w.refused(ErrorKind::InvalidInput, |w| {
+        w.engine
+            .start_session_for(&w.by(ADMIN), &name("c/admin"), &request(1, 1))
+    });
+}
+
 fn first_running<S: PlatformStore>(w: &World<S>, user: &str) -> SessionId {
     w.engine
         .sessions(&name(ADMIN), &name(user))
@@ -874,9 +934,9 @@ pub fn a7_csv_export<S: PlatformStore>(make: &dyn Fn() -> S) {
         ErrorKind::Forbidden
     );
     assert!(sink.is_empty());
-    assert!(crate::export::ExportFileName::new(&"x".repeat(255)).is_ok());
+    assert!(acl_platform::ExportFileName::new(&"x".repeat(255)).is_ok());
     assert_eq!(
-        crate::export::ExportFileName::new(&"x".repeat(256))
+        acl_platform::ExportFileName::new(&"x".repeat(256))
             .unwrap_err()
             .kind(),
         ErrorKind::InvalidInput
@@ -974,24 +1034,29 @@ pub fn audit_trail<S: PlatformStore>(make: &dyn Fn() -> S) {
 /// rules A1, A4: the first admin as a full account at init; init makes `{C}/monitor` and
 /// the `default` policy.
 pub fn init_with_account<S: PlatformStore>(make: &dyn Fn() -> S) {
-    let engine = crate::Platform::with_options(make(), crate::Schema::standard(), {
-        crate::EngineOptions {
-            hash_cost: crate::account::HashCost::minimum(),
-            ..crate::EngineOptions::default()
+    let engine = acl_platform::Platform::with_options(make(), acl_core::Schema::standard(), {
+        acl_platform::PlatformOptions {
+            hash_cost: acl_platform::HashCost::minimum(),
+            ..acl_platform::PlatformOptions::default()
         }
     });
-    let cluster = crate::ClusterName::new("c").unwrap();
+    let cluster = acl_core::ClusterName::new("c").unwrap();
     let user_admin = new_account("boss", UserRole::User);
     assert_eq!(
         engine
-            .init_with_account(&cluster, &user_admin, &mut entropy(1), crate::Timestamp(0))
+            .init_with_account(
+                &cluster,
+                &user_admin,
+                &mut entropy(1),
+                acl_core::Timestamp(0)
+            )
             .unwrap_err()
             .kind(),
         ErrorKind::InvalidInput
     );
     let boss = new_account("boss", UserRole::Superadmin);
     engine
-        .init_with_account(&cluster, &boss, &mut entropy(1), crate::Timestamp(0))
+        .init_with_account(&cluster, &boss, &mut entropy(1), acl_core::Timestamp(0))
         .unwrap();
     let account = engine.login("boss@example.org", PASSWORD).unwrap();
     assert_eq!(account.role, UserRole::Superadmin);
@@ -1013,13 +1078,13 @@ pub fn init_with_account<S: PlatformStore>(make: &dyn Fn() -> S) {
     drop(view);
     assert_eq!(
         engine
-            .init_with_account(&cluster, &boss, &mut entropy(2), crate::Timestamp(1))
+            .init_with_account(&cluster, &boss, &mut entropy(2), acl_core::Timestamp(1))
             .unwrap_err()
             .kind(),
         ErrorKind::Conflict
     );
     // the cluster roles cannot be removed
-    let by = crate::Caller::new(name("boss"), crate::Timestamp(2));
+    let by = acl_core::Caller::new(name("boss"), acl_core::Timestamp(2));
     assert_eq!(
         engine
             .remove_role(&by, &name("c/monitor"))

@@ -3,21 +3,22 @@
 
 use std::cell::Cell;
 
-use crate::account::{Account, GroupInfo, Keypair};
-use crate::engine::{Applied, Caller, EngineOptions, GrantOutcome, Platform};
-use crate::error::{Error, ErrorKind, Result};
-use crate::folder::{Folder, Invitation, InvitationKey, Share, Vm};
-use crate::level::Level;
-use crate::name::{ClusterName, PrincipalName};
-use crate::page::PageRequest;
-use crate::platform_store::{PlatformStore, PlatformView};
-use crate::policy::{ResourcePolicy, Session};
-use crate::resolve::Decision;
-use crate::rows::{ChangeEntry, Fence, Grant, PrincipalKind, PrincipalRecord, Revision};
-use crate::schema::Schema;
-use crate::store::ReadViewExt;
-use crate::time::Timestamp;
-use crate::uri::Uri;
+use acl_core::Decision;
+use acl_core::Level;
+use acl_core::PageRequest;
+use acl_core::ReadViewExt;
+use acl_core::Schema;
+use acl_core::Timestamp;
+use acl_core::Uri;
+use acl_core::{Applied, Caller, GrantOutcome};
+use acl_core::{ChangeEntry, Fence, Grant, PrincipalKind, PrincipalRecord, Revision};
+use acl_core::{ClusterName, PrincipalName};
+use acl_core::{Error, ErrorKind, Result};
+use acl_platform::{Account, GroupInfo, Keypair};
+use acl_platform::{Folder, Invitation, InvitationKey, Share, Vm};
+use acl_platform::{Platform, PlatformOptions};
+use acl_platform::{PlatformStore, PlatformView};
+use acl_platform::{ResourcePolicy, Session};
 
 /// The cluster every test world is initialized with.
 pub const CLUSTER: &str = "c";
@@ -134,21 +135,21 @@ impl<S: PlatformStore> World<S> {
 
     /// Initializes `store` with `schema`, cluster `c` and admin `admin`.
     pub fn with_schema(store: S, schema: Schema) -> World<S> {
-        World::with_options(store, schema, EngineOptions::default())
+        World::with_options(store, schema, PlatformOptions::default())
     }
 
     /// Initializes `store` with the standard schema and the least argon2 cost (so suites
-    /// that hash many passwords stay fast; see [`crate::HashCost::minimum`]).
+    /// that hash many passwords stay fast; see [`acl_platform::HashCost::minimum`]).
     pub fn fast_hashing(store: S) -> World<S> {
-        let options = EngineOptions {
-            hash_cost: crate::account::HashCost::minimum(),
-            ..EngineOptions::default()
+        let options = PlatformOptions {
+            hash_cost: acl_platform::HashCost::minimum(),
+            ..PlatformOptions::default()
         };
         World::with_options(store, Schema::standard(), options)
     }
 
     /// Initializes `store` with `schema` and `options`, cluster `c` and admin `admin`.
-    pub fn with_options(store: S, schema: Schema, options: EngineOptions) -> World<S> {
+    pub fn with_options(store: S, schema: Schema, options: PlatformOptions) -> World<S> {
         let engine = Platform::with_options(store, schema, options);
         let cluster = ClusterName::new(CLUSTER).unwrap_or_else(|e| panic!("{e}"));
         engine

@@ -3,15 +3,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::account::{AccessKey, Account, AccountKey, GroupInfo, Keypair};
-use crate::error::Result;
-use crate::folder::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
-use crate::name::{ClusterName, PrincipalName};
-use crate::platform_store::PlatformView;
-use crate::policy::{PolicyName, ResourcePolicy, Session, SessionId};
-use crate::rows::{ChangeEntry, Fence, Grant, PrincipalRecord, Revision, RoleGraph};
-use crate::store::{ReadView, Store};
-use crate::uri::Uri;
+use acl_core::Result;
+use acl_core::Uri;
+use acl_core::{ChangeEntry, Fence, Grant, PrincipalRecord, Revision, RoleGraph};
+use acl_core::{ClusterName, PrincipalName};
+use acl_core::{ReadView, Store};
+use acl_platform::PlatformView;
+use acl_platform::{AccessKey, Account, AccountKey, GroupInfo, Keypair};
+use acl_platform::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
+use acl_platform::{PolicyName, ResourcePolicy, Session, SessionId};
 
 /// Wraps a store; every read view it hands out counts the store calls made and the rows
 /// they returned. Writes go to the inner store unchanged.
@@ -177,7 +177,7 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
         self.count(self.inner.changes(after, actor, limit))
     }
 
-    fn index(&self) -> Option<&crate::index::Index> {
+    fn index(&self) -> Option<&acl_core::Index> {
         self.inner.index()
     }
 

@@ -13,8 +13,8 @@
 //! says so in the item's documentation.
 //!
 //! ```
-//! use acl_core::testing::ops::{Op, Outcome};
-//! use acl_core::testing::reference::{ReasonKind, Reference};
+//! use acl_testing::ops::{Op, Outcome};
+//! use acl_testing::reference::{ReasonKind, Reference};
 //! use acl_core::{ClusterName, ErrorKind, Level, PrincipalName, Schema, Uri};
 //!
 //! let name = |text: &str| PrincipalName::new(text).unwrap();
@@ -39,13 +39,13 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use crate::error::ErrorKind;
-use crate::level::Level;
-use crate::name::{ClusterName, PrincipalName};
-use crate::rows::{Fence, Grant, PrincipalKind, PrincipalRecord};
-use crate::schema::{Schema, ShareScope};
-use crate::testing::ops::{Op, Outcome};
-use crate::uri::Uri;
+use crate::ops::{Op, Outcome};
+use acl_core::ErrorKind;
+use acl_core::Level;
+use acl_core::Uri;
+use acl_core::{ClusterName, PrincipalName};
+use acl_core::{Fence, Grant, PrincipalKind, PrincipalRecord};
+use acl_core::{Schema, ShareScope};
 
 /// Which step of resolution decided (semantics.md, "Resolution" and "Explain").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

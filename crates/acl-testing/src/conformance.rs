@@ -1,28 +1,28 @@
 //! The Store conformance suite: every rule of DESIGN sections 2 to 5, checked through the
 //! engine over any backend. A backend runs it with
-//! `acl_core::conformance_tests!(MyStore::new());`, which expands to one `#[test]` per case.
+//! `acl_testing::conformance_tests!(MyStore::new());`, which expands to one `#[test]` per case.
 //!
 //! Each case builds its own fresh store with `make`, so cases are independent.
 
 use std::collections::BTreeSet;
 
-use crate::engine::{GrantOutcome, ListFilter, RemovedRole};
-use crate::error::{Error, ErrorKind};
-use crate::level::Level::{self, Deny, List, Manage, Read, Write};
-use crate::page::PageRequest;
-use crate::platform_store::PlatformStore;
-use crate::resolve::Reason;
-use crate::rows::{PrincipalKind, Revision};
-use crate::testing::counting::CountingStore;
-use crate::testing::world::{ADMIN, World, name, uri};
+use crate::counting::CountingStore;
+use crate::world::{ADMIN, World, name, uri};
+use acl_core::Level::{self, Deny, List, Manage, Read, Write};
+use acl_core::PageRequest;
+use acl_core::Reason;
+use acl_core::{Error, ErrorKind};
+use acl_core::{GrantOutcome, ListFilter, RemovedRole};
+use acl_core::{PrincipalKind, Revision};
+use acl_platform::PlatformStore;
 
-pub use crate::testing::admin::{
+pub use crate::admin::{
     a1_a2_boundaries_at_the_engine, a1_create_account_validates_every_field, a1_list_accounts,
     a1_update_account, a3_deactivation, a4_groups, a4_roles_are_memberships, a5_keypairs,
-    a6_folder_admission, a6_policies, a6_session_admission, a7_csv_export, audit_trail,
-    init_with_account,
+    a6_folder_admission, a6_policies, a6_session_admission, a6_sessions_on_behalf, a7_csv_export,
+    audit_trail, init_with_account,
 };
-pub use crate::testing::folders::{
+pub use crate::folders::{
     bug_history_folders, f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity,
     f3_folder_actions, f4_invite, f5_invitation_states, f6_accept_rechecks,
     f6_share_grants_follow_the_folder_workflows, f7_share_changes_and_leave, f8_group_folders,
@@ -51,14 +51,15 @@ macro_rules! conformance_tests {
             v3_project_tags, store_folder_rows,
             a1_create_account_validates_every_field, a1_a2_boundaries_at_the_engine,
             a1_update_account, a1_list_accounts, a3_deactivation, a4_roles_are_memberships,
-            a5_keypairs, a4_groups, a6_policies, a6_session_admission, a6_folder_admission,
+            a5_keypairs, a4_groups, a6_policies, a6_session_admission, a6_sessions_on_behalf,
+            a6_folder_admission,
             a7_csv_export, audit_trail, init_with_account);
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
-                $crate::testing::conformance::$case(&|| $make);
+                $crate::conformance::$case(&|| $make);
             }
         )*
     };
@@ -373,9 +374,9 @@ pub fn p5_init_and_home_namespaces<S: PlatformStore>(make: &dyn Fn() -> S) {
             .add_role(&w.by("alice"), &name("bob/roles/x"), PrincipalKind::Role)
     });
     // init runs once
-    let cluster = crate::ClusterName::new("other").unwrap();
+    let cluster = acl_core::ClusterName::new("other").unwrap();
     w.refused(ErrorKind::Conflict, |w| {
-        w.engine.init(&cluster, None, crate::Timestamp(9))
+        w.engine.init(&cluster, None, acl_core::Timestamp(9))
     });
     // only admins create users; names are one segment
     w.refused(ErrorKind::Forbidden, |w| {

@@ -19,28 +19,32 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    ALL, Applied, Caller, Platform, Step, authorize, canonical_name, cluster_role,
-    link_existing_members, put_grant, remove_grant,
+use acl_core::txn::{
+    authorize, canonical_name, cluster_role, link_existing_members, put_grant, remove_grant,
 };
+use acl_core::{Applied, Caller, Step};
+
+use crate::ALL;
 use crate::account::{
-    self, AccessKey, Account, AccountKey, Email, Entropy, GroupInfo, Keypair, Password, Problems,
-    Secret, SecretHash, UserRole, UserStatus,
+    self, AccessKey, Account, AccountKey, Email, Entropy, GroupInfo, Keypair, Password, Secret,
+    SecretHash, UserRole, UserStatus,
 };
-use crate::error::{Error, FieldError, FieldProblem, Result};
 use crate::export;
-use crate::level::Level;
-use crate::name::{ClusterName, PrincipalName};
-use crate::page::{Page, PageRequest};
-use crate::platform_store::{PlatformStore, PlatformTxn, PlatformView};
+use crate::platform::Platform;
 use crate::policy::{
     PolicyName, ResourcePolicy, Session, SessionId, SessionRequest, Usage, admit_session,
 };
-use crate::resolve::closure_of;
-use crate::rows::{Change, ChangeEntry, PrincipalKind, PrincipalRecord, Revision};
-use crate::schema::Schema;
-use crate::store::{ReadView, WriteTxn};
-use crate::uri::Uri;
+use crate::problems::Problems;
+use crate::store::{PlatformStore, PlatformTxn, PlatformView};
+use acl_core::Level;
+use acl_core::Schema;
+use acl_core::Uri;
+use acl_core::txn::closure as closure_of;
+use acl_core::{Change, ChangeEntry, PrincipalKind, PrincipalRecord, Revision};
+use acl_core::{ClusterName, PrincipalName};
+use acl_core::{Error, FieldError, FieldProblem, Result};
+use acl_core::{Page, PageRequest};
+use acl_core::{ReadView, WriteTxn};
 
 /// A new account's fields as the adapter read them (rule A1); the engine validates them
 /// all and names every failing rule. Its `Debug` never shows the password.
@@ -214,7 +218,7 @@ fn change(by: &Caller, actor: PrincipalName, action: &str, target: &str, detail:
 /// The rows init adds for administration (rules A4, A6): the cluster role `{C}/monitor`
 /// with `read` on `user://` and `policy://` (where the schema has them), and the `default`
 /// policy, unlimited.
-pub(super) fn init_rows<T: PlatformTxn + ?Sized>(
+pub(crate) fn init_rows<T: PlatformTxn + ?Sized>(
     schema: &Schema,
     tx: &mut T,
     cluster: &ClusterName,
@@ -235,7 +239,7 @@ pub(super) fn init_rows<T: PlatformTxn + ?Sized>(
 
 /// Keeps the account and keypairs in step with the principal's active flag, after
 /// [`Engine::set_active`] changed it (rules A1, A3).
-pub(super) fn follow_active<T: PlatformTxn + ?Sized>(
+pub(crate) fn follow_active<T: PlatformTxn + ?Sized>(
     tx: &mut T,
     user: &PrincipalName,
     active: bool,
@@ -280,7 +284,7 @@ fn policy_of<V: PlatformView + ?Sized>(view: &V, user: &PrincipalName) -> Result
 /// Refuses a new folder of `owner` on `host` beyond its policy's folder count or on a host
 /// it does not allow (rule A6). The count is the owner's active folders and the shares it
 /// holds (Backend.AI counts created and invited folders).
-pub(super) fn admit_folder<V: PlatformView + ?Sized>(
+pub(crate) fn admit_folder<V: PlatformView + ?Sized>(
     view: &V,
     owner: &PrincipalName,
     host: &str,
@@ -376,8 +380,8 @@ fn dummy_hash(cost: crate::account::HashCost) -> Result<SecretHash> {
 impl<S: PlatformStore> Platform<S> {
     /// The cluster, read from a fresh view (for validation before a transaction opens).
     fn current_cluster(&self) -> Result<ClusterName> {
-        let view = self.store.read()?;
-        self.cluster(&view).cloned()
+        let view = self.store().read()?;
+        self.cluster_in(&view).cloned()
     }
 
     /// Initializes an empty store as [`Engine::init`] does, with the first admin as a full
@@ -387,7 +391,7 @@ impl<S: PlatformStore> Platform<S> {
         cluster: &ClusterName,
         admin: &NewAccount,
         entropy: &mut dyn Entropy,
-        at: crate::time::Timestamp,
+        at: acl_core::Timestamp,
     ) -> Result<Applied<Account>> {
         if admin.role.cluster_role() != Some("admin") {
             return Err(Error::InvalidInput(format!(
@@ -400,8 +404,8 @@ impl<S: PlatformStore> Platform<S> {
             return Err(Error::not_found("resource policy", valid.policy.as_str()));
         }
         let hash = SecretHash::hash(valid.password.expose(), self.options.hash_cost, entropy)?;
-        self.mutate(|tx| {
-            self.init_rows(tx, cluster, Some(&valid.user))?;
+        self.transact(|tx| {
+            self.init_in(tx, cluster, Some(&valid.user))?;
             let account = Account {
                 user: valid.user.clone(),
                 email: valid.email.clone(),
@@ -442,7 +446,7 @@ impl<S: PlatformStore> Platform<S> {
         let cluster = self.current_cluster()?;
         let valid = validate_new(new, &cluster)?;
         let hash = SecretHash::hash(valid.password.expose(), self.options.hash_cost, entropy)?;
-        self.mutate(|tx| {
+        self.transact(|tx| {
             let actor = canonical_name(&cluster, &by.principal);
             authorize(&*tx, &actor, &users_root()?, Level::Manage, "create user")?;
             let user = valid.user.clone();
@@ -462,7 +466,7 @@ impl<S: PlatformStore> Platform<S> {
             if tx.policy(&valid.policy)?.is_none() {
                 return Err(Error::not_found("resource policy", valid.policy.as_str()));
             }
-            self.insert_user(tx, &cluster, &user)?;
+            self.create_user_in(tx, &cluster, &user)?;
             if !new.status.is_active() {
                 tx.update_principal(&PrincipalRecord {
                     name: user.clone(),
@@ -530,7 +534,7 @@ impl<S: PlatformStore> Platform<S> {
         let hash = password
             .map(|p| SecretHash::hash(p.expose(), self.options.hash_cost, entropy))
             .transpose()?;
-        self.mutate(|tx| {
+        self.transact(|tx| {
             let actor = canonical_name(&cluster, &by.principal);
             let user = canonical_name(&cluster, user);
             authorize(
@@ -639,8 +643,8 @@ impl<S: PlatformStore> Platform<S> {
     /// The account of `user`. The viewer needs `read` on `user://{user}` (every user holds
     /// it on its own, rule P5).
     pub fn account(&self, viewer: &PrincipalName, user: &PrincipalName) -> Result<Account> {
-        let view = self.store.read()?;
-        let cluster = self.cluster(&view)?.clone();
+        let view = self.store().read()?;
+        let cluster = self.cluster_in(&view)?.clone();
         let user = canonical_name(&cluster, user);
         let viewer = canonical_name(&cluster, viewer);
         authorize(&view, &viewer, &user_uri(&user)?, Level::Read, "view user")?;
@@ -651,8 +655,8 @@ impl<S: PlatformStore> Platform<S> {
     /// Every account, active and the others apart, filtered by a case-insensitive text on
     /// email and username (rule A1). The viewer needs `read` on `user://`.
     pub fn accounts(&self, viewer: &PrincipalName, filter: &AccountFilter) -> Result<AccountList> {
-        let view = self.store.read()?;
-        let viewer = canonical_name(self.cluster(&view)?, viewer);
+        let view = self.store().read()?;
+        let viewer = canonical_name(self.cluster_in(&view)?, viewer);
         authorize(&view, &viewer, &users_root()?, Level::Read, "list users")?;
         let needle = filter.text.as_deref().map(str::to_lowercase);
         let mut list = AccountList::default();
@@ -678,7 +682,7 @@ impl<S: PlatformStore> Platform<S> {
     /// password all get the same [`Error::AuthenticationRefused`], after the same hashing
     /// work.
     pub fn login(&self, identity: &str, password: &str) -> Result<Account> {
-        let view = self.store.read()?;
+        let view = self.store().read()?;
         let key = if identity.contains('@') {
             AccountKey::Email(identity.to_ascii_lowercase())
         } else {
@@ -710,8 +714,8 @@ impl<S: PlatformStore> Platform<S> {
         let key = AccessKey::generate(entropy);
         let secret = Secret::generate(entropy);
         let hash = SecretHash::hash(secret.expose(), self.options.hash_cost, entropy)?;
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let user = canonical_name(&cluster, user);
             authorize(
@@ -764,8 +768,8 @@ impl<S: PlatformStore> Platform<S> {
         key: &AccessKey,
         active: bool,
     ) -> Result<Applied<Keypair>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let mut keypair = tx
                 .keypair(key)?
@@ -816,8 +820,8 @@ impl<S: PlatformStore> Platform<S> {
 
     /// The keypairs of `user`, in key order. The viewer needs `read` on `user://{user}`.
     pub fn keypairs(&self, viewer: &PrincipalName, user: &PrincipalName) -> Result<Vec<Keypair>> {
-        let view = self.store.read()?;
-        let cluster = self.cluster(&view)?.clone();
+        let view = self.store().read()?;
+        let cluster = self.cluster_in(&view)?.clone();
         let user = canonical_name(&cluster, user);
         let viewer = canonical_name(&cluster, viewer);
         authorize(
@@ -833,7 +837,7 @@ impl<S: PlatformStore> Platform<S> {
     /// Authenticates by access key and secret (rule A5): the keypair and its user must be
     /// active. Every failure is the same [`Error::AuthenticationRefused`].
     pub fn authenticate(&self, access_key: &str, secret: &str) -> Result<Keypair> {
-        let view = self.store.read()?;
+        let view = self.store().read()?;
         let keypair = match AccessKey::new(access_key) {
             Ok(key) => view.keypair(&key)?,
             Err(_) => None,
@@ -861,10 +865,10 @@ impl<S: PlatformStore> Platform<S> {
         domain: &str,
     ) -> Result<Applied<GroupInfo>> {
         let domain = account::domain(domain)?;
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
-            if super::is_user_alias(&cluster, group) {
+            if acl_core::txn::is_user_alias(&cluster, group) {
                 return Err(Error::InvalidInput(format!(
                     "`{group}` is in `{cluster}/users/`, reserved for user aliases"
                 )));
@@ -935,8 +939,8 @@ impl<S: PlatformStore> Platform<S> {
         user: &PrincipalName,
         add: bool,
     ) -> Result<Applied<()>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let user = canonical_name(&cluster, user);
             let uri = Uri::of_role(group);
@@ -995,8 +999,8 @@ impl<S: PlatformStore> Platform<S> {
         viewer: &PrincipalName,
         group: &PrincipalName,
     ) -> Result<(Option<GroupInfo>, Vec<PrincipalName>)> {
-        let view = self.store.read()?;
-        let viewer = canonical_name(self.cluster(&view)?, viewer);
+        let view = self.store().read()?;
+        let viewer = canonical_name(self.cluster_in(&view)?, viewer);
         authorize(
             &view,
             &viewer,
@@ -1027,8 +1031,8 @@ impl<S: PlatformStore> Platform<S> {
         policy: &ResourcePolicy,
     ) -> Result<Applied<ResourcePolicy>> {
         policy.validate()?;
-        self.mutate(|tx| {
-            let actor = canonical_name(self.cluster(tx)?, &by.principal);
+        self.transact(|tx| {
+            let actor = canonical_name(self.cluster_in(tx)?, &by.principal);
             let uri = policy_uri(Some(&policy.name))?;
             authorize(&*tx, &actor, &uri, Level::Manage, "create policy")?;
             if tx.policy(&policy.name)?.is_some() {
@@ -1059,8 +1063,8 @@ impl<S: PlatformStore> Platform<S> {
         policy: &ResourcePolicy,
     ) -> Result<Applied<ResourcePolicy>> {
         policy.validate()?;
-        self.mutate(|tx| {
-            let actor = canonical_name(self.cluster(tx)?, &by.principal);
+        self.transact(|tx| {
+            let actor = canonical_name(self.cluster_in(tx)?, &by.principal);
             let uri = policy_uri(Some(&policy.name))?;
             authorize(&*tx, &actor, &uri, Level::Manage, "update policy")?;
             let before = tx
@@ -1091,8 +1095,8 @@ impl<S: PlatformStore> Platform<S> {
     /// needs `manage` on `policy://{name}`.
     pub fn delete_policy(&self, by: &Caller, name: &PolicyName) -> Result<Applied<()>> {
         const SHOWN: usize = 10;
-        self.mutate(|tx| {
-            let actor = canonical_name(self.cluster(tx)?, &by.principal);
+        self.transact(|tx| {
+            let actor = canonical_name(self.cluster_in(tx)?, &by.principal);
             authorize(
                 &*tx,
                 &actor,
@@ -1152,8 +1156,8 @@ impl<S: PlatformStore> Platform<S> {
 
     /// Every resource policy, in name order. The viewer needs `read` on `policy://`.
     pub fn policies(&self, viewer: &PrincipalName) -> Result<Vec<ResourcePolicy>> {
-        let view = self.store.read()?;
-        let viewer = canonical_name(self.cluster(&view)?, viewer);
+        let view = self.store().read()?;
+        let viewer = canonical_name(self.cluster_in(&view)?, viewer);
         authorize(
             &view,
             &viewer,
@@ -1168,21 +1172,45 @@ impl<S: PlatformStore> Platform<S> {
     /// usage of its running sessions, recalculated from the ledger (rule A6). A refusal
     /// names the resource, limit, usage and request. The caller must be an active user.
     pub fn start_session(&self, by: &Caller, request: &SessionRequest) -> Result<Applied<Session>> {
+        self.start_session_for(by, &by.principal, request)
+    }
+
+    /// Starts a session owned by `owner` (Backend.AI's owner access key), admitted against
+    /// `owner`'s resource policy and the usage of `owner`'s running sessions (rule A6).
+    /// The caller starts its own sessions; a session of another user needs `manage` on
+    /// `user://{owner}` (an admin's, rule A4). The owner must be an active user. A refusal
+    /// names the resource, limit, usage and request.
+    pub fn start_session_for(
+        &self,
+        by: &Caller,
+        owner: &PrincipalName,
+        request: &SessionRequest,
+    ) -> Result<Applied<Session>> {
         request.validate()?;
-        self.mutate(|tx| {
-            let actor = canonical_name(self.cluster(tx)?, &by.principal);
-            let uri = user_uri(&actor)?;
-            let closure = closure_of(&*tx, &actor)?
-                .map_err(|_| super::forbidden(&actor, "start session", &uri, Level::Read))?;
-            if closure.record(&actor).map(|r| r.kind) != Some(PrincipalKind::User) {
-                return Err(Error::InvalidInput(format!("`{actor}` is not a user")));
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?;
+            let actor = canonical_name(cluster, &by.principal);
+            let owner = canonical_name(cluster, owner);
+            let uri = user_uri(&owner)?;
+            if owner != actor {
+                authorize(&*tx, &actor, &uri, Level::Manage, "start session for")?;
             }
-            let policy = policy_of(&*tx, &actor)?;
-            let usage = Usage::of(&tx.sessions_of(&actor)?);
+            let closure = closure_of(&*tx, &owner)?.map_err(|_| {
+                if owner == actor {
+                    acl_core::txn::forbidden(&actor, "start session", &uri, Level::Read)
+                } else {
+                    Error::InvalidInput(format!("`{owner}` is not an active user"))
+                }
+            })?;
+            if closure.record(&owner).map(|r| r.kind) != Some(PrincipalKind::User) {
+                return Err(Error::InvalidInput(format!("`{owner}` is not a user")));
+            }
+            let policy = policy_of(&*tx, &owner)?;
+            let usage = Usage::of(&tx.sessions_of(&owner)?);
             admit_session(&policy.limits, &usage, request)?;
             let session = Session {
                 id: SessionId::new(&format!("s{}", tx.revision()?.next()))?,
-                user: actor.clone(),
+                user: owner.clone(),
                 request: *request,
                 started: by.at,
                 stopped: None,
@@ -1190,7 +1218,7 @@ impl<S: PlatformStore> Platform<S> {
             tx.put_session(&session)?;
             let r = request;
             let detail = format!(
-                "for {actor}: cpu {}, ram_gb {}, gpu {}, fgpu_hundredths {}, containers {}",
+                "for {owner}: cpu {}, ram_gb {}, gpu {}, fgpu_hundredths {}, containers {}",
                 r.cpu, r.ram_gb, r.gpu, r.fgpu_hundredths, r.containers
             );
             let id = session.id.clone();
@@ -1204,8 +1232,8 @@ impl<S: PlatformStore> Platform<S> {
     /// Stops a running session. The caller is its user or holds `manage` on
     /// `user://{user}`; a stopped session is [`Error::NoEffect`].
     pub fn stop_session(&self, by: &Caller, id: &SessionId) -> Result<Applied<Session>> {
-        self.mutate(|tx| {
-            let actor = canonical_name(self.cluster(tx)?, &by.principal);
+        self.transact(|tx| {
+            let actor = canonical_name(self.cluster_in(tx)?, &by.principal);
             let mut session = tx
                 .session(id)?
                 .ok_or_else(|| Error::not_found("session", id.as_str()))?;
@@ -1218,7 +1246,7 @@ impl<S: PlatformStore> Platform<S> {
                     "stop session",
                 )?;
             } else if closure_of(&*tx, &actor)?.is_err() {
-                return Err(super::forbidden(
+                return Err(acl_core::txn::forbidden(
                     &actor,
                     "stop session",
                     &user_uri(&actor)?,
@@ -1243,8 +1271,8 @@ impl<S: PlatformStore> Platform<S> {
     /// The sessions of `user`, running and stopped, in id order. The viewer needs `read`
     /// on `user://{user}`.
     pub fn sessions(&self, viewer: &PrincipalName, user: &PrincipalName) -> Result<Vec<Session>> {
-        let view = self.store.read()?;
-        let cluster = self.cluster(&view)?.clone();
+        let view = self.store().read()?;
+        let cluster = self.cluster_in(&view)?.clone();
         let user = canonical_name(&cluster, user);
         let viewer = canonical_name(&cluster, viewer);
         authorize(
@@ -1261,8 +1289,8 @@ impl<S: PlatformStore> Platform<S> {
     /// ledger on every call (the seed's "recalculate usage": no counter is kept that could
     /// drift). The viewer needs `read` on `user://{user}`.
     pub fn usage(&self, viewer: &PrincipalName, user: &PrincipalName) -> Result<UsageReport> {
-        let view = self.store.read()?;
-        let cluster = self.cluster(&view)?.clone();
+        let view = self.store().read()?;
+        let cluster = self.cluster_in(&view)?.clone();
         let user = canonical_name(&cluster, user);
         let viewer = canonical_name(&cluster, viewer);
         authorize(&view, &viewer, &user_uri(&user)?, Level::Read, "view usage")?;
@@ -1278,7 +1306,7 @@ impl<S: PlatformStore> Platform<S> {
     /// Writes every account as CSV to `out` (rule A7), without password hashes. The viewer
     /// needs `read` on `user://`.
     pub fn export_accounts(&self, viewer: &PrincipalName, out: &mut dyn io::Write) -> Result<()> {
-        let view = self.store.read()?;
+        let view = self.store().read()?;
         self.authorize_export(&view, viewer, users_root()?)?;
         export::accounts_csv(&view.accounts(None, ALL)?, out)
     }
@@ -1286,7 +1314,7 @@ impl<S: PlatformStore> Platform<S> {
     /// Writes every keypair as CSV to `out` (rule A7), without secrets. The viewer needs
     /// `read` on `user://`.
     pub fn export_keypairs(&self, viewer: &PrincipalName, out: &mut dyn io::Write) -> Result<()> {
-        let view = self.store.read()?;
+        let view = self.store().read()?;
         self.authorize_export(&view, viewer, users_root()?)?;
         export::keypairs_csv(&view.keypairs(None, ALL)?, out)
     }
@@ -1294,7 +1322,7 @@ impl<S: PlatformStore> Platform<S> {
     /// Writes every resource policy as CSV to `out` (rule A7). The viewer needs `read` on
     /// `policy://`.
     pub fn export_policies(&self, viewer: &PrincipalName, out: &mut dyn io::Write) -> Result<()> {
-        let view = self.store.read()?;
+        let view = self.store().read()?;
         self.authorize_export(&view, viewer, policy_uri(None)?)?;
         export::policies_csv(&view.policies()?, out)
     }
@@ -1302,7 +1330,7 @@ impl<S: PlatformStore> Platform<S> {
     /// Writes every session of the ledger as CSV to `out` (rule A7). The viewer needs
     /// `read` on `user://`.
     pub fn export_sessions(&self, viewer: &PrincipalName, out: &mut dyn io::Write) -> Result<()> {
-        let view = self.store.read()?;
+        let view = self.store().read()?;
         self.authorize_export(&view, viewer, users_root()?)?;
         export::sessions_csv(&view.sessions(None, ALL)?, out)
     }
@@ -1313,7 +1341,7 @@ impl<S: PlatformStore> Platform<S> {
         viewer: &PrincipalName,
         uri: Uri,
     ) -> Result<()> {
-        let viewer = canonical_name(self.cluster(view)?, viewer);
+        let viewer = canonical_name(self.cluster_in(view)?, viewer);
         authorize(view, &viewer, &uri, Level::Read, "export").map(|_| ())
     }
 

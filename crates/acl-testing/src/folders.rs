@@ -2,19 +2,22 @@
 //! sharing (rules V1 to V3), run by every store through [`crate::conformance_tests!`].
 //! The cases named `bug_*` replay Backend.AI's own bug history.
 
-use crate::engine::{FolderAccess, GrantOutcome};
-use crate::error::{ErrorKind, Result};
-use crate::folder::{
-    Folder, FolderId, FolderKind, FolderName, InvitationId, InvitationState, Permission,
-    Permission::{ReadOnly, ReadWrite},
-    VmId, VmShareMode,
+use acl_core::GrantOutcome;
+use acl_platform::FolderReads;
+
+use crate::world::{ADMIN, World, name, uri};
+use acl_core::InvitationState;
+use acl_core::Level::{self, Deny, List, Manage, Read, Write};
+use acl_core::PageRequest;
+use acl_core::PrincipalKind;
+use acl_core::ReadView;
+use acl_core::{ErrorKind, Result};
+use acl_platform::FolderAccess;
+use acl_platform::Permission::{ReadOnly, ReadWrite};
+use acl_platform::{
+    Folder, FolderId, FolderKind, FolderName, InvitationId, Permission, VmId, VmShareMode,
 };
-use crate::level::Level::{self, Deny, List, Manage, Read, Write};
-use crate::page::PageRequest;
-use crate::platform_store::{PlatformStore, PlatformTxn, PlatformView};
-use crate::rows::PrincipalKind;
-use crate::store::ReadView;
-use crate::testing::world::{ADMIN, World, name, uri};
+use acl_platform::{PlatformStore, PlatformTxn, PlatformView};
 
 fn world<S: PlatformStore>(make: &dyn Fn() -> S) -> World<S> {
     World::new(make())
@@ -216,7 +219,7 @@ pub fn f1_f2_folders_names_and_listing<S: PlatformStore>(make: &dyn Fn() -> S) {
         .engine
         .reader()
         .unwrap()
-        .changes(crate::rows::Revision(0), None, &PageRequest::all())
+        .changes(acl_core::Revision(0), None, &PageRequest::all())
         .unwrap();
     assert!(
         last.items
@@ -970,9 +973,9 @@ pub fn v3_project_tags<S: PlatformStore>(make: &dyn Fn() -> S) {
 /// rows naming existing principals and folders, one active name per owner) are refused as
 /// storage errors.
 pub fn store_folder_rows<S: PlatformStore>(make: &dyn Fn() -> S) {
-    use crate::folder::{FolderStatus, Invitation, InvitationKey, Share, Vm};
-    use crate::store::WriteTxn;
-    use crate::time::Timestamp;
+    use acl_core::Timestamp;
+    use acl_core::WriteTxn;
+    use acl_platform::{FolderStatus, Invitation, InvitationKey, Share, Vm};
     let w = world(make);
     w.users(&["alice", "bob"]);
     w.role(ADMIN, "team", PrincipalKind::Group);
@@ -1038,7 +1041,7 @@ pub fn store_folder_rows<S: PlatformStore>(make: &dyn Fn() -> S) {
     // committed, every lookup answers, in order
     let mut tx = w.engine.store().write().unwrap();
     write_all(&mut tx);
-    tx.commit(crate::rows::Change {
+    tx.commit(acl_core::Change {
         at: Timestamp(9),
         actor: None,
         action: "test".into(),
@@ -1083,7 +1086,7 @@ pub fn store_folder_rows<S: PlatformStore>(make: &dyn Fn() -> S) {
     );
     drop(view);
     // invariants a store refuses, each leaving the store as it was
-    let refused = |what: &str, write: &dyn Fn(&mut S::Write<'_>) -> crate::error::Result<()>| {
+    let refused = |what: &str, write: &dyn Fn(&mut S::Write<'_>) -> acl_core::Result<()>| {
         let before = w.dump();
         {
             let mut tx = w.engine.store().write().unwrap();

@@ -9,20 +9,20 @@
 //! - **A6.** A session that was admitted leaves its user's usage, recalculated from the
 //!   ledger, within every limit of the user's policy.
 //!
-//! Worlds hash at the least argon2 cost ([`crate::HashCost::minimum`]) so the suite stays
+//! Worlds hash at the least argon2 cost ([`acl_platform::HashCost::minimum`]) so the suite stays
 //! fast.
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use crate::account::{AccessKey, UserRole, UserStatus};
-use crate::engine::{AccountUpdate, NewAccount};
-use crate::level::Level;
-use crate::platform_store::PlatformStore;
-use crate::policy::{Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, SessionRequest};
-use crate::testing::admin::{PASSWORD, entropy};
-use crate::testing::world::{ADMIN, Dump, World, name, uri};
+use crate::admin::{PASSWORD, entropy};
+use crate::world::{ADMIN, Dump, World, name, uri};
+use acl_core::Level;
+use acl_platform::PlatformStore;
+use acl_platform::{AccessKey, UserRole, UserStatus};
+use acl_platform::{AccountUpdate, NewAccount};
+use acl_platform::{Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, SessionRequest};
 
 /// The actors: the init admin and four users who may or may not exist yet.
 const ACTORS: [&str; 5] = [ADMIN, "u0", "u1", "u2", "u3"];

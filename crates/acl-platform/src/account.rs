@@ -15,9 +15,11 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, FieldError, FieldProblem, Result, clip};
-use crate::name::{ClusterName, PrincipalName};
-use crate::time::Timestamp;
+use acl_core::Timestamp;
+use acl_core::{ClusterName, PrincipalName};
+use acl_core::{Error, FieldError, FieldProblem, Result, clip};
+
+use crate::problems::Problems;
 
 /// The longest email, username, full name and domain, in characters (rule A1).
 pub const MAX_ACCOUNT_FIELD: usize = 64;
@@ -136,43 +138,6 @@ impl SecretHash {
 impl fmt::Debug for SecretHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretHash(..)")
-    }
-}
-
-/// Collects the problems of fields into one [`Error::InvalidFields`].
-#[derive(Debug, Default)]
-pub(crate) struct Problems(Vec<FieldError>);
-
-impl Problems {
-    pub(crate) fn add(&mut self, field: &'static str, problem: FieldProblem) {
-        self.0.push(FieldError { field, problem });
-    }
-
-    /// Keeps the field problems of `result`; returns its value when it had none. Any other
-    /// error is returned as it is.
-    pub(crate) fn take<T>(&mut self, result: Result<T>) -> Result<Option<T>> {
-        match result {
-            Ok(value) => Ok(Some(value)),
-            Err(Error::InvalidFields(found)) => {
-                self.0.extend(found);
-                Ok(None)
-            }
-            Err(other) => Err(other),
-        }
-    }
-
-    /// The problems as an error, even when there are none (for code paths where a missing
-    /// value implies a recorded problem).
-    pub(crate) fn into_error(self) -> Error {
-        Error::InvalidFields(self.0)
-    }
-
-    pub(crate) fn into_result(self) -> Result<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidFields(self.0))
-        }
     }
 }
 

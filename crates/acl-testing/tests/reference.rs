@@ -3,12 +3,11 @@
 //! they promise.
 //!
 //! The engine-versus-model differential runs from the store crates, since acl-core has no
-//! store of its own: `acl_core::testing::differential::run_differential(MemoryStore::new,
+//! store of its own: `acl_testing::differential::run_differential(MemoryStore::new,
 //! ..)` in `crates/acl-memory/tests/differential.rs`.
 //!
 //! `PROPTEST_CASES` sets the number of cases (default 10,000).
 
-#![cfg(feature = "testing")]
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
@@ -17,10 +16,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use acl_core::testing::ops::Op;
-use acl_core::testing::reference::{ModelReason, Reference};
-use acl_core::testing::strategies::{Universe, model, principal_name, query, uri, uri_text};
 use acl_core::{ClusterName, Level, PrincipalKind, PrincipalName, Schema, Uri, UriContext};
+use acl_testing::ops::Op;
+use acl_testing::reference::{ModelReason, Reference};
+use acl_testing::strategies::{Universe, model, principal_name, query, uri, uri_text};
 use proptest::collection::vec;
 use proptest::prelude::*;
 

@@ -9,8 +9,8 @@ use std::fmt;
 use std::io;
 
 use crate::account::{Account, Keypair};
-use crate::error::{Error, FieldError, FieldProblem, Result};
 use crate::policy::{Limit, Resource, ResourcePolicy, Session};
+use acl_core::{Error, FieldError, FieldProblem, Result};
 
 /// The longest export file name, in characters (rule A7).
 pub const MAX_EXPORT_FILE_NAME: usize = 255;

@@ -8,11 +8,11 @@
 //! as the kernel's holds (isolation, one writer, atomicity, no semantics, one error type).
 
 use crate::account::{AccessKey, Account, AccountKey, GroupInfo, Keypair};
-use crate::error::Result;
 use crate::folder::{Folder, FolderId, Invitation, InvitationId, InvitationKey, Share, Vm, VmId};
-use crate::name::PrincipalName;
 use crate::policy::{PolicyName, ResourcePolicy, Session, SessionId};
-use crate::store::{ReadView, Store, WriteTxn};
+use acl_core::PrincipalName;
+use acl_core::Result;
+use acl_core::{ReadView, Store, WriteTxn};
 
 /// The platform's lookups, on the same consistent state as the kernel's [`ReadView`].
 pub trait PlatformView: ReadView {

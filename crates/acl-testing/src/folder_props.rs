@@ -18,15 +18,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
-use crate::engine::Caller;
-use crate::folder::{
-    FolderId, FolderKind, FolderName, InvitationId, InvitationKey, InvitationState, Permission,
-};
-use crate::level::Level;
-use crate::platform_store::{PlatformStore, PlatformView};
-use crate::rows::PrincipalKind;
-use crate::testing::world::{ADMIN, World, name, uri};
-use crate::time::Timestamp;
+use crate::world::{ADMIN, World, name, uri};
+use acl_core::Caller;
+use acl_core::InvitationState;
+use acl_core::Level;
+use acl_core::PrincipalKind;
+use acl_core::Timestamp;
+use acl_platform::{FolderId, FolderKind, FolderName, InvitationId, InvitationKey, Permission};
+use acl_platform::{PlatformStore, PlatformView};
 
 /// The users of the test; index [`USERS`]`.len()` in an actor slot is the admin.
 pub const USERS: &[&str] = &["u0", "u1", "u2"];
@@ -176,7 +175,7 @@ pub fn run_folder_ops<S: PlatformStore>(make: impl Fn() -> S, ops: &[FolderOp]) 
         let invitation = |i: usize| pick(&invitations, i);
         let fname = |i: usize| FolderName::new(NAMES.get(i).copied().unwrap_or("a")).unwrap();
         let e = &w.engine;
-        let result: Option<crate::error::Result<()>> = match op.clone() {
+        let result: Option<acl_core::Result<()>> = match op.clone() {
             FolderOp::Create { owner, name: n } => Some(
                 e.create_folder(&by(owner), &fname(n), "h")
                     .map(|a| folders.push(a.value.id)),

@@ -9,9 +9,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::level::Level;
-use crate::name::PrincipalName;
-use crate::uri::Uri;
+use acl_core::Level;
+use acl_core::PrincipalName;
+use acl_core::Uri;
 
 /// One mutation of the engine, by an actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,10 +12,10 @@
 //! with the numbered op sequence, the place reached and both answers.
 //!
 //! Store crates call it from their own property tests with the strategies of
-//! [`crate::testing::strategies`], as `crates/acl-memory/tests/differential.rs` does:
+//! [`crate::strategies`], as `crates/acl-memory/tests/differential.rs` does:
 //! `run_differential(MemoryStore::new, &ops, &queries)` for `ops` from
-//! [`strategies::model`](crate::testing::strategies::model) and `queries` from
-//! [`strategies::query`](crate::testing::strategies::query).
+//! [`strategies::model`](crate::strategies::model) and `queries` from
+//! [`strategies::query`](crate::strategies::query).
 #![allow(
     clippy::panic,
     reason = "a disagreement between the engine and the model fails the test by panicking"
@@ -24,20 +24,22 @@
 use std::collections::BTreeSet;
 use std::fmt::{Debug, Write as _};
 
-use crate::engine::{Caller, Engine, GrantOutcome, ListFilter, Platform, Reader};
-use crate::error::Error;
-use crate::level::Level;
-use crate::name::{ClusterName, PrincipalName};
-use crate::page::PageRequest;
-use crate::platform_store::PlatformStore;
-use crate::resolve::{Decision, Reason};
-use crate::rows::{Grant, PrincipalKind, Revision};
-use crate::schema::Schema;
-use crate::store::Store;
-use crate::testing::ops::{Op, Outcome};
-use crate::testing::reference::{Derived, ModelReason, ReasonKind, Reference};
-use crate::time::Timestamp;
-use crate::uri::Uri;
+use acl_core::{Caller, Engine, GrantOutcome, ListFilter, Reader};
+
+use crate::ops::{Op, Outcome};
+use crate::reference::{Derived, ModelReason, ReasonKind, Reference};
+use acl_core::Error;
+use acl_core::Level;
+use acl_core::PageRequest;
+use acl_core::Schema;
+use acl_core::Store;
+use acl_core::Timestamp;
+use acl_core::Uri;
+use acl_core::{ClusterName, PrincipalName};
+use acl_core::{Decision, Reason};
+use acl_core::{Grant, PrincipalKind, Revision};
+use acl_platform::Platform;
+use acl_platform::PlatformStore;
 
 /// How the engine and the model are initialized.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +56,7 @@ pub struct Setup {
 
 impl Setup {
     /// The standard schema, cluster `c` and admin `admin`, as
-    /// [`crate::testing::strategies::Universe::small`] expects; trees of depth 3.
+    /// [`crate::strategies::Universe::small`] expects; trees of depth 3.
     #[expect(clippy::expect_used, reason = "literal names, valid by inspection")]
     pub fn standard() -> Setup {
         Setup {

@@ -5,14 +5,22 @@
 
 use std::ops::Deref;
 
-use super::{Engine, EngineOptions, Layer};
-use crate::error::{Error, Result};
-use crate::name::{ClusterName, PrincipalName};
-use crate::platform_store::PlatformStore;
-use crate::platform_store::{PlatformTxn, PlatformView};
-use crate::schema::Schema;
-use crate::store::Store;
-use crate::uri::Uri;
+use acl_core::{ClusterName, Engine, EngineOptions, Error, Layer, PrincipalName, Result};
+use acl_core::{Schema, Store, Uri};
+
+use crate::account::HashCost;
+use crate::store::{PlatformStore, PlatformTxn, PlatformView};
+
+/// How a [`Platform`] is tuned: the kernel's options and the cost of password and secret
+/// hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlatformOptions {
+    /// The kernel engine's options.
+    pub engine: EngineOptions,
+    /// The argon2id cost of password and secret hashes (rule A2): the recommended cost by
+    /// default; tests lower it with [`HashCost::minimum`].
+    pub hash_cost: HashCost,
+}
 
 /// An [`Engine`] with the platform's workflows, over a store that keeps the platform's
 /// rows too ([`PlatformStore`]). It dereferences to its engine, so every kernel operation
@@ -26,18 +34,20 @@ use crate::uri::Uri;
 #[derive(Debug)]
 pub struct Platform<S: Store> {
     engine: Engine<S>,
+    pub(crate) options: PlatformOptions,
 }
 
 impl<S: PlatformStore> Platform<S> {
     /// The platform over `store`, enforcing `schema`, with the default options.
     pub fn new(store: S, schema: Schema) -> Platform<S> {
-        Platform::with_options(store, schema, EngineOptions::default())
+        Platform::with_options(store, schema, PlatformOptions::default())
     }
 
     /// The platform over `store`, enforcing `schema`, with `options`.
-    pub fn with_options(store: S, schema: Schema, options: EngineOptions) -> Platform<S> {
+    pub fn with_options(store: S, schema: Schema, options: PlatformOptions) -> Platform<S> {
         Platform {
-            engine: Engine::with_options(store, schema, options).with_layer(PlatformLayer),
+            engine: Engine::with_options(store, schema, options.engine).with_layer(PlatformLayer),
+            options,
         }
     }
 }
@@ -46,6 +56,11 @@ impl<S: Store> Platform<S> {
     /// The kernel engine underneath.
     pub fn engine(&self) -> &Engine<S> {
         &self.engine
+    }
+
+    /// The options the platform was built with.
+    pub fn options(&self) -> &PlatformOptions {
+        &self.options
     }
 }
 
@@ -62,11 +77,11 @@ struct PlatformLayer;
 
 impl<S: PlatformStore> Layer<S> for PlatformLayer {
     fn on_init(&self, tx: &mut S::Write<'_>, schema: &Schema, cluster: &ClusterName) -> Result<()> {
-        super::admin::init_rows(schema, tx, cluster)
+        crate::admin::init_rows(schema, tx, cluster)
     }
 
     fn on_active(&self, tx: &mut S::Write<'_>, user: &PrincipalName, active: bool) -> Result<()> {
-        super::admin::follow_active(tx, user, active)
+        crate::admin::follow_active(tx, user, active)
     }
 
     fn on_remove_role(&self, tx: &mut S::Write<'_>, role: &PrincipalName) -> Result<()> {
@@ -94,6 +109,6 @@ impl<S: PlatformStore> Layer<S> for PlatformLayer {
         holder: &PrincipalName,
         action: &'static str,
     ) -> Result<()> {
-        super::folders::refuse_folder_workflow_grant(tx, cluster, uri, holder, action)
+        crate::folders::refuse_folder_workflow_grant(tx, cluster, uri, holder, action)
     }
 }

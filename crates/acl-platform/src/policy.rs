@@ -9,10 +9,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::Problems;
-use crate::error::{Error, FieldError, FieldProblem, Result, clip};
-use crate::name::PrincipalName;
-use crate::time::Timestamp;
+use crate::problems::Problems;
+use acl_core::PrincipalName;
+use acl_core::Timestamp;
+use acl_core::{Error, FieldError, FieldProblem, Result, clip};
 
 /// A resource policy's name (rule A6): 1 to 64 characters of `[A-Za-z0-9._-]`, not starting
 /// with `.`; its immutable key.

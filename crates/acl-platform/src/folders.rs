@@ -16,24 +16,26 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    ALL, Applied, Caller, GrantOutcome, Platform, Reader, Step, authorize, canonical_name,
-    cluster_of, remove_grant,
-};
-use crate::error::{Error, ErrorKind, Result, clip};
+use acl_core::txn::{authorize, canonical_name, remove_grant};
+use acl_core::{Applied, Caller, GrantOutcome, Reader, Step};
+
+use crate::ALL;
+use crate::InvitationEvent;
 use crate::folder::{
-    Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationEvent,
-    InvitationId, InvitationKey, InvitationParty, InvitationState, Permission, Share, Vm, VmId,
-    VmShareMode, transition,
+    Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationId,
+    InvitationKey, Permission, Share, Vm, VmId, VmShareMode,
 };
-use crate::graph::Closure;
-use crate::level::Level;
-use crate::name::{ClusterName, PrincipalName};
-use crate::platform_store::{PlatformStore, PlatformTxn, PlatformView};
-use crate::resolve::{closure_of, level_with};
-use crate::rows::{Change, Grant, PrincipalKind};
-use crate::store::{ReadView, ReadViewExt, WriteTxn};
-use crate::uri::Uri;
+use crate::platform::Platform;
+use crate::store::{PlatformStore, PlatformTxn, PlatformView};
+use acl_core::Closure;
+use acl_core::Level;
+use acl_core::Uri;
+use acl_core::txn::{closure as closure_of, level as level_with};
+use acl_core::{Change, Grant, PrincipalKind};
+use acl_core::{ClusterName, PrincipalName};
+use acl_core::{Error, ErrorKind, Result, clip};
+use acl_core::{InvitationParty, InvitationState, transition};
+use acl_core::{ReadView, ReadViewExt, WriteTxn};
 
 /// The permission a user has on a folder as listed (rule F1 listing): `ro`, `rw` or
 /// `owner`.
@@ -155,7 +157,7 @@ fn acting<V: PlatformView + ?Sized>(
     action: &'static str,
     uri: &Uri,
 ) -> Result<Closure> {
-    closure_of(view, actor)?.map_err(|_| super::forbidden(actor, action, uri, Level::Read))
+    closure_of(view, actor)?.map_err(|_| acl_core::txn::forbidden(actor, action, uri, Level::Read))
 }
 
 /// The folders `user` sees (rule F1 listing): owned, shared with it, and the group
@@ -290,7 +292,7 @@ fn check_invitee<V: PlatformView + ?Sized>(
     if let Some(held) = view
         .grants_at(
             std::slice::from_ref(invitee),
-            &[folder.id.uri(&cluster_of(view)?)?],
+            &[folder.id.uri(&acl_core::txn::cluster(view)?)?],
         )?
         .into_iter()
         .next()
@@ -382,8 +384,8 @@ impl<S: PlatformStore> Platform<S> {
         host: &str,
     ) -> Result<Applied<Folder>> {
         validate_host(host)?;
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let space = Uri::root("vfolder")?.child(cluster.as_str())?;
             let closure = acting(&*tx, &actor, "create folder", &space)?;
@@ -431,8 +433,8 @@ impl<S: PlatformStore> Platform<S> {
                 "`{name}` is a private name: a group folder cannot be private"
             )));
         }
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let space = Uri::root("vfolder")?.child(cluster.as_str())?;
             authorize(&*tx, &actor, &space, Level::Manage, "create group folder")?;
@@ -471,8 +473,8 @@ impl<S: PlatformStore> Platform<S> {
         id: &FolderId,
         name: &FolderName,
     ) -> Result<Applied<Folder>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let uri = Self::folder_uri(&cluster, id)?;
             authorize(&*tx, &actor, &uri, Level::Manage, "rename folder")?;
@@ -510,8 +512,8 @@ impl<S: PlatformStore> Platform<S> {
     /// same transaction its pending invitations are canceled and its shares and every
     /// grant on or below it removed; the folder is kept as deleted and frees its name.
     pub fn delete_folder(&self, by: &Caller, id: &FolderId) -> Result<Applied<DeletedFolder>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let uri = Self::folder_uri(&cluster, id)?;
             authorize(&*tx, &actor, &uri, Level::Manage, "delete folder")?;
@@ -563,8 +565,8 @@ impl<S: PlatformStore> Platform<S> {
         if invitees.is_empty() {
             return Err(Error::InvalidInput("an invitation needs an invitee".into()));
         }
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let uri = Self::folder_uri(&cluster, id)?;
             authorize(&*tx, &actor, &uri, Level::Manage, "invite to folder")?;
@@ -629,8 +631,8 @@ impl<S: PlatformStore> Platform<S> {
         id: &InvitationId,
         event: InvitationEvent,
     ) -> Result<Applied<Invitation>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let mut invitation = tx
                 .invitation(id)?
@@ -645,7 +647,7 @@ impl<S: PlatformStore> Platform<S> {
                 inviter: invitation.inviter == actor,
                 manager,
             };
-            let next = transition(invitation.state, event, party)?;
+            let next = transition(invitation.state, &event, party)?;
             let action = match event {
                 InvitationEvent::Accept => "accept",
                 InvitationEvent::Reject => "reject",
@@ -739,8 +741,8 @@ impl<S: PlatformStore> Platform<S> {
         user: &PrincipalName,
         permission: Permission,
     ) -> Result<Applied<Share>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let user = canonical_name(&cluster, user);
             let uri = Self::folder_uri(&cluster, id)?;
@@ -781,8 +783,8 @@ impl<S: PlatformStore> Platform<S> {
         id: &FolderId,
         user: &PrincipalName,
     ) -> Result<Applied<Share>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let user = canonical_name(&cluster, user);
             let uri = Self::folder_uri(&cluster, id)?;
@@ -802,8 +804,8 @@ impl<S: PlatformStore> Platform<S> {
     /// The caller leaves a folder shared with it (rule F7): its share and grant go. A
     /// group folder cannot be left (rule F8: leave the group), nor an owned one.
     pub fn leave_folder(&self, by: &Caller, id: &FolderId) -> Result<Applied<Share>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let uri = Self::folder_uri(&cluster, id)?;
             let folder = active_folder(&*tx, id)?;
@@ -836,8 +838,8 @@ impl<S: PlatformStore> Platform<S> {
         name: &FolderName,
         team: &PrincipalName,
     ) -> Result<Applied<Vm>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let space = Uri::root("vm")?.child(cluster.as_str())?;
             let closure = acting(&*tx, &actor, "create vm", &space)?;
@@ -890,8 +892,8 @@ impl<S: PlatformStore> Platform<S> {
         grantee: &PrincipalName,
         mode: VmShareMode,
     ) -> Result<Applied<GrantOutcome>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let grantee = canonical_name(&cluster, grantee);
             let uri = id.uri(&cluster)?;
@@ -899,7 +901,7 @@ impl<S: PlatformStore> Platform<S> {
             tx.vm(id)?
                 .ok_or_else(|| Error::not_found("vm", id.as_str()))?;
             let record = tx.principal(&grantee)?;
-            let outcome = self.apply_grant(tx, &closure, &uri, &grantee, record, mode.level())?;
+            let outcome = self.grant_in(tx, &closure, &uri, &grantee, record, mode.level())?;
             Ok(match outcome {
                 GrantOutcome::Kept { .. } => Step::Unchanged(outcome),
                 _ => Step::Changed(
@@ -924,8 +926,8 @@ impl<S: PlatformStore> Platform<S> {
         id: &VmId,
         grantee: &PrincipalName,
     ) -> Result<Applied<Level>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
             let grantee = canonical_name(&cluster, grantee);
             let uri = id.uri(&cluster)?;
@@ -949,17 +951,47 @@ impl<S: PlatformStore> Platform<S> {
     }
 }
 
-impl<'e, S: PlatformStore + 'e> Reader<'e, S> {
+/// The platform's reads on a kernel [`Reader`]: folders, shares, invitations and VMs as
+/// the reader's one consistent view sees them.
+pub trait FolderReads {
     /// The folders `user` sees (rule F1): owned, shared with it and its groups' folders,
     /// active only, in id order, each with whether the user owns it and its permission.
-    pub fn folders(&self, user: &PrincipalName) -> Result<Vec<FolderEntry>> {
-        visible_folders(&self.view, &*self.principal_name(user)?)
-    }
+    fn folders(&self, user: &PrincipalName) -> Result<Vec<FolderEntry>>;
 
     /// The folder named `name` among those `user` sees (rule F2). Two visible folders of
     /// that name (one owned, one shared) are a [`Error::Conflict`] naming both ids: address
     /// the folder by id then.
-    pub fn folder_by_name(&self, user: &PrincipalName, name: &FolderName) -> Result<Folder> {
+    fn folder_by_name(&self, user: &PrincipalName, name: &FolderName) -> Result<Folder>;
+
+    /// The folder `id`, active or deleted.
+    fn folder(&self, id: &FolderId) -> Result<Folder>;
+
+    /// The users a folder is shared with, with their permissions, in user order (rule F7).
+    fn shares(&self, id: &FolderId) -> Result<Vec<Share>>;
+
+    /// The invitation `id`, in any state.
+    fn invitation(&self, id: &InvitationId) -> Result<Invitation>;
+
+    /// The pending invitations `user` received, with their count (rule F4).
+    fn received_invitations(&self, user: &PrincipalName) -> Result<ReceivedInvitations>;
+
+    /// The pending invitations `user` sent, in id order (rule F4).
+    fn sent_invitations(&self, user: &PrincipalName) -> Result<Vec<Invitation>>;
+
+    /// The VM `id`.
+    fn vm(&self, id: &VmId) -> Result<Vm>;
+
+    /// A VM's users and managers, listed separately (rule V1): the direct holders of
+    /// `write` and of `manage` on it.
+    fn vm_access(&self, id: &VmId) -> Result<VmAccess>;
+}
+
+impl<'e, S: PlatformStore + 'e> FolderReads for Reader<'e, S> {
+    fn folders(&self, user: &PrincipalName) -> Result<Vec<FolderEntry>> {
+        visible_folders(self.view(), &*self.canonical_name(user)?)
+    }
+
+    fn folder_by_name(&self, user: &PrincipalName, name: &FolderName) -> Result<Folder> {
         let mut found: Vec<Folder> = self
             .folders(user)?
             .into_iter()
@@ -982,28 +1014,24 @@ impl<'e, S: PlatformStore + 'e> Reader<'e, S> {
         }
     }
 
-    /// The folder `id`, active or deleted.
-    pub fn folder(&self, id: &FolderId) -> Result<Folder> {
-        self.view.folder(id)?.ok_or_else(|| folder_not_found(id))
+    fn folder(&self, id: &FolderId) -> Result<Folder> {
+        self.view().folder(id)?.ok_or_else(|| folder_not_found(id))
     }
 
-    /// The users a folder is shared with, with their permissions, in user order (rule F7).
-    pub fn shares(&self, id: &FolderId) -> Result<Vec<Share>> {
-        self.view.shares_of_folder(id)
+    fn shares(&self, id: &FolderId) -> Result<Vec<Share>> {
+        self.view().shares_of_folder(id)
     }
 
-    /// The invitation `id`, in any state.
-    pub fn invitation(&self, id: &InvitationId) -> Result<Invitation> {
-        self.view
+    fn invitation(&self, id: &InvitationId) -> Result<Invitation> {
+        self.view()
             .invitation(id)?
             .ok_or_else(|| Error::not_found("invitation", id.as_str()))
     }
 
-    /// The pending invitations `user` received, with their count (rule F4).
-    pub fn received_invitations(&self, user: &PrincipalName) -> Result<ReceivedInvitations> {
-        let key = InvitationKey::Invitee(self.principal_name(user)?.into_owned());
+    fn received_invitations(&self, user: &PrincipalName) -> Result<ReceivedInvitations> {
+        let key = InvitationKey::Invitee(self.canonical_name(user)?.into_owned());
         let invitations: Vec<Invitation> = self
-            .view
+            .view()
             .invitations(&key)?
             .into_iter()
             .filter(|i| i.state == InvitationState::Pending)
@@ -1014,31 +1042,27 @@ impl<'e, S: PlatformStore + 'e> Reader<'e, S> {
         })
     }
 
-    /// The pending invitations `user` sent, in id order (rule F4).
-    pub fn sent_invitations(&self, user: &PrincipalName) -> Result<Vec<Invitation>> {
-        let key = InvitationKey::Inviter(self.principal_name(user)?.into_owned());
+    fn sent_invitations(&self, user: &PrincipalName) -> Result<Vec<Invitation>> {
+        let key = InvitationKey::Inviter(self.canonical_name(user)?.into_owned());
         Ok(self
-            .view
+            .view()
             .invitations(&key)?
             .into_iter()
             .filter(|i| i.state == InvitationState::Pending)
             .collect())
     }
 
-    /// The VM `id`.
-    pub fn vm(&self, id: &VmId) -> Result<Vm> {
-        self.view
+    fn vm(&self, id: &VmId) -> Result<Vm> {
+        self.view()
             .vm(id)?
             .ok_or_else(|| Error::not_found("vm", id.as_str()))
     }
 
-    /// A VM's users and managers, listed separately (rule V1): the direct holders of
-    /// `write` and of `manage` on it.
-    pub fn vm_access(&self, id: &VmId) -> Result<VmAccess> {
+    fn vm_access(&self, id: &VmId) -> Result<VmAccess> {
         let vm = self.vm(id)?;
         let uri = vm.id.uri(&self.cluster()?)?;
         let mut access = VmAccess::default();
-        for grant in self.view.grants_on(std::slice::from_ref(&uri))? {
+        for grant in self.view().grants_on(std::slice::from_ref(&uri))? {
             match grant.level {
                 Level::Write => access.users.push(grant.holder),
                 Level::Manage => access.managers.push(grant.holder),
@@ -1057,7 +1081,7 @@ impl<'e, S: PlatformStore + 'e> Reader<'e, S> {
 /// workflows, so a share row never outlives or disagrees with its grant. Any grant on a
 /// deleted folder's URI is refused too: a deleted folder gives nobody access (rule F7).
 /// Other URIs, and other holders on a live folder, pass untouched.
-pub(super) fn refuse_folder_workflow_grant<V: PlatformView + ?Sized>(
+pub(crate) fn refuse_folder_workflow_grant<V: PlatformView + ?Sized>(
     view: &V,
     cluster: &ClusterName,
     uri: &Uri,

@@ -8,7 +8,7 @@
 //!   (the same grant raised, revoked, forbidden; roles removed while in use; cycles).
 //!
 //! ```
-//! use acl_core::testing::strategies::{Universe, model};
+//! use acl_testing::strategies::{Universe, model};
 //! use proptest::strategy::{Strategy, ValueTree};
 //! use proptest::test_runner::TestRunner;
 //!
@@ -29,11 +29,11 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
-use crate::level::Level;
-use crate::name::{ClusterName, PrincipalName};
-use crate::schema::Schema;
-use crate::testing::ops::Op;
-use crate::uri::Uri;
+use crate::ops::Op;
+use acl_core::Level;
+use acl_core::Schema;
+use acl_core::Uri;
+use acl_core::{ClusterName, PrincipalName};
 
 /// Any level, `deny` included.
 pub fn level() -> impl Strategy<Value = Level> + Clone {
