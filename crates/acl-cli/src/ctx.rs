@@ -6,14 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acl_core::{
-    Caller, Cursor, Error, Level, PageRequest, PrincipalKind, PrincipalName, Reader, Revision,
-    Schema, Timestamp, Uri,
+    Caller, Cursor, Error, PageRequest, PrincipalName, Reader, Schema, Timestamp, Uri, Viewer,
 };
 
-use acl_platform::{AccountKey, Platform, PlatformView};
+use acl_platform::{Platform, PlatformReads};
 use acl_sqlite::SqliteStore;
 
-use crate::error::{CliError, Result};
+use crate::error::Result;
 
 /// The engine over a SQLite file, and who acts.
 pub struct Ctx {
@@ -53,9 +52,13 @@ impl Ctx {
         &self.path
     }
 
-    /// A consistent read view of the latest state.
-    pub fn reader(&self) -> Result<Reader<'_, SqliteStore>> {
-        Ok(self.engine.reader()?)
+    /// One consistent read view of the latest state, bound to the acting user: every read
+    /// of a command goes through it, so the decision to show an answer and the answer see
+    /// the same state, and the viewer authorizes what the acting user may see.
+    pub fn viewer(&self) -> Result<Viewer<'_, SqliteStore>> {
+        let reader = self.engine.reader()?;
+        let actor = self.actor_on(&reader)?;
+        Ok(reader.bind(&actor)?)
     }
 
     /// The acting principal: `--as` (or `$ACL_AS`), else the admin `acl init` created.
@@ -63,33 +66,25 @@ impl Ctx {
         if let Some(actor) = self.actor.get() {
             return Ok(actor.clone());
         }
-        let actor = match &self.acting {
-            Some(text) => self.user(text)?,
-            None => self.init_admin()?,
-        };
-        Ok(self.actor.get_or_init(|| actor).clone())
+        self.actor_on(&self.engine.reader()?)
     }
 
-    /// The admin recorded by the changelog entry of `init` (revision 1).
-    fn init_admin(&self) -> Result<PrincipalName> {
-        let reader = self.reader()?;
-        let first = reader.changes(Revision(0), None, &PageRequest::first(1))?;
-        let admin = first
-            .items
-            .first()
-            .filter(|entry| entry.change.action == "init")
-            .and_then(|entry| entry.change.detail.strip_prefix("admin "))
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(PrincipalName::new)
-            .transpose()?;
-        match admin {
-            Some(admin) => Ok(admin),
-            None => Err(Error::InvalidInput(
-                "no acting user: the database has no init admin; pass `--as USER` or set ACL_AS"
-                    .into(),
-            )
-            .into()),
+    /// The acting principal, resolved on `reader` the first time.
+    fn actor_on(&self, reader: &Reader<'_, SqliteStore>) -> Result<PrincipalName> {
+        if let Some(actor) = self.actor.get() {
+            return Ok(actor.clone());
         }
+        let actor = match &self.acting {
+            Some(text) => reader.user_named(text)?,
+            None => reader.init_admin()?.ok_or_else(|| {
+                Error::InvalidInput(
+                    "no acting user: the database has no init admin; pass `--as USER` or set \
+                     ACL_AS"
+                        .into(),
+                )
+            })?,
+        };
+        Ok(self.actor.get_or_init(|| actor).clone())
     }
 
     /// The acting principal at the current time, for a mutation.
@@ -109,55 +104,7 @@ impl Ctx {
 
     /// A user named on the command line by email (any text with `@`) or username.
     pub fn user(&self, text: &str) -> Result<PrincipalName> {
-        if !text.contains('@') {
-            return Ok(PrincipalName::new(text)?);
-        }
-        let reader = self.reader()?;
-        let key = AccountKey::Email(text.to_lowercase());
-        match reader.view().account_by(&key)? {
-            Some(account) => Ok(account.user),
-            None => Err(Error::not_found("user", text).into()),
-        }
-    }
-
-    /// The URI whose `read` lets the actor see `principal`'s permissions: `user://u` for a
-    /// user, `role://R` for a role or group.
-    pub fn principal_uri(&self, principal: &PrincipalName) -> Result<Uri> {
-        let record = self.reader()?.principal(principal)?;
-        let uri = match record.map(|r| r.kind) {
-            Some(PrincipalKind::User) => Uri::parse(&format!("user://{principal}"))?,
-            _ => Uri::of_role(principal),
-        };
-        Ok(uri)
-    }
-
-    /// Refuses unless the actor's effective level on `uri` is at least `needed` (rule E5),
-    /// with the engine's own forbidden error. For reads, whose engine calls take no actor.
-    pub fn require(&self, uri: &Uri, needed: Level, action: &'static str) -> Result<()> {
-        let actor = self.actor()?;
-        if self.engine.check(&actor, uri, needed)? {
-            Ok(())
-        } else {
-            Err(CliError::Engine(Error::Forbidden {
-                actor: actor.to_string(),
-                action,
-                uri: uri.to_string(),
-                needed,
-            }))
-        }
-    }
-
-    /// Refuses reading `principal`'s permissions unless it is the actor or the actor holds
-    /// `read` on it (its `user://` or `role://` URI).
-    pub fn require_view_of(&self, principal: &PrincipalName) -> Result<()> {
-        if *principal == self.actor()? {
-            return Ok(());
-        }
-        self.require(
-            &self.principal_uri(principal)?,
-            Level::Read,
-            "read another principal's permissions",
-        )
+        Ok(self.engine.reader()?.user_named(text)?)
     }
 }
 

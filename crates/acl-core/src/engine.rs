@@ -127,6 +127,10 @@ pub enum Step<T> {
     Unchanged(T),
 }
 
+/// How init's changelog entry names the first admin user: `admin {user}`, then whatever
+/// a layer adds after a space (its email). [`Reader::init_admin`] reads it back.
+pub const INIT_ADMIN: &str = "admin ";
+
 /// Settings of an [`Engine`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineOptions {
@@ -487,7 +491,7 @@ impl<S: Store> Engine<S> {
                     action: "init".into(),
                     target: cluster.to_string(),
                     detail: admin
-                        .map(|a| format!("admin {a}"))
+                        .map(|a| format!("{INIT_ADMIN}{a}"))
                         .unwrap_or_else(|| "no admin".into()),
                 },
             ))
@@ -1208,6 +1212,26 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// The underlying store view, for store-level queries.
     pub fn view(&self) -> &S::Read<'e> {
         &self.view
+    }
+
+    /// The first admin user, as init's changelog entry (revision 1) names it (see
+    /// [`INIT_ADMIN`]); `None` when init made none. The default actor of an adapter that
+    /// acts for "the admin `init` created".
+    pub fn init_admin(&self) -> Result<Option<PrincipalName>> {
+        let first = self.changes(Revision(0), None, &PageRequest::first(1))?;
+        first
+            .items
+            .first()
+            .filter(|entry| entry.change.action == "init")
+            .and_then(|entry| entry.change.detail.strip_prefix(INIT_ADMIN))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(PrincipalName::new)
+            .transpose()
+    }
+
+    /// The engine this reader reads for (its schema, its options).
+    pub fn engine(&self) -> &'e Engine<S> {
+        self.engine
     }
 
     /// The cluster name.

@@ -70,14 +70,15 @@ mod text;
 mod time;
 pub mod txn;
 mod uri;
+mod viewer;
 
 #[cfg(feature = "proptest")]
 mod arbitrary;
 
 pub use engine::Step;
 pub use engine::{
-    Applied, Caller, Engine, EngineOptions, GrantOutcome, Layer, ListFilter, Reader, RemovedRole,
-    TreeNode,
+    Applied, Caller, Engine, EngineOptions, GrantOutcome, INIT_ADMIN, Layer, ListFilter, Reader,
+    RemovedRole, TreeNode,
 };
 pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};
 pub use field::{FieldError, FieldProblem};
@@ -96,3 +97,4 @@ pub use store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt};
 pub use text::clip;
 pub use time::Timestamp;
 pub use uri::{MAX_SEGMENT_BYTES, MAX_URI_BYTES, Uri, UriContext, UriForm};
+pub use viewer::Viewer;

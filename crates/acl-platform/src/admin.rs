@@ -426,7 +426,7 @@ impl<S: PlatformStore> Platform<S> {
                     actor: None,
                     action: "init".into(),
                     target: cluster.to_string(),
-                    detail: format!("admin {} <{}>", valid.user, valid.email),
+                    detail: format!("{}{} <{}>", acl_core::INIT_ADMIN, valid.user, valid.email),
                 },
             ))
         })

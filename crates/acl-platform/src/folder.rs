@@ -212,6 +212,15 @@ text_enum!(
 );
 
 impl Permission {
+    /// The schema's action for mounting a folder with this permission (rule F9):
+    /// `mount-ro` or `mount-rw`, which the schema maps to `read` and `write`.
+    pub const fn mount_action(self) -> &'static str {
+        match self {
+            Permission::ReadOnly => "mount-ro",
+            Permission::ReadWrite => "mount-rw",
+        }
+    }
+
     /// The level the permission grants on the folder (rule F3).
     pub const fn level(self) -> Level {
         match self {

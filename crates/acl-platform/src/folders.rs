@@ -17,10 +17,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use acl_core::txn::{authorize, canonical_name, remove_grant};
-use acl_core::{Applied, Caller, GrantOutcome, Reader, Step};
+use acl_core::{Applied, Caller, GrantOutcome, Reader, Step, Viewer};
 
 use crate::ALL;
 use crate::InvitationEvent;
+use crate::account::AccountKey;
 use crate::folder::{
     Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationId,
     InvitationKey, Permission, Share, Vm, VmId, VmShareMode,
@@ -953,7 +954,16 @@ impl<S: PlatformStore> Platform<S> {
 
 /// The platform's reads on a kernel [`Reader`]: folders, shares, invitations and VMs as
 /// the reader's one consistent view sees them.
-pub trait FolderReads {
+pub trait PlatformReads {
+    /// The user a person names: by email (any text with `@`, compared case-insensitively,
+    /// rule A1) or by username.
+    fn user_named(&self, text: &str) -> Result<PrincipalName>;
+
+    /// The VM named `name` in one of `user`'s teams (the groups of its closure), or else
+    /// the VM whose id is `name`; several of that name are a [`Error::Conflict`] naming
+    /// their ids.
+    fn vm_named(&self, user: &PrincipalName, name: &str) -> Result<Vm>;
+
     /// The folders `user` sees (rule F1): owned, shared with it and its groups' folders,
     /// active only, in id order, each with whether the user owns it and its permission.
     fn folders(&self, user: &PrincipalName) -> Result<Vec<FolderEntry>>;
@@ -986,7 +996,52 @@ pub trait FolderReads {
     fn vm_access(&self, id: &VmId) -> Result<VmAccess>;
 }
 
-impl<'e, S: PlatformStore + 'e> FolderReads for Reader<'e, S> {
+impl<'e, S: PlatformStore + 'e> PlatformReads for Reader<'e, S> {
+    fn user_named(&self, text: &str) -> Result<PrincipalName> {
+        if !text.contains('@') {
+            return PrincipalName::new(text);
+        }
+        let key = AccountKey::Email(text.to_lowercase());
+        match self.view().account_by(&key)? {
+            Some(account) => Ok(account.user),
+            None => Err(Error::not_found("user", text)),
+        }
+    }
+
+    fn vm_named(&self, user: &PrincipalName, name: &str) -> Result<Vm> {
+        let closure = self.closure(user)?;
+        let mut found: Vec<Vm> = Vec::new();
+        for team in closure.names() {
+            if closure
+                .record(team)
+                .is_some_and(|r| r.kind == PrincipalKind::Group)
+            {
+                found.extend(
+                    self.view()
+                        .vms_of(team)?
+                        .into_iter()
+                        .filter(|vm| vm.name.as_str() == name),
+                );
+            }
+        }
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        found.dedup_by(|a, b| a.id == b.id);
+        if found.len() > 1 {
+            let ids: Vec<String> = found.iter().map(|vm| vm.id.to_string()).collect();
+            return Err(Error::Conflict(format!(
+                "several VMs are named `{name}` ({}): name one by its id",
+                ids.join(", ")
+            )));
+        }
+        match found.into_iter().next() {
+            Some(vm) => Ok(vm),
+            None => match VmId::new(name) {
+                Ok(id) => self.vm(&id),
+                Err(_) => Err(Error::not_found("vm", name)),
+            },
+        }
+    }
+
     fn folders(&self, user: &PrincipalName) -> Result<Vec<FolderEntry>> {
         visible_folders(self.view(), &*self.canonical_name(user)?)
     }
@@ -1072,6 +1127,22 @@ impl<'e, S: PlatformStore + 'e> FolderReads for Reader<'e, S> {
         access.users.sort();
         access.managers.sort();
         Ok(access)
+    }
+}
+
+/// The platform's reads for a [`Viewer`]: authorized for the principal who reads.
+pub trait PlatformViewerReads {
+    /// A VM's users and managers (rule V1), if the viewer holds `read` on the VM: its
+    /// users and managers do.
+    fn vm_members(&self, id: &VmId) -> Result<VmAccess>;
+}
+
+impl<'e, S: PlatformStore + 'e> PlatformViewerReads for Viewer<'e, S> {
+    fn vm_members(&self, id: &VmId) -> Result<VmAccess> {
+        let vm = self.reader().vm(id)?;
+        let uri = vm.id.uri(&self.reader().cluster()?)?;
+        self.require(&uri, Level::Read, "list the members of a VM")?;
+        self.reader().vm_access(&vm.id)
     }
 }
 

@@ -80,8 +80,8 @@ pub use folder::{
     InvitationKey, MAX_FOLDER_NAME, Permission, Share, Vm, VmId, VmShareMode,
 };
 pub use folders::{
-    DeletedFolder, FolderAccess, FolderEntry, FolderReads, InviteReport, ReceivedInvitations,
-    Refusal, VmAccess,
+    DeletedFolder, FolderAccess, FolderEntry, InviteReport, PlatformReads, PlatformViewerReads,
+    ReceivedInvitations, Refusal, VmAccess,
 };
 pub use platform::{Platform, PlatformOptions};
 pub use policy::{

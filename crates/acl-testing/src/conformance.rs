@@ -41,7 +41,7 @@ macro_rules! conformance_tests {
             p3_closure_is_transitive, p4_removing_a_role_cascades, p5_init_and_home_namespaces,
             e1_unknown_and_inactive_principals, e2_implicit_list, e3_forbid_beats_every_allow,
             e4_fences, e5_actions, e6_explain_names_the_deciding_grant, e6_tree,
-            e6_list_filters_and_pages, e6_shared, e6_who, e7_check_cost_ignores_unrelated_grants,
+            e6_list_filters_and_pages, e6_shared, e6_who, e6_reads_for_a_viewer, e7_check_cost_ignores_unrelated_grants,
             m1_grant_outcomes, m1_grant_many_authorizes_every_grant, m2_revoke, m3_revisions_and_changelog,
             m4_failed_calls_change_nothing, v2_share_scope,
             f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity, f3_folder_actions,
@@ -778,6 +778,88 @@ pub fn e6_shared<S: PlatformStore>(make: &dyn Fn() -> S) {
         .unwrap();
     assert_eq!(rest.items.len(), 2);
     assert!(rest.next.is_none());
+}
+
+/// rules E6, P5 (reads for a viewer, docs/semantics.md): a viewer sees its own
+/// permissions and those of principals it holds `read` on (`user://P`, `role://P`); `who`
+/// needs `manage` on the URI; a refusal names the viewer, the read, the URI and the level.
+pub fn e6_reads_for_a_viewer<S: PlatformStore>(make: &dyn Fn() -> S) {
+    let w = world(make);
+    w.users(&["alice", "bob"]);
+    w.role(ADMIN, "team", PrincipalKind::Role);
+    w.grant(ADMIN, "role://team", "bob", Read);
+    w.grant("alice", "storage://c/alice/x", "bob", Write);
+    let x = uri("storage://c/alice/x");
+    let bob = w.engine.viewer(&name("bob")).unwrap();
+    // its own permissions, under its alias too (rule P1)
+    assert!(bob.check(&name("bob"), &x, Write).unwrap());
+    assert!(bob.check(&name("c/users/bob"), &x, Write).unwrap());
+    assert_eq!(bob.explain(&name("bob"), &x).unwrap().level, Write);
+    // another user's: refused, naming what was needed
+    let err = bob.check(&name("alice"), &x, Read).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Forbidden {
+            actor: "bob".into(),
+            action: "read another principal's permissions",
+            uri: "user://alice".into(),
+            needed: Read,
+        }
+    );
+    assert_eq!(
+        bob.list(&name("alice"), &ListFilter::all(), &PageRequest::all())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        bob.tree(&name("alice"), &x, 1).unwrap_err().kind(),
+        ErrorKind::Forbidden
+    );
+    // a role it is a member of (read on role://team): allowed; an unknown name is a role
+    assert!(!bob.check(&name("team"), &x, Read).unwrap());
+    let err = bob.explain(&name("nobody"), &x).unwrap_err();
+    assert!(err.to_string().contains("role://nobody"), "{err}");
+    // who: manage on the URI
+    assert_eq!(
+        bob.who(&x, Read, &PageRequest::all()).unwrap_err().kind(),
+        ErrorKind::Forbidden
+    );
+    let alice = w.engine.viewer(&name("alice")).unwrap();
+    assert!(
+        alice
+            .who(&x, Write, &PageRequest::all())
+            .unwrap()
+            .items
+            .contains(&name("bob"))
+    );
+    // the admin sees everyone (manage on every scheme root, rule P5)
+    let admin = w.engine.viewer(&name(ADMIN)).unwrap();
+    assert!(admin.check(&name("bob"), &x, Write).unwrap());
+    assert_eq!(admin.roles_of(&name("bob")).unwrap().len(), 1);
+    assert_eq!(
+        bob.roles_of(&name("alice")).unwrap_err().kind(),
+        ErrorKind::Forbidden
+    );
+    // roles listed are those the viewer holds list on; fences those it may change
+    let names = |v: &acl_core::Viewer<'_, S>| -> Vec<String> {
+        v.roles(&PageRequest::all(), |_| true)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| r.name.to_string())
+            .collect()
+    };
+    assert_eq!(names(&bob), vec!["team"]);
+    assert!(
+        names(&admin).contains(&"team".to_owned()) && names(&admin).contains(&"c/admin".to_owned())
+    );
+    assert!(names(&alice).is_empty());
+    // short forms resolve against the viewer (rule U2)
+    assert_eq!(
+        bob.uri("storage:data").unwrap(),
+        uri("storage://c/bob/data")
+    );
 }
 
 /// rule E6: who(U, L) finds the users at or above L on U, through roles.

@@ -3,7 +3,7 @@
 //! The cases named `bug_*` replay Backend.AI's own bug history.
 
 use acl_core::GrantOutcome;
-use acl_platform::FolderReads;
+use acl_platform::PlatformReads;
 
 use crate::world::{ADMIN, World, name, uri};
 use acl_core::InvitationState;

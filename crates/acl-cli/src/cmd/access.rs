@@ -49,25 +49,24 @@ pub fn list(
     user: Option<&str>,
     page: &PageArgs,
 ) -> Result<Output> {
+    let viewer = ctx.viewer()?;
     let principal = match user {
         Some(text) => ctx.principal(text)?,
-        None => ctx.actor()?,
+        None => viewer.viewer().clone(),
     };
-    ctx.require_view_of(&principal)?;
     let request = page_request(page.limit, page.cursor.as_deref());
-    let reader = ctx.reader()?;
     if shared {
-        let grants = reader.shared(&principal, &request)?;
+        let grants = viewer.shared(&principal, &request)?;
         return Ok(Output::page(&["uri", "level", "grantee"], &grants, |g| {
             vec![g.uri.to_string(), g.level.to_string(), g.holder.to_string()]
         }));
     }
     let filter = match (uri, scheme) {
-        (Some(uri), _) => ListFilter::under(ctx.uri(uri)?),
+        (Some(uri), _) => ListFilter::under(viewer.uri(uri)?),
         (None, Some(scheme)) => ListFilter::scheme(scheme)?,
         (None, None) => ListFilter::all(),
     };
-    let listing = reader.list(&principal, &filter, &request)?;
+    let listing = viewer.list(&principal, &filter, &request)?;
     let items: Vec<_> = listing
         .items
         .iter()
@@ -83,10 +82,10 @@ pub fn list(
 
 /// `acl check PRINCIPAL URI LEVEL|ACTION` (rule E5): prints allowed or denied.
 pub fn check(ctx: &Ctx, principal: &str, uri: &str, level: &str) -> Result<Output> {
+    let viewer = ctx.viewer()?;
     let principal = ctx.principal(principal)?;
-    let uri = ctx.uri(uri)?;
-    ctx.require_view_of(&principal)?;
-    let allowed = ctx.reader()?.check_action(&principal, &uri, level)?;
+    let uri = viewer.uri(uri)?;
+    let allowed = viewer.check_action(&principal, &uri, level)?;
     Ok(verdict(allowed))
 }
 
@@ -102,10 +101,10 @@ pub fn verdict(allowed: bool) -> Output {
 
 /// `acl explain PRINCIPAL URI` (rule E6): the level and the reason.
 pub fn explain(ctx: &Ctx, principal: &str, uri: &str) -> Result<Output> {
+    let viewer = ctx.viewer()?;
     let principal = ctx.principal(principal)?;
-    let uri = ctx.uri(uri)?;
-    ctx.require_view_of(&principal)?;
-    let decision = ctx.reader()?.explain(&principal, &uri)?;
+    let uri = viewer.uri(uri)?;
+    let decision = viewer.explain(&principal, &uri)?;
     Ok(Output::of(
         format!("{}: {}\n", decision.level, reason_text(&decision)),
         &decision,
@@ -114,10 +113,10 @@ pub fn explain(ctx: &Ctx, principal: &str, uri: &str) -> Result<Output> {
 
 /// `acl tree PRINCIPAL URI [--depth N]` (rule E6).
 pub fn tree(ctx: &Ctx, principal: &str, uri: &str, depth: usize) -> Result<Output> {
+    let viewer = ctx.viewer()?;
     let principal = ctx.principal(principal)?;
-    let uri = ctx.uri(uri)?;
-    ctx.require_view_of(&principal)?;
-    let nodes = ctx.reader()?.tree(&principal, &uri, depth)?;
+    let uri = viewer.uri(uri)?;
+    let nodes = viewer.tree(&principal, &uri, depth)?;
     let mut text = String::new();
     for node in &nodes {
         let indent = "  ".repeat(node.depth);
@@ -135,9 +134,9 @@ pub fn tree(ctx: &Ctx, principal: &str, uri: &str, depth: usize) -> Result<Outpu
 /// who may grant there may see who holds it.
 pub fn who(ctx: &Ctx, uri: &str, level: &str, page: &PageArgs) -> Result<Output> {
     let level: Level = level.parse().map_err(acl_core::Error::from)?;
-    let uri: Uri = ctx.uri(uri)?;
-    ctx.require(&uri, Level::Manage, "see who holds")?;
-    let users = ctx.reader()?.who(
+    let viewer = ctx.viewer()?;
+    let uri: Uri = viewer.uri(uri)?;
+    let users = viewer.who(
         &uri,
         level,
         &page_request(page.limit, page.cursor.as_deref()),

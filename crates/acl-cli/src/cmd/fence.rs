@@ -1,6 +1,6 @@
 //! `acl fence ...`: mandatory project boundaries (rule E4).
 
-use acl_core::{Fence, Level};
+use acl_core::Fence;
 
 use super::applied;
 use crate::cli::FenceCommand;
@@ -30,15 +30,8 @@ pub fn run(ctx: &Ctx, command: &FenceCommand) -> Result<Output> {
             ))
         }
         FenceCommand::List => {
-            // The fences shown are those the acting user may change: manage on the root.
-            let reader = ctx.reader()?;
-            let actor = ctx.actor()?;
-            let mut fences: Vec<Fence> = Vec::new();
-            for fence in reader.fences(None)? {
-                if reader.check(&actor, &fence.uri.scheme_root(), Level::Manage)? {
-                    fences.push(fence);
-                }
-            }
+            // The fences shown are those the acting user may change.
+            let fences: Vec<Fence> = ctx.viewer()?.fences(None)?;
             let rows = fences
                 .iter()
                 .map(|f| vec![f.uri.to_string(), f.group.to_string()])

@@ -1,8 +1,9 @@
 //! `acl folder ...`: storage folders, sharing and mounting (rules F1 to F9). A folder is
 //! named by its name among those the acting user sees.
 
-use acl_core::{Error, ErrorKind, Level};
-use acl_platform::FolderReads;
+use acl_core::{Error, ErrorKind, Viewer};
+use acl_platform::PlatformReads;
+use acl_sqlite::SqliteStore;
 
 use acl_platform::{Folder, FolderAccess, FolderName, Permission};
 use serde_json::json;
@@ -53,8 +54,9 @@ pub fn run(ctx: &Ctx, command: &FolderCommand) -> Result<Output> {
             permission,
         } => invite(ctx, name, users, permission),
         FolderCommand::SharedUsers { name } => {
-            let folder = find(ctx, name)?;
-            let shares = ctx.reader()?.shares(&folder.id)?;
+            let viewer = ctx.viewer()?;
+            let folder = find_in(&viewer, name)?;
+            let shares = viewer.reader().shares(&folder.id)?;
             let rows = shares
                 .iter()
                 .map(|s| vec![s.user.to_string(), s.permission.to_string()])
@@ -94,23 +96,29 @@ pub fn run(ctx: &Ctx, command: &FolderCommand) -> Result<Output> {
             Ok(applied(format!("left `{}`", folder.name), &done))
         }
         FolderCommand::Can { name, action } => {
-            let folder = find(ctx, name)?;
-            let uri = folder_uri(ctx, &folder)?;
-            let allowed = ctx.reader()?.check_action(&ctx.actor()?, &uri, action)?;
+            let viewer = ctx.viewer()?;
+            let folder = find_in(&viewer, name)?;
+            let uri = folder_uri(&viewer, &folder)?;
+            let allowed = viewer.check_action(viewer.viewer(), &uri, action)?;
             Ok(verdict(allowed))
         }
         FolderCommand::Mount { name, mode } => mount(ctx, name, mode),
     }
 }
 
-/// The folder named `name` among those the acting user sees (rule F2).
+/// The folder named `name` among those the acting user sees (rule F2), for a mutation.
 fn find(ctx: &Ctx, name: &str) -> Result<Folder> {
-    let name = FolderName::new(name)?;
-    Ok(ctx.reader()?.folder_by_name(&ctx.actor()?, &name)?)
+    find_in(&ctx.viewer()?, name)
 }
 
-fn folder_uri(ctx: &Ctx, folder: &Folder) -> Result<acl_core::Uri> {
-    Ok(folder.id.uri(&ctx.reader()?.cluster()?)?)
+/// The folder named `name` among those the viewer sees (rule F2), on its view.
+fn find_in(viewer: &Viewer<'_, SqliteStore>, name: &str) -> Result<Folder> {
+    let name = FolderName::new(name)?;
+    Ok(viewer.reader().folder_by_name(viewer.viewer(), &name)?)
+}
+
+fn folder_uri(viewer: &Viewer<'_, SqliteStore>, folder: &Folder) -> Result<acl_core::Uri> {
+    Ok(folder.id.uri(&viewer.reader().cluster()?)?)
 }
 
 fn create(
@@ -143,7 +151,8 @@ fn create(
 }
 
 fn list(ctx: &Ctx) -> Result<Output> {
-    let entries = ctx.reader()?.folders(&ctx.actor()?)?;
+    let viewer = ctx.viewer()?;
+    let entries = viewer.reader().folders(viewer.viewer())?;
     let rows = entries
         .iter()
         .map(|e| {
@@ -233,22 +242,11 @@ fn invite(ctx: &Ctx, name: &str, users: &[String], permission: &str) -> Result<O
 
 /// `acl folder mount NAME ro|rw` (rule F9): refused above the effective permission.
 fn mount(ctx: &Ctx, name: &str, mode: &str) -> Result<Output> {
-    let folder = find(ctx, name)?;
+    let viewer = ctx.viewer()?;
+    let folder = find_in(&viewer, name)?;
     let permission = Permission::parse(mode)?;
-    let (action, needed) = match permission {
-        Permission::ReadOnly => ("mount-ro", Level::Read),
-        Permission::ReadWrite => ("mount-rw", Level::Write),
-    };
-    let uri = folder_uri(ctx, &folder)?;
-    let actor = ctx.actor()?;
-    if !ctx.reader()?.check_action(&actor, &uri, action)? {
-        return Err(CliError::Engine(Error::Forbidden {
-            actor: actor.to_string(),
-            action,
-            uri: uri.to_string(),
-            needed,
-        }));
-    }
+    let uri = folder_uri(&viewer, &folder)?;
+    viewer.require_action(&uri, permission.mount_action())?;
     Ok(Output::new(
         format!("`{}` may be mounted {permission}\n", folder.name),
         json!({ "folder": folder, "mount": permission }),

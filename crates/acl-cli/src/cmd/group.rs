@@ -45,10 +45,8 @@ pub fn run(ctx: &Ctx, command: &GroupCommand) -> Result<Output> {
             Ok(Output::table(&["member"], rows, &members, None))
         }
         GroupCommand::List { page } => {
-            let reader = ctx.reader()?;
-            let actor = ctx.actor()?;
-            let groups = super::role::principals_where(&reader, page, |r| {
-                Ok(r.kind == PrincipalKind::Group && super::role::visible(&reader, &actor, r)?)
+            let groups = ctx.viewer()?.roles(&super::role::page_of(page)?, |r| {
+                r.kind == PrincipalKind::Group
             })?;
             Ok(Output::page(&["group"], &groups, |r| {
                 vec![r.name.to_string()]

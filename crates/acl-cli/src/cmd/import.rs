@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, file: &Path, batch: Option<usize>) -> Result<Output> {
     );
     let caller = ctx.caller()?;
     let (mut created, mut raised, mut kept) = (0usize, 0usize, 0usize);
-    let mut revision = ctx.reader()?.revision()?;
+    let mut revision = ctx.engine().reader()?.revision()?;
     let mut done = 0usize;
     for chunk in grants.chunks(batch) {
         let applied = ctx
@@ -121,14 +121,15 @@ fn parse(
     input: Box<dyn Read>,
     len: u64,
 ) -> Result<Vec<(Uri, PrincipalName, Level)>, ParseError> {
+    let viewer = ctx.viewer().map_err(ParseError::Cli)?;
     let context = UriContext {
-        cluster: ctx
+        cluster: viewer
             .reader()
-            .map_err(ParseError::Cli)?
             .cluster()
             .map_err(|e| ParseError::Cli(e.into()))?,
-        user: ctx.actor().map_err(ParseError::Cli)?,
+        user: viewer.viewer().clone(),
     };
+    drop(viewer);
     let schema = ctx.engine().schema();
     let bar = progress(
         len,

@@ -1,6 +1,6 @@
 //! `acl invitation ...`: the invitation state machine (rules F5, F6).
 
-use acl_platform::FolderReads;
+use acl_platform::PlatformReads;
 use acl_platform::{Invitation, InvitationId, Permission};
 
 use super::applied;
@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx, command: &InvitationCommand) -> Result<Output> {
         InvitationCommand::Accept { id } => {
             let id = InvitationId::new(id)?;
             let done = engine.accept_invitation(&ctx.caller()?, &id)?;
-            let folder = ctx.reader()?.folder(&done.value.folder)?;
+            let folder = ctx.viewer()?.reader().folder(&done.value.folder)?;
             Ok(applied(
                 format!(
                     "accepted invitation {id}: `{}` is shared with `{}` ({})",
@@ -50,12 +50,12 @@ pub fn run(ctx: &Ctx, command: &InvitationCommand) -> Result<Output> {
 
 /// The pending invitations the acting user received, or sent with `--sent`.
 fn list(ctx: &Ctx, sent: bool) -> Result<Output> {
-    let reader = ctx.reader()?;
-    let actor = ctx.actor()?;
+    let viewer = ctx.viewer()?;
+    let (reader, actor) = (viewer.reader(), viewer.viewer());
     let invitations: Vec<Invitation> = if sent {
-        reader.sent_invitations(&actor)?
+        reader.sent_invitations(actor)?
     } else {
-        reader.received_invitations(&actor)?.invitations
+        reader.received_invitations(actor)?.invitations
     };
     let mut rows = Vec::new();
     for invitation in &invitations {

@@ -1,9 +1,6 @@
 //! `acl role ...`: roles, named permission sets (rules P2, P4).
 
-use acl_core::{
-    Cursor, Level, Page, PageRequest, PrincipalKind, PrincipalName, PrincipalRecord, Reader, Uri,
-};
-use acl_sqlite::SqliteStore;
+use acl_core::{Cursor, PageRequest, PrincipalKind, PrincipalName};
 
 use super::applied;
 use crate::cli::{PageArgs, RoleCommand};
@@ -34,14 +31,10 @@ pub fn run(ctx: &Ctx, command: &RoleCommand) -> Result<Output> {
             ))
         }
         RoleCommand::List { prefix, page } => {
-            let reader = ctx.reader()?;
-            let actor = ctx.actor()?;
-            let roles = principals_where(&reader, page, |record| {
-                Ok(record.kind != PrincipalKind::User
-                    && prefix
-                        .as_deref()
-                        .is_none_or(|p| record.name.as_str().starts_with(p))
-                    && visible(&reader, &actor, record)?)
+            let roles = ctx.viewer()?.roles(&page_of(page)?, |record| {
+                prefix
+                    .as_deref()
+                    .is_none_or(|p| record.name.as_str().starts_with(p))
             })?;
             Ok(Output::page(&["name", "kind"], &roles, |r| {
                 vec![r.name.to_string(), r.kind.to_string()]
@@ -50,54 +43,15 @@ pub fn run(ctx: &Ctx, command: &RoleCommand) -> Result<Output> {
     }
 }
 
-/// How many principals a listing reads from the store at a time.
-const CHUNK: usize = 512;
-
-/// The principals, in name order, that `keep` accepts: one page of them as `page` asks.
-/// The cursor is the last name returned.
-pub fn principals_where(
-    reader: &Reader<'_, SqliteStore>,
-    page: &PageArgs,
-    mut keep: impl FnMut(&PrincipalRecord) -> Result<bool>,
-) -> Result<Page<PrincipalRecord>> {
-    let limit = page.limit.unwrap_or(usize::MAX);
-    if limit == 0 {
-        return Err(acl_core::Error::InvalidInput("a page limit must be at least 1".into()).into());
-    }
-    let mut after: Option<Cursor> = match &page.cursor {
+/// The page request of `--limit` and `--cursor` for a listing of principals (the cursor
+/// is a principal name).
+pub fn page_of(page: &PageArgs) -> Result<PageRequest> {
+    let after = match &page.cursor {
         Some(text) => Some(Cursor::new(PrincipalName::new(text)?.as_str())),
         None => None,
     };
-    let mut items = Vec::new();
-    loop {
-        let chunk = reader.principals(&PageRequest {
-            after: after.clone(),
-            limit: Some(CHUNK),
-        })?;
-        for record in chunk.items {
-            if keep(&record)? {
-                if items.len() == limit {
-                    let next = items
-                        .last()
-                        .map(|r: &PrincipalRecord| Cursor::new(r.name.as_str()));
-                    return Ok(Page { items, next });
-                }
-                items.push(record);
-            }
-        }
-        match chunk.next {
-            Some(next) => after = Some(next),
-            None => return Ok(Page { items, next: None }),
-        }
-    }
-}
-
-/// Whether `actor` may see role or group `record`: it holds at least `list` on its
-/// `role://` URI (members hold `read`, its managers `manage`).
-pub fn visible(
-    reader: &Reader<'_, SqliteStore>,
-    actor: &PrincipalName,
-    record: &PrincipalRecord,
-) -> Result<bool> {
-    Ok(reader.check(actor, &Uri::of_role(&record.name), Level::List)?)
+    Ok(PageRequest {
+        after,
+        limit: page.limit,
+    })
 }

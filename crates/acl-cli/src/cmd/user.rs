@@ -1,7 +1,8 @@
 //! `acl user ...`, `acl login`, `acl keypair ...`: accounts and credentials (rules A1 to
 //! A5), each through the engine's account workflows.
 
-use acl_core::{Cursor, Error, PrincipalKind, PrincipalName, ReadViewExt};
+use acl_core::{Cursor, Error, PrincipalKind, PrincipalName};
+use acl_platform::PlatformReads;
 
 use acl_platform::{
     AccessKey, Account, AccountFilter, AccountUpdate, Keypair, NewAccount, UserRole,
@@ -109,15 +110,14 @@ pub fn run(ctx: &Ctx, command: &UserCommand) -> Result<Output> {
 }
 
 fn show(ctx: &Ctx, user: &str) -> Result<Output> {
-    let user = ctx.user(user)?;
-    let account = ctx.engine().account(&ctx.actor()?, &user)?;
-    let reader = ctx.reader()?;
-    let mut groups: Vec<PrincipalName> = reader
-        .view()
-        .roles_of(std::slice::from_ref(&user))?
+    let viewer = ctx.viewer()?;
+    let user = viewer.reader().user_named(user)?;
+    let account = ctx.engine().account(viewer.viewer(), &user)?;
+    let mut groups: Vec<PrincipalName> = viewer
+        .roles_of(&user)?
         .into_iter()
-        .filter(|(_, role)| role.kind == PrincipalKind::Group)
-        .map(|(_, role)| role.name)
+        .filter(|role| role.kind == PrincipalKind::Group)
+        .map(|role| role.name)
         .collect();
     groups.sort();
     let names: Vec<String> = groups.iter().map(ToString::to_string).collect();

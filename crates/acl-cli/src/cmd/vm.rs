@@ -1,10 +1,11 @@
 //! `acl vm ...`: VMs shared within a team (rules V1 to V3). A VM is named by its name
 //! among the VMs of the acting user's teams, or by its id.
 
-use acl_core::{Error, Level, PrincipalKind};
-use acl_platform::FolderReads;
+use acl_core::Viewer;
+use acl_platform::PlatformReads;
+use acl_sqlite::SqliteStore;
 
-use acl_platform::{FolderName, PlatformView, Vm, VmId, VmShareMode};
+use acl_platform::{FolderName, PlatformViewerReads, Vm, VmShareMode};
 use serde_json::json;
 
 use super::access::verdict;
@@ -40,10 +41,9 @@ pub fn run(ctx: &Ctx, command: &VmCommand) -> Result<Output> {
             ))
         }
         VmCommand::Members { name } => {
-            let vm = find(ctx, name)?;
-            let uri = vm.id.uri(&ctx.reader()?.cluster()?)?;
-            ctx.require(&uri, Level::Read, "list the members of a VM")?;
-            let access = ctx.reader()?.vm_access(&vm.id)?;
+            let viewer = ctx.viewer()?;
+            let vm = find_in(&viewer, name)?;
+            let access = viewer.vm_members(&vm.id)?;
             let mut rows: Vec<Vec<String>> = access
                 .managers
                 .iter()
@@ -62,10 +62,11 @@ pub fn run(ctx: &Ctx, command: &VmCommand) -> Result<Output> {
             ))
         }
         VmCommand::Can { name, action } => {
-            let vm = find(ctx, name)?;
-            let uri = vm.id.uri(&ctx.reader()?.cluster()?)?;
-            Ok(verdict(ctx.reader()?.check_action(
-                &ctx.actor()?,
+            let viewer = ctx.viewer()?;
+            let vm = find_in(&viewer, name)?;
+            let uri = vm.id.uri(&viewer.reader().cluster()?)?;
+            Ok(verdict(viewer.check_action(
+                viewer.viewer(),
                 &uri,
                 action,
             )?))
@@ -73,41 +74,13 @@ pub fn run(ctx: &Ctx, command: &VmCommand) -> Result<Output> {
     }
 }
 
-/// The VM named `name` in one of the acting user's teams (the groups of its closure), or
-/// else the VM whose id is `name`.
+/// The VM named `name` in one of the acting user's teams, or else the VM whose id is
+/// `name`, on the viewer's view.
+fn find_in(viewer: &Viewer<'_, SqliteStore>, name: &str) -> Result<Vm> {
+    Ok(viewer.reader().vm_named(viewer.viewer(), name)?)
+}
+
+/// [`find_in`] on a fresh view, for a mutation.
 fn find(ctx: &Ctx, name: &str) -> Result<Vm> {
-    let reader = ctx.reader()?;
-    let closure = reader.closure(&ctx.actor()?)?;
-    let mut found: Vec<Vm> = Vec::new();
-    for team in closure.names() {
-        if closure
-            .record(team)
-            .is_some_and(|r| r.kind == PrincipalKind::Group)
-        {
-            found.extend(
-                reader
-                    .view()
-                    .vms_of(team)?
-                    .into_iter()
-                    .filter(|vm| vm.name.as_str() == name),
-            );
-        }
-    }
-    found.sort_by(|a, b| a.id.cmp(&b.id));
-    found.dedup_by(|a, b| a.id == b.id);
-    if found.len() > 1 {
-        let ids: Vec<String> = found.iter().map(|vm| vm.id.to_string()).collect();
-        return Err(Error::Conflict(format!(
-            "several VMs are named `{name}` ({}): name one by its id",
-            ids.join(", ")
-        ))
-        .into());
-    }
-    match found.into_iter().next() {
-        Some(vm) => Ok(vm),
-        None => match VmId::new(name) {
-            Ok(id) => Ok(reader.vm(&id)?),
-            Err(_) => Err(Error::not_found("vm", name).into()),
-        },
-    }
+    find_in(&ctx.viewer()?, name)
 }
