@@ -60,7 +60,7 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The exit code of this error (DESIGN rule M4: the kinds map to 65, 72, 73, 77, 65, 1).
+    /// The exit code of this error (rule M4 of docs/semantics.md: the kinds map to 65, 72, 73, 77, 65, 1).
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Engine(err) => kind_code(err.kind()),

@@ -1,5 +1,5 @@
 //! End-to-end tests of the `acl` binary on temporary databases. Rules cited are those of
-//! DESIGN.md.
+//! docs/semantics.md.
 
 mod common;
 

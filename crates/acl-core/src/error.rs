@@ -9,7 +9,7 @@ use crate::field::{FieldError, join_fields};
 use crate::level::{Level, ParseLevelError};
 use crate::text::clip;
 
-/// The broad kind of an [`Error`] (rule M4). Adapters map kinds, never variants, to their
+/// The broad kind of an [`Error`](enum@Error) (rule M4). Adapters map kinds, never variants, to their
 /// own codes (the CLI maps them to exit codes 65, 72, 73, 77, 65 and 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,10 +1,22 @@
-//! acl-core: the pure domain of `acl`, an access-control policy engine.
+//! acl-core: the kernel of `acl`, an access-control policy engine.
 //!
-//! It gives the types ([`Level`], [`Uri`], [`PrincipalName`]), the [`Schema`], the
-//! [`Store`] contract every backend implements, and the [`Engine`] that decides: it
-//! resolves a principal's effective level on a URI through the role graph, with forbids,
-//! fences and the implicit list, explains every decision, and applies mutations
-//! atomically with a changelog.
+//! It gives the types ([`Level`], [`Uri`], [`PrincipalName`]), the [`Schema`], the role
+//! graph, the invitation state machine ([`transition`], a pure function), the minimal
+//! [`Store`] contract every backend implements ([`Store`], [`ReadView`], [`WriteTxn`]:
+//! principals, edges, grants, fences, the changelog), and the types that use it:
+//!
+//! - [`Engine`] applies mutations, each in one store write transaction with its changelog
+//!   entry; [`Layer`]s (the platform in `acl-platform` is one) hook into init and
+//!   principal removal so the rows they own follow.
+//! - [`Reader`] answers queries on one read view, so every answer of one request sees one
+//!   committed state; [`Viewer`] is a reader bound to the principal asking, and authorizes
+//!   each read (rule E6) before answering it.
+//! - [`txn`] is the API a workflow crate uses to run its own rows and the kernel's rules in
+//!   one transaction.
+//!
+//! The Backend.AI and Neu.ro workflows (accounts, policies, sessions, folders, VMs) are not
+//! here: they live in `acl-platform`, built on this API. Test support (the reference model,
+//! the conformance suite) lives in `acl-testing`.
 //!
 //! The one design decision that shapes it: **stores fetch, the core decides.** A store
 //! answers indexed lookups ("the grants these principals hold on these URIs") and applies

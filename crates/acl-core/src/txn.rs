@@ -38,7 +38,7 @@ impl<S: Store> Engine<S> {
     }
 
     /// The cluster name of an initialized store, as `view` sees it;
-    /// [`Error::NotFound`](crate::Error::NotFound) before init.
+    /// [`Error::NotFound`] before init.
     pub fn cluster_in<V: ReadView + ?Sized>(&self, view: &V) -> Result<&ClusterName> {
         self.cluster(view)
     }
@@ -106,7 +106,7 @@ pub fn level<V: ReadView + ?Sized>(view: &V, closure: &Closure, uri: &Uri) -> Re
     resolve::level_with(view, closure, uri)
 }
 
-/// Authorizes `actor` for `needed` on `uri` ([`Error::Forbidden`](crate::Error::Forbidden)
+/// Authorizes `actor` for `needed` on `uri` ([`Error::Forbidden`]
 /// naming `action` otherwise), returning its closure for further checks.
 pub fn authorize<V: ReadView + ?Sized>(
     view: &V,
@@ -159,7 +159,7 @@ pub fn cluster_role(cluster: &ClusterName, role: &str) -> Result<PrincipalName> 
 }
 
 /// The refusal of `action` on `uri` to `actor`, which needed `needed` there
-/// ([`Error::Forbidden`](crate::Error::Forbidden)), worded as every kernel refusal is.
+/// ([`Error::Forbidden`]), worded as every kernel refusal is.
 pub fn forbidden(actor: &PrincipalName, action: &'static str, uri: &Uri, needed: Level) -> Error {
     engine::forbidden(actor, action, uri, needed)
 }
@@ -170,7 +170,7 @@ pub fn is_user_alias(cluster: &ClusterName, name: &PrincipalName) -> bool {
 }
 
 /// The cluster name of an initialized store as `view` sees it;
-/// [`Error::NotFound`](crate::Error::NotFound) before init.
+/// [`Error::NotFound`] before init.
 pub fn cluster<V: ReadView + ?Sized>(view: &V) -> Result<ClusterName> {
     engine::cluster_of(view)
 }

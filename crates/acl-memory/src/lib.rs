@@ -33,13 +33,21 @@
 //! its cost grows with the URI depth and the number of holders asked about, never with the
 //! number of grants in the store.
 //!
-//! - principals by name (ordered, for paging);
-//! - grants twice: by holder then URI, and by URI then holder, both ordered by the
-//!   canonical text, so "at or below" is a point lookup plus a range scan between the
-//!   bounds of [`Uri::descendant_bounds`](acl_core::Uri::descendant_bounds);
-//! - membership edges in both directions;
-//! - fences by URI then group, and by group;
-//! - the changelog in revision order, with an index by actor.
+//! - The authorization rows (principals, membership edges, grants and fences) live in the
+//!   kernel's interned [`Index`](acl_core::Index): names and URIs become small integers,
+//!   grants are kept by holder and by URI, edges in both directions, fences by URI and by
+//!   group. The view hands it to the evaluator, so a check on this store walks integers,
+//!   not text.
+//! - The platform's rows (folders, shares, invitations, VMs, accounts, keypairs, sessions,
+//!   policies, group records) sit in ordered maps, each with the secondary maps its lookups
+//!   need (folders by owner, shares both ways, invitations by invitee, inviter and folder,
+//!   accounts by email, username and policy, keypairs and sessions by user).
+//! - The changelog is kept in revision order, with an index by actor.
+//!
+//! The store implements the kernel contract ([`Store`](acl_core::Store),
+//! [`ReadView`](acl_core::ReadView), [`WriteTxn`](acl_core::WriteTxn)) and the
+//! platform's extension of it ([`PlatformView`](acl_platform::PlatformView) and
+//! [`PlatformTxn`](acl_platform::PlatformTxn)).
 //!
 //! # Invariants
 //!

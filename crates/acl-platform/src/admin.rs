@@ -138,7 +138,7 @@ impl std::fmt::Debug for AccountUpdate {
     }
 }
 
-/// A filter for [`Engine::accounts`]: a case-insensitive text matched against the email
+/// A filter for [`Platform::accounts`]: a case-insensitive text matched against the email
 /// and the username.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountFilter {
@@ -384,7 +384,7 @@ impl<S: PlatformStore> Platform<S> {
         self.cluster_in(&view).cloned()
     }
 
-    /// Initializes an empty store as [`Engine::init`] does, with the first admin as a full
+    /// Initializes an empty store as [`Engine::init`](acl_core::Engine::init) does, with the first admin as a full
     /// account (rules A1, A4): `admin.role` must be `superadmin` or `admin`.
     pub fn init_with_account(
         &self,
@@ -630,7 +630,7 @@ impl<S: PlatformStore> Platform<S> {
     }
 
     /// Deactivates user `user` (rule A3): it fails every check and every login from now on,
-    /// and all its keypairs are deactivated. Same as [`Engine::set_active`] with `false`.
+    /// and all its keypairs are deactivated. Same as [`Engine::set_active`](acl_core::Engine::set_active) with `false`.
     pub fn deactivate_account(&self, by: &Caller, user: &PrincipalName) -> Result<Applied<()>> {
         self.set_active(by, user, false)
     }

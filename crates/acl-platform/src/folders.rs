@@ -73,7 +73,7 @@ pub struct FolderEntry {
     pub access: FolderAccess,
 }
 
-/// Why one invitee of [`Engine::invite`] was not invited.
+/// Why one invitee of [`Platform::invite`] was not invited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refusal {
     /// The invitee, as given.
@@ -84,7 +84,7 @@ pub struct Refusal {
     pub reason: String,
 }
 
-/// What [`Engine::invite`] did for each invitee (rule F4).
+/// What [`Platform::invite`] did for each invitee (rule F4).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InviteReport {
     /// The invitations created.

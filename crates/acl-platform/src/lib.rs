@@ -1,6 +1,6 @@
 //! acl-platform: the ML-platform layer of `acl` on its kernel, acl-core.
 //!
-//! It models what Backend.AI and Neu.ro build on an ACL (DESIGN sections 6 to 8): folders,
+//! It models what Backend.AI and Neu.ro build on an ACL (the rules F, V and A of docs/semantics.md): folders,
 //! shares and invitations ([`Folder`], [`Invitation`], rules F1 to F9), group (project)
 //! folders, VMs ([`Vm`], rules V1 to V3), accounts, logins, keypairs, groups ([`Account`],
 //! [`Keypair`], rules A1 to A5), resource policies and the session ledger

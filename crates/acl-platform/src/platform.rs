@@ -1,6 +1,6 @@
 //! The platform over the kernel: [`Platform`] is an [`Engine`] with the workflows of
 //! folders, invitations, shares, VMs, accounts, keypairs, groups, resource policies and
-//! sessions (DESIGN sections 6 to 8), and the [`Layer`] that keeps the platform's rows in
+//! sessions (rules F1 to A7), and the [`Layer`] that keeps the platform's rows in
 //! step with the kernel's mutations.
 
 use std::ops::Deref;

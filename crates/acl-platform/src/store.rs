@@ -1,5 +1,5 @@
 //! The platform's Store contract: the rows of folders, shares, invitations, VMs, accounts,
-//! keypairs, groups, resource policies and sessions (DESIGN sections 6 to 8), as an
+//! keypairs, groups, resource policies and sessions (rules F1 to A7), as an
 //! extension of the kernel's [`ReadView`] and [`WriteTxn`]. A store that implements these
 //! too keeps the platform's rows in the same transactions as the ACL's, so a share and its
 //! grant commit together or not at all.

@@ -5,6 +5,12 @@
 //! (or a throwaway one with [`SqliteStore::open_in_memory`]) and hand it to the engine.
 //! SQLite is compiled in (rusqlite's `bundled` feature), so nothing needs installing.
 //!
+//! It implements the kernel contract ([`Store`], [`ReadView`], [`WriteTxn`]: principals,
+//! edges, grants, fences, the changelog) with [`SqliteRead`] and [`SqliteWrite`], and the
+//! platform's extension of it ([`PlatformView`], [`PlatformTxn`]: folders, shares,
+//! invitations, VMs, policies, accounts, keypairs, sessions, group records) on the same two
+//! types, so a platform workflow and its grants commit in one SQLite transaction.
+//!
 //! # Key decisions
 //!
 //! - **WAL journal.** Readers never block the writer and the writer never blocks readers;
@@ -33,13 +39,13 @@
 //!   Every value is a bound parameter; no input is ever formatted into SQL.
 //! - **Indexed lookups only.** Every query is an index search (a test checks
 //!   `EXPLAIN QUERY PLAN` of each and fails on a full scan). A batch lookup
-//!   (`grants_at`, `roles_of`, ...) is one statement for up to 512 keys: the keys are a
+//!   (`grants_at`, `principals`, `fences_at`, ...) is one statement for up to 512 keys: the keys are a
 //!   `VALUES` table joined to the primary key, one seek per key. Statements are cached per
 //!   connection (`prepare_cached`), which also makes many `put_grant` calls in one
 //!   transaction fast, and each connection keeps up to 64 MiB of page cache
 //!   ([`SqliteOptions::cache_mib`]).
 //!
-//! # Schema (version 5)
+//! # Schema (version 6)
 //!
 //! | table | key | columns | secondary index |
 //! | --- | --- | --- | --- |
@@ -54,10 +60,16 @@
 //! | `shares` | `(folder, sharee)` | `permission`; `folder` → folders, `sharee` → principals | `(sharee, folder, permission)` |
 //! | `invitations` | `id` | `folder` → folders, `inviter`, `invitee` → principals, `permission`, `state`, `created` | `(invitee, id)`, `(inviter, id)`, `(folder, id)`; unique `(folder, invitee)` where pending |
 //! | `vms` | `id` | `name`, `team`, `owner` → principals | `(team, id)`, `(owner)` |
+//! | `policies` | `name` | the nine limits (NULL when unlimited), `hosts` | |
+//! | `accounts` | `username` → principals | `email`, `full_name`, `password` (argon2id), `role`, `status`, `need_password_change`, `domain`, `policy` → policies, `created`; unique lowercase `username_key`, `email_key` | `(policy, username)` |
+//! | `keypairs` | `access_key` | `username` → principals, `secret` (argon2id), `active`, `policy` → policies, `created` | `(username, access_key)`, `(policy, access_key)` |
+//! | `sessions` | `id` | `username` → principals, the four resource amounts, `containers`, `started`, `stopped` | `(username, id)` |
+//! | `group_info` | `name` → principals | `domain`, `created` | |
 //!
 //! Kinds and levels are stored as their ranks ([`acl_core::Level::rank`], `as u8` of
 //! [`acl_core::PrincipalKind`]); the folder enums (kind, status, permission, state) as
-//! their text forms under CHECK constraints (step 2). `reach` (step 5) holds, for every
+//! their text forms under CHECK constraints (step 2); the platform's account tables are
+//! step 3. `reach` (step 5) holds, for every
 //! principal, every edge reachable from it: the transitive closure of `edges`, rewritten
 //! in the same savepoint as each edge write, so a check reads a closure with one range scan
 //! ([`acl_core::ReadView::reachable_graph`]); since step 6 each row carries a copy of its
@@ -114,7 +126,7 @@
 //! - Every grant holder, edge end and fence group is an existing principal (foreign keys);
 //!   at most one grant per (holder, URI), edges and fences are sets (primary keys).
 //! - `reach` holds exactly the edges reachable from each principal through `edges`: only
-//!   `insert_edge` and `delete_edge` change either, and each rewrites both in one
+//!   [`WriteTxn::set_edge`] changes either, and it rewrites both in one
 //!   savepoint (the unit tests compare the table with a walk of `edges`). Its copies of a
 //!   role's record equal the role's row in `principals`: the edge writes copy them, and
 //!   `update_principal` rewrites them in the savepoint that updates the principal (names

@@ -1,4 +1,4 @@
-//! The Store conformance suite: every rule of DESIGN sections 2 to 5, checked through the
+//! The Store conformance suite: every rule of docs/semantics.md, checked through the
 //! engine over any backend. A backend runs it with
 //! `acl_testing::conformance_tests!(MyStore::new());`, which expands to one `#[test]` per case.
 //!

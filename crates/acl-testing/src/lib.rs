@@ -1,9 +1,9 @@
 //! acl-testing: test support for `acl`, for its backends and for users' own suites.
 //!
-//! - [`conformance`]: every rule of DESIGN sections 2 to 8 as a case generic over the
+//! - [`conformance`]: every rule of docs/semantics.md as a case generic over the
 //!   store, written once; a backend runs them all with [`conformance_tests!`] (one
 //!   `#[test]` per case), kernel cases and platform cases alike.
-//! - [`reference`]: the deliberately naive model of the rules, and [`differential`]: the
+//! - [`reference`](mod@reference): the deliberately naive model of the rules, and [`differential`]: the
 //!   engine over any store held to it, operation by operation.
 //! - [`world`]: a small initialized world with terse constructors and table-driven
 //!   assertions; [`counting`]: a store wrapper counting the reads a check makes (rule E7).
