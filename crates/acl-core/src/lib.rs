@@ -59,7 +59,7 @@ mod error;
 mod export;
 mod folder;
 mod graph;
-pub mod index;
+mod index;
 mod level;
 mod name;
 mod page;
@@ -94,7 +94,7 @@ pub use folder::{
     Share, Vm, VmId, VmShareMode, transition,
 };
 pub use graph::Closure;
-pub use index::{IdClosure, Index, PrincipalId};
+pub use index::Index;
 pub use level::Level;
 pub use name::{ClusterName, MAX_NAME_BYTES, PrincipalName};
 pub use page::{Cursor, Page, PageRequest};
