@@ -417,8 +417,8 @@ impl<'a, S: PlatformStore> Run<'a, S> {
         for (i, p) in principals.iter().enumerate() {
             for (j, uri) in uris.iter().enumerate() {
                 let level = self.compare_explain(reader, model, p, uri);
-                // `check` on every pair, at a rotating level: a store with an index answers
-                // it by its own walk, which must agree with `explain`'s resolution.
+                // `check` on every pair, at a rotating level: the evaluation `explain` ran,
+                // keeping the level alone, on the same facts (rule E6).
                 if let Some(asked) = rotate(i + j) {
                     self.compare_check(reader, p, uri, asked, level >= asked);
                 }
