@@ -14,7 +14,10 @@ use crate::index::{IdClosure, Index};
 use crate::level::Level;
 use crate::name::{ClusterName, PrincipalName};
 use crate::page::{Page, PageRequest};
-use crate::resolve::{Decision, closure_of, decide_with, evaluate_with_fences, level_with};
+use crate::resolve::{
+    Batch, Decision, DecisionOf, Facts, LevelOf, Membership, Question, ViewFacts, closure_of,
+    level_with,
+};
 use crate::rows::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, Revision,
 };
@@ -260,19 +263,16 @@ pub struct Engine<S: Store> {
     cluster: OnceLock<ClusterName>,
     options: EngineOptions,
     closures: RwLock<RevisionCache<PrincipalName, Arc<Closure>>>,
-    /// For stores that keep an [`Index`]: each principal's id closure by name, or `None`
-    /// for a principal that is unknown or inactive (rule E1). Keyed by name, so a cached
+    /// For stores that keep an [`Index`]: each principal's membership by name, its id
+    /// closure or why it has none (unknown or inactive, rule E1). Keyed by name, so a cached
     /// check does not look the principal up in the index at all.
-    id_closures: RwLock<RevisionCache<PrincipalName, Option<IdClosure>>>,
+    id_closures: RwLock<RevisionCache<PrincipalName, Membership<IdClosure>>>,
     /// What layers above the kernel add to its mutations.
     layers: Layers<S>,
 }
 
 /// How many rows a "fetch everything" store call asks for.
 const ALL: usize = usize::MAX;
-
-/// Up to this many fences, a batch of grants holds them all in memory.
-const BATCH_FENCES: usize = 4_096;
 
 impl<S: Store> Engine<S> {
     /// An engine over `store`, enforcing `schema`, with the default options.
@@ -320,87 +320,79 @@ impl<S: Store> Engine<S> {
     }
 
     /// `closure(p)` on a read view at `revision`, from the cache when it holds one computed
-    /// at that revision; or the decision that denies p outright (unknown or inactive).
+    /// at that revision; or why p has none (unknown or inactive, rule E1).
     fn cached_closure<V: ReadView + ?Sized>(
         &self,
         view: &V,
         revision: Revision,
         principal: &PrincipalName,
-    ) -> Result<Result<Arc<Closure>, Decision>> {
+    ) -> Result<Membership<Arc<Closure>>> {
+        let load = || Ok(ViewFacts::new(view).membership(principal)?.map(Arc::new));
         if self.options.closure_cache == 0 {
-            return Ok(closure_of(view, principal)?.map(Arc::new));
+            return load();
         }
         // A poisoned lock only means a panic elsewhere while it was held; the cache is then
         // bypassed, never trusted.
         if let Ok(cache) = self.closures.read()
             && let Some(closure) = cache.get(revision, principal)
         {
-            return Ok(Ok(Arc::clone(closure)));
+            return Ok(Membership::Live(Arc::clone(closure)));
         }
-        let closure = match closure_of(view, principal)? {
-            Ok(closure) => Arc::new(closure),
-            Err(decision) => return Ok(Err(decision)),
-        };
-        if let Ok(mut cache) = self.closures.write() {
+        let membership = load()?;
+        if let Membership::Live(closure) = &membership
+            && let Ok(mut cache) = self.closures.write()
+        {
             let capacity = self.options.closure_cache;
-            cache.insert(revision, principal.clone(), Arc::clone(&closure), capacity);
+            cache.insert(revision, principal.clone(), Arc::clone(closure), capacity);
         }
-        Ok(Ok(closure))
+        Ok(membership)
     }
 
-    /// `effective(p, U)`'s level from a store's [`Index`] (rules E1 to E4): the principal's
-    /// id closure from the cache when it holds one computed at `revision`, then one walk of
-    /// the index. The same steps as [`Reader::explain`]'s resolution, on the same rows.
+    /// Answers `Q` for `given` on `uri` from a store's [`Index`]: the principal's id closure
+    /// from the cache when it holds one computed at `revision` (borrowed under the cache's
+    /// read lock, so a cached check writes no shared memory), then the evaluator on the
+    /// index's facts.
     ///
     /// `given` is the caller's name, possibly the alias `{C}/users/u`. The cache is keyed
     /// by canonical names only, and a canonical name is its own canonical form, so a name
     /// found in the cache is canonical as given: only a miss pays for canonicalizing.
-    fn indexed_level(
+    fn indexed<Q: Question>(
         &self,
         index: &Index,
         revision: Revision,
         cluster: &ClusterName,
         given: &PrincipalName,
         uri: &Uri,
-    ) -> Level {
-        let resolve = |principal: &PrincipalName| match index.principal_id(principal.as_str()) {
-            Some((id, true)) => Some(index.closure(id)),
-            // Unknown or inactive (rule E1).
-            _ => None,
-        };
-        let level_of = |closure: &Option<IdClosure>| {
-            closure
-                .as_ref()
-                .map_or(Level::Deny, |c| index.level(c, uri))
-        };
+    ) -> Result<Q::Answer> {
         if self.options.closure_cache == 0 {
-            return level_of(&resolve(&canonical_name_cow(cluster, given)));
+            let membership = index.membership(&canonical_name_cow(cluster, given))?;
+            return Q::ask(index, membership.as_ref(), uri);
         }
         // A poisoned lock only means a panic elsewhere while it was held; the cache is then
         // bypassed, never trusted.
         if let Ok(cache) = self.id_closures.read()
-            && let Some(closure) = cache.get(revision, given)
+            && let Some(membership) = cache.get(revision, given)
         {
-            return level_of(closure);
+            return Q::ask(index, membership.as_ref(), uri);
         }
         let principal = canonical_name_cow(cluster, given);
         if let Cow::Owned(canonical) = &principal
             && let Ok(cache) = self.id_closures.read()
-            && let Some(closure) = cache.get(revision, canonical)
+            && let Some(membership) = cache.get(revision, canonical)
         {
-            return level_of(closure);
+            return Q::ask(index, membership.as_ref(), uri);
         }
-        let closure = resolve(&principal);
-        let level = level_of(&closure);
+        let membership = index.membership(&principal)?;
+        let answer = Q::ask(index, membership.as_ref(), uri);
         if let Ok(mut cache) = self.id_closures.write() {
             cache.insert(
                 revision,
                 principal.into_owned(),
-                closure,
+                membership,
                 self.options.closure_cache,
             );
         }
-        level
+        answer
     }
 
     /// The store.
@@ -419,6 +411,7 @@ impl<S: Store> Engine<S> {
             engine: self,
             view: self.store.read()?,
             revision: OnceCell::new(),
+            use_index: true,
         })
     }
 
@@ -587,79 +580,22 @@ impl<S: Store> Engine<S> {
             let actor = canonical_name(&cluster, &by.principal);
             let mut actor_closure = closure_of(tx, &actor)?.ok();
             // A batch writes grants and edges only: principals and fences stay as they are
-            // for its whole length, so each is read once. Fences are held in memory when
-            // there are few; otherwise each grant asks the store for its own.
+            // for its whole length, so each is read once, and the grants the actor's
+            // closure holds on a URI are read once until a grant of the batch changes them
+            // (see `Batch`). Each grant is authorized by the one evaluator on those facts.
             let mut records: HashMap<PrincipalName, Option<PrincipalRecord>> = HashMap::new();
-            let fence_index = {
-                let all = tx.fences(None, None, BATCH_FENCES + 1)?;
-                (all.len() <= BATCH_FENCES).then(|| {
-                    let mut index: HashMap<Uri, Vec<Fence>> = HashMap::new();
-                    for fence in all {
-                        index.entry(fence.uri.clone()).or_default().push(fence);
-                    }
-                    index
-                })
-            };
-            // URIs the actor is known to manage with nothing on their path denying it,
-            // valid until a grant of the batch touches the actor's closure.
-            let mut managed: HashSet<Uri> = HashSet::new();
+            let batch = Batch::new(&*tx)?;
             let mut outcomes = Vec::with_capacity(grants.len());
             for (uri, grantee, level) in grants {
                 let uri = self.canonical_uri(&cluster, uri)?;
                 let grantee = canonical_name(&cluster, grantee);
                 self.validate_grant(&uri, *level)?;
-                let fences_at = |view: &S::Write<'_>, uris: &[Uri]| match &fence_index {
-                    Some(index) => Ok(uris
-                        .iter()
-                        .filter_map(|a| index.get(a))
-                        .flatten()
-                        .cloned()
-                        .collect::<Vec<Fence>>()),
-                    None => view.fences_at(uris),
-                };
                 let allowed = match &actor_closure {
                     None => false,
                     Some(closure) => {
-                        let ancestors = uri.ancestors_and_self();
-                        // The URIs below the nearest cleanly managed ancestor, if any.
-                        let below_managed = ancestors
-                            .iter()
-                            .position(|a| a != &uri && managed.contains(a))
-                            .and_then(|i| ancestors.get(..i));
-                        match below_managed {
-                            Some(path) => {
-                                // Manage comes from above; only a fence or a forbid on the
-                                // rest of the path could take it away.
-                                let fenced = fences_at(&*tx, path)?
-                                    .iter()
-                                    .any(|f| !closure.contains(&f.group));
-                                let forbidden_here = tx
-                                    .grants_at(closure.as_slice(), path)?
-                                    .iter()
-                                    .any(|g| g.level == Level::Deny);
-                                !fenced && !forbidden_here
-                            }
-                            None => {
-                                let verdict = evaluate_with_fences(&*tx, closure, &uri, |a| {
-                                    fences_at(&*tx, a)
-                                })?;
-                                if let Some(grant) = verdict.deciding_grant()
-                                    && verdict.level() == Level::Manage
-                                {
-                                    // Nothing on U's path denies and the grant at G gives
-                                    // manage: every URI from G down to U's parent is managed
-                                    // cleanly.
-                                    managed.extend(
-                                        ancestors
-                                            .iter()
-                                            .skip(1)
-                                            .filter(|a| grant.uri.contains(a))
-                                            .cloned(),
-                                    );
-                                }
-                                verdict.level() >= Level::Manage
-                            }
-                        }
+                        let facts = ViewFacts::batched(&*tx, &batch);
+                        crate::resolve::level(&facts, Membership::Live(closure), &uri)?
+                            >= Level::Manage
                     }
                 };
                 let closure = match &actor_closure {
@@ -679,11 +615,10 @@ impl<S: Store> Engine<S> {
                 if uri.role_name().is_some() {
                     // A membership change may change the actor's own closure.
                     actor_closure = closure_of(tx, &actor)?.ok();
-                    managed.clear();
+                    batch.forget_held();
                 } else if touches_actor {
-                    // A grant or forbid held in the actor's closure may change what it
-                    // manages.
-                    managed.clear();
+                    // A grant or forbid held in the actor's closure changes what it holds.
+                    batch.forget_held();
                 }
                 outcomes.push(outcome);
             }
@@ -1159,6 +1094,8 @@ pub struct Reader<'e, S: Store + 'e> {
     view: S::Read<'e>,
     /// The view's revision, read once: the view never changes.
     revision: OnceCell<Revision>,
+    /// Whether single-URI questions read the store's [`Index`] when it keeps one.
+    use_index: bool,
 }
 
 impl<'e, S: Store + 'e> Reader<'e, S> {
@@ -1171,42 +1108,44 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         Ok(*self.revision.get_or_init(|| revision))
     }
 
-    /// `closure(p)` through the engine's cache, or the decision denying p outright.
-    fn closure_or_denial(
-        &self,
-        principal: &PrincipalName,
-    ) -> Result<Result<Arc<Closure>, Decision>> {
+    /// This reader with every fact read through the view's [`ReadView`] lookups, even on a
+    /// store that keeps an [`Index`]. The answers are the same (one evaluator decides on
+    /// either source of facts, and a store's index holds exactly the rows its lookups
+    /// answer from); this is the generic path every other store takes, which differential
+    /// tests hold the index's facts to.
+    pub fn without_index(mut self) -> Reader<'e, S> {
+        self.use_index = false;
+        self
+    }
+
+    /// `closure(p)` through the engine's cache, or why p has none (unknown or inactive).
+    fn closure_or_denial(&self, principal: &PrincipalName) -> Result<Membership<Arc<Closure>>> {
         self.engine
             .cached_closure(&self.view, self.revision()?, principal)
     }
 
-    fn decide(&self, principal: &PrincipalName, uri: &Uri) -> Result<Decision> {
-        match self.closure_or_denial(principal)? {
-            Ok(closure) => decide_with(&self.view, &closure, uri),
-            Err(decision) => Ok(decision),
-        }
-    }
-
-    /// The level of [`Reader::decide`]'s decision, from the same evaluation, without the
-    /// membership path only an explanation needs.
+    /// Answers `Q` (the level of a check, or the decision of an explanation) for
+    /// `principal` on `uri`: the one evaluator on the store's [`Index`] when it keeps one,
+    /// else on the view's lookups. A check and an explanation of the same pair run the same
+    /// steps on the same facts.
     ///
     /// `principal` is as the caller gave it (see [`canonical_name_cow`]); `uri` is
     /// canonical.
-    fn decide_level(
+    fn answer<Q: Question>(
         &self,
         cluster: &ClusterName,
         principal: &PrincipalName,
         uri: &Uri,
-    ) -> Result<Level> {
-        if let Some(index) = self.view.index() {
-            return Ok(self
+    ) -> Result<Q::Answer> {
+        if self.use_index
+            && let Some(index) = self.view.index()
+        {
+            return self
                 .engine
-                .indexed_level(index, self.revision()?, cluster, principal, uri));
+                .indexed::<Q>(index, self.revision()?, cluster, principal, uri);
         }
-        match self.closure_or_denial(&canonical_name_cow(cluster, principal))? {
-            Ok(closure) => level_with(&self.view, &closure, uri),
-            Err(decision) => Ok(decision.level),
-        }
+        let membership = self.closure_or_denial(&canonical_name_cow(cluster, principal))?;
+        Q::ask(&ViewFacts::new(&self.view), membership.as_deref(), uri)
     }
 
     /// The underlying store view, for store-level queries.
@@ -1255,7 +1194,9 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
 
     /// `effective(p, U)` with its reason (rules E1 to E4, E6).
     pub fn explain(&self, principal: &PrincipalName, uri: &Uri) -> Result<Decision> {
-        self.decide(&*self.principal_name(principal)?, &*self.uri(uri)?)
+        let cluster = self.engine.cluster(&self.view)?;
+        let uri = self.engine.canonical_uri_cow(cluster, uri)?;
+        self.answer::<DecisionOf>(cluster, principal, &uri)
     }
 
     /// `check(p, U, L)`: whether p's effective level on U is at least `level` (rule E5).
@@ -1265,7 +1206,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         // One look at the cluster for both canonical forms.
         let cluster = self.engine.cluster(&self.view)?;
         let uri = self.engine.canonical_uri_cow(cluster, uri)?;
-        Ok(self.decide_level(cluster, principal, &uri)? >= level)
+        Ok(self.answer::<LevelOf>(cluster, principal, &uri)? >= level)
     }
 
     /// `check(p, U, action)`: the action's level comes from the schema; an unknown action is
@@ -1275,7 +1216,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         let uri = self.engine.canonical_uri_cow(cluster, uri)?;
         let level = self.engine.schema.action_level(&uri, action)?;
         refuse_deny(level)?;
-        Ok(self.decide_level(cluster, principal, &uri)? >= level)
+        Ok(self.answer::<LevelOf>(cluster, principal, &uri)? >= level)
     }
 
     /// `closure(p)` (rule P3): p and every role it reaches through live memberships.
@@ -1328,7 +1269,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         let base = uri.depth();
         // An unknown or inactive principal has no closure and holds nothing, but the tree
         // still shows the way to the fences, every node at the denying level.
-        let closure = self.closure_or_denial(&*self.principal_name(principal)?)?;
+        let membership = self.closure_or_denial(&*self.principal_name(principal)?)?;
         let mut nodes = BTreeSet::new();
         nodes.insert(uri.clone());
         let mut add_path = |leaf: &Uri| {
@@ -1343,7 +1284,7 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
                 }
             }
         };
-        if let Ok(closure) = &closure {
+        if let Membership::Live(closure) = &membership {
             for member in closure.names() {
                 for grant in self.view.grants_of(member, Some(&uri), None, ALL)? {
                     add_path(&grant.uri);
@@ -1353,13 +1294,11 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         for fence in self.view.fences(Some(&uri), None, ALL)? {
             add_path(&fence.uri);
         }
+        let facts = ViewFacts::new(&self.view);
         nodes
             .into_iter()
             .map(|node| {
-                let level = match &closure {
-                    Ok(closure) => level_with(&self.view, closure, &node)?,
-                    Err(denied) => denied.level,
-                };
+                let level = crate::resolve::level(&facts, membership.as_deref(), &node)?;
                 Ok(TreeNode {
                     depth: node.depth() - base,
                     uri: node,
@@ -1380,7 +1319,9 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     ) -> Result<Page<(Uri, Level)>> {
         check_page(page)?;
         let within = filter.within.as_ref().map(|u| self.uri(u)).transpose()?;
-        let Ok(closure) = self.closure_or_denial(&*self.principal_name(principal)?)? else {
+        let Membership::Live(closure) =
+            self.closure_or_denial(&*self.principal_name(principal)?)?
+        else {
             return Ok(Page {
                 items: Vec::new(),
                 next: None,
@@ -1425,7 +1366,9 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
     /// closure. Sorted by (URI, grantee), paginated.
     pub fn shared(&self, principal: &PrincipalName, page: &PageRequest) -> Result<Page<Grant>> {
         check_page(page)?;
-        let Ok(closure) = self.closure_or_denial(&*self.principal_name(principal)?)? else {
+        let Membership::Live(closure) =
+            self.closure_or_denial(&*self.principal_name(principal)?)?
+        else {
             return Ok(Page {
                 items: Vec::new(),
                 next: None,
@@ -1509,9 +1452,10 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
             }
             frontier = next;
         }
+        let cluster = self.engine.cluster(&self.view)?;
         let mut allowed = Vec::new();
         for user in users {
-            if self.decide(&user, &uri)?.allows(level) {
+            if self.answer::<LevelOf>(cluster, &user, &uri)? >= level {
                 allowed.push(user);
             }
         }

@@ -2,13 +2,20 @@
 //! fences) kept under small integer ids, with URIs as a trie of interned segments.
 //!
 //! A store that keeps its rows in memory keeps them here and hands the index to the engine
-//! ([`ReadView::index`](crate::ReadView::index)). A check is then a few hash probes and
-//! slice scans, with no allocation: the principal's id, its closure as a sorted id slice
-//! ([`IdClosure`], cached by the engine per revision), one probe for the deepest trie node
-//! on the URI's path (the children table is keyed by a hash of each node's URI text, so no
-//! probe waits for the one above it), and one walk up its parent links that checks the path
-//! segment by segment and reads each node's entries ([`Index::level`]). The same index
-//! answers every lookup of the Store contract on these rows, so the rows live once.
+//! ([`ReadView::index`](crate::ReadView::index)). The index answers two kinds of question,
+//! and decides nothing:
+//!
+//! - the lookups of the Store contract on these rows (its public methods), so the rows live
+//!   once;
+//! - the facts of resolution, for the crate's one evaluator (`resolve::Facts`, implemented
+//!   in `facts.rs`): a principal's liveness and closure as a sorted id slice
+//!   ([`IdClosure`], cached by the engine per revision), the fences and the closure's
+//!   grants on a URI's path, and the closure's allow grants below it. Reporting the path is
+//!   one probe for the deepest trie node on the URI's path (the children table is keyed by a
+//!   hash of each node's URI text, so no probe waits for the one above it) and one walk up
+//!   its parent links that checks the path segment by segment and reports each node's
+//!   entries, with no allocation. What those rows mean (a fence outside the closure, a
+//!   forbid, the highest grant, the implicit list) is the evaluator's business.
 //!
 //! # Invariants
 //!
@@ -35,6 +42,7 @@ use crate::name::PrincipalName;
 use crate::rows::{Edge, Fence, Grant, PrincipalRecord};
 use crate::uri::Uri;
 
+mod facts;
 mod id_lists;
 
 use id_lists::IdLists;
@@ -304,9 +312,12 @@ impl Slot {
 }
 
 /// A principal's closure as ids (rule P3): itself and every live role it reaches, sorted,
-/// for [`Index::level`]. Valid for the state of the index it was computed from.
+/// the membership fact of the index's resolution facts. Valid for the state of the index
+/// it was computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdClosure {
+pub(crate) struct IdClosure {
+    /// The principal whose closure it is.
+    start: u32,
     ids: Box<[u32]>,
     /// Bit `id % 256` set for each member: most entries a check meets are not the
     /// closure's, and this refuses them in a few instructions (a closure of 20 lets
@@ -315,7 +326,8 @@ pub struct IdClosure {
 }
 
 impl IdClosure {
-    fn new(mut ids: Vec<u32>) -> IdClosure {
+    /// The closure of `start` (also in `ids`) from its members' ids.
+    fn new(start: u32, mut ids: Vec<u32>) -> IdClosure {
         ids.sort_unstable();
         ids.dedup();
         let mut mask = [0u64; 4];
@@ -326,6 +338,7 @@ impl IdClosure {
             }
         }
         IdClosure {
+            start,
             ids: ids.into_boxed_slice(),
             mask,
         }
@@ -352,100 +365,26 @@ impl IdClosure {
     }
 
     /// How many principals the closure holds.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.ids.len()
-    }
-
-    /// Whether the closure is empty (never for a computed one: it holds its principal).
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-}
-
-/// What a check's walk up its URI's path found (rules E2 to E4).
-#[derive(Debug, Default)]
-struct Path {
-    /// A fence on the path whose group is outside the closure.
-    fenced: bool,
-    /// A forbid held in the closure.
-    forbid: bool,
-    /// The highest grant held in the closure.
-    top: Option<Level>,
-}
-
-impl Path {
-    /// Reads the entries of one node of the path for the principal whose closure is
-    /// `closure`.
-    #[inline(always)]
-    fn visit(&mut self, node: &Node, closure: &IdClosure) {
-        if self.fenced {
-            return;
-        }
-        let entries = node.entries.as_slice();
-        if entries.len() <= WALK_ENTRIES {
-            for e in entries {
-                match e.mark {
-                    Mark::Fence if !closure.contains(e.principal) => self.fenced = true,
-                    Mark::Grant(level) if closure.contains(e.principal) => self.held(level),
-                    _ => {}
-                }
-            }
-            return;
-        }
-        // Many entries: fences come first; look each closure member's grant up.
-        let split = entries.partition_point(|e| e.mark == Mark::Fence);
-        let (fences, grants) = entries.split_at_checked(split).unwrap_or((&[], entries));
-        if fences.iter().any(|f| !closure.contains(f.principal)) {
-            self.fenced = true;
-            return;
-        }
-        for &id in closure.ids.iter() {
-            if let Ok(at) = grants.binary_search_by_key(&id, |e| e.principal)
-                && let Some(Mark::Grant(level)) = grants.get(at).map(|e| e.mark)
-            {
-                self.held(level);
-            }
-        }
-    }
-
-    fn held(&mut self, level: Level) {
-        if level == Level::Deny {
-            self.forbid = true;
-        } else {
-            self.top = self.top.max(Some(level));
-        }
     }
 }
 
 /// What [`Index::walk_path`] does with each node of a path it checks.
 trait Visit {
-    fn visit(&mut self, node: &Node);
+    fn visit(&mut self, id: u32, node: &Node);
 }
 
 /// Checking a path only.
 impl Visit for () {
     #[inline(always)]
-    fn visit(&mut self, _: &Node) {}
-}
-
-/// A check's walk: the path's entries read for one closure.
-struct Reading<'c> {
-    path: Path,
-    closure: &'c IdClosure,
-}
-
-impl Visit for Reading<'_> {
-    // Inlined into the walk: a call per node cost more than the visit of a node with one
-    // entry.
-    #[inline(always)]
-    fn visit(&mut self, node: &Node) {
-        self.path.visit(node, self.closure);
-    }
+    fn visit(&mut self, _: u32, _: &Node) {}
 }
 
 /// A principal's id in an [`Index`], valid for the state it was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PrincipalId(u32);
+pub(crate) struct PrincipalId(u32);
 
 /// The interned rows of resolution. See the module documentation for the invariants.
 #[derive(Clone, Default)]
@@ -545,7 +484,7 @@ impl Index {
     }
 
     /// The id of the principal named `name` and whether it is live (rule E1).
-    pub fn principal_id(&self, name: &str) -> Option<(PrincipalId, bool)> {
+    pub(crate) fn principal_id(&self, name: &str) -> Option<(PrincipalId, bool)> {
         let id = self.slot_id(name)?;
         let live = self.slot(id)?.record.is_live();
         Some((PrincipalId(id), live))
@@ -741,7 +680,7 @@ impl Index {
 
     /// `closure(p)` as ids (rule P3): `principal` and every role reached through live
     /// members only (an inactive user passes nothing on, rule E1).
-    pub fn closure(&self, principal: PrincipalId) -> IdClosure {
+    pub(crate) fn closure(&self, principal: PrincipalId) -> IdClosure {
         let mut ids = vec![principal.0];
         let mut seen: HashSet<u32, RandomState> = HashSet::default();
         seen.insert(principal.0);
@@ -757,7 +696,7 @@ impl Index {
                 }
             }
         }
-        IdClosure::new(ids)
+        IdClosure::new(principal.0, ids)
     }
 
     // -----------------------------------------------------------------------------------
@@ -837,7 +776,7 @@ impl Index {
                         .get(..scheme)
                         .is_some_and(|s| crate::bytes::same(s, segment.text.as_bytes()));
                 if found {
-                    visit.visit(node);
+                    visit.visit(at, node);
                 }
                 return found;
             }
@@ -849,7 +788,7 @@ impl Index {
             if node.parent == NONE || start < root {
                 return false;
             }
-            visit.visit(node);
+            visit.visit(at, node);
             end = parent_end(start, root);
             at = node.parent;
         }
@@ -1286,22 +1225,28 @@ impl Index {
     pub fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Option<Grant> {
         let node = self.find_node(uri)?;
         let ids = self.ids_of(holders);
+        self.first_allow_below(node, &ids, |h| ids.binary_search(&h).is_ok())
+    }
+
+    /// The first, in (URI, holder) order, of the allow grants strictly below node `id` held
+    /// by a principal `holds` accepts, among `holders` (see [`Index::allow_below`]).
+    fn first_allow_below(
+        &self,
+        id: u32,
+        holders: &[u32],
+        holds: impl Fn(u32) -> bool,
+    ) -> Option<Grant> {
         let mut best: Option<Grant> = None;
-        self.allow_below(
-            node,
-            &ids,
-            |h| ids.binary_search(&h).is_ok(),
-            |node, holder, level| {
-                if let Some(grant) = self.grant_row(holder, &self.uri_of(node), level)
-                    && best
-                        .as_ref()
-                        .is_none_or(|b| (&grant.uri, &grant.holder) < (&b.uri, &b.holder))
-                {
-                    best = Some(grant);
-                }
-                true
-            },
-        );
+        self.allow_below(id, holders, holds, |node, holder, level| {
+            if let Some(grant) = self.grant_row(holder, &self.uri_of(node), level)
+                && best
+                    .as_ref()
+                    .is_none_or(|b| (&grant.uri, &grant.holder) < (&b.uri, &b.holder))
+            {
+                best = Some(grant);
+            }
+            true
+        });
         best
     }
 
@@ -1488,69 +1433,6 @@ impl Index {
     }
 
     // -----------------------------------------------------------------------------------
-    // Resolution
-    // -----------------------------------------------------------------------------------
-
-    /// `effective(p, U)`'s level for the principal whose closure is `closure` (rules E1 to
-    /// E4), with no allocation: a probe for the deepest node on `uri`'s path, then one walk
-    /// up its parent links. The steps and their order are those of the engine's resolution
-    /// (docs/semantics.md): a fence on the path whose group is outside the closure denies;
-    /// a forbid held in the closure denies; else the highest grant held in the closure;
-    /// else `list` when the closure holds an allow grant strictly below `uri`; else deny.
-    pub fn level(&self, closure: &IdClosure, uri: &Uri) -> Level {
-        // The deepest node on the path: the URI's own, else its nearest ancestor in the
-        // trie. Checking a candidate walks up its parent links, so the same walk reads the
-        // entries of every node on the path, bottom up (the steps do not depend on the
-        // order); a candidate that turns out not to be on the path is forgotten.
-        let text = uri.as_str();
-        let scheme = uri.scheme().len();
-        let root = scheme + 3;
-        let mut end = text.len();
-        let mut path = Reading {
-            path: Path::default(),
-            closure,
-        };
-        let at = loop {
-            let prefix = text.get(..end).unwrap_or_default();
-            let found = self.children.find(self.key_of(prefix), |&id| {
-                path.path = Path::default();
-                self.walk_path(id, prefix, scheme, &mut path)
-            });
-            if let Some(&id) = found {
-                break id;
-            }
-            if end <= root {
-                return Level::Deny;
-            }
-            let start = last_segment(text, root, end);
-            end = parent_end(start, root);
-        };
-        let path = path.path;
-        if path.fenced || path.forbid {
-            return Level::Deny;
-        }
-        if let Some(top) = path.top {
-            return top;
-        }
-        let mut listable = false;
-        if end == text.len() {
-            self.allow_below(
-                at,
-                &closure.ids,
-                |h| closure.contains(h),
-                |_, _, _| {
-                    listable = true;
-                    false
-                },
-            );
-        }
-        if listable {
-            return Level::List;
-        }
-        Level::Deny
-    }
-
-    // -----------------------------------------------------------------------------------
     // Every row, for equality
     // -----------------------------------------------------------------------------------
 
@@ -1692,6 +1574,11 @@ mod tests {
         index.set_grant(&name(who), &uri(at), Some(level)).unwrap();
     }
 
+    /// `effective(p, U)`'s level by the crate's one evaluator over this index's facts.
+    fn level_of(index: &Index, closure: &IdClosure, at: &Uri) -> Level {
+        crate::resolve::level(index, crate::resolve::Membership::Live(closure), at).unwrap()
+    }
+
     fn live_nodes(index: &Index) -> usize {
         index.nodes.len() - index.free_nodes.len()
     }
@@ -1767,9 +1654,9 @@ mod tests {
         let closure = index.closure(alice);
         for u in &uris {
             assert!(index.find_node(u).is_some(), "{u}");
-            assert_eq!(index.level(&closure, u), Level::Read, "{u}");
+            assert_eq!(level_of(&index, &closure, u), Level::Read, "{u}");
             assert_eq!(
-                index.level(&closure, &u.child("deeper").unwrap()),
+                level_of(&index, &closure, &u.child("deeper").unwrap()),
                 Level::Read
             );
         }
@@ -1859,9 +1746,9 @@ mod tests {
         assert_eq!(index.node(top).unwrap().below, 2);
     }
 
-    // Rules E1 to E4 on the index's own walk, including both ways of finding a grant
-    // below (the subtree, or the closure's own grants) and both ways of reading a crowded
-    // node (every entry, or a binary search per member).
+    // Rules E1 to E4 on the index's facts, through the one evaluator, including both ways of
+    // finding a grant below (the subtree, or the closure's own grants) and both ways of
+    // reading a crowded node (every entry, or a binary search per member).
     #[test]
     fn level_follows_the_resolution_steps() {
         let mut index = Index::new();
@@ -1879,7 +1766,7 @@ mod tests {
             .unwrap();
         let closure = index.closure(alice);
         assert_eq!(closure.len(), 2);
-        let level = |index: &Index, at: &str| index.level(&closure, &uri(at));
+        let level = |index: &Index, at: &str| level_of(index, &closure, &uri(at));
 
         assert_eq!(level(&index, "storage://c/p"), Level::Deny);
         grant(&mut index, "team", "storage://c/p", Level::Write);

@@ -69,7 +69,7 @@ mod engine;
 mod error;
 mod field;
 mod graph;
-pub mod index;
+mod index;
 mod invitation;
 mod level;
 mod name;
@@ -95,7 +95,7 @@ pub use engine::{
 pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};
 pub use field::{FieldError, FieldProblem};
 pub use graph::Closure;
-pub use index::{IdClosure, Index, PrincipalId};
+pub use index::Index;
 pub use invitation::{InvitationEvent, InvitationParty, InvitationState, transition};
 pub use level::{Level, ParseLevelError};
 pub use name::{ClusterName, MAX_NAME_BYTES, PrincipalName};

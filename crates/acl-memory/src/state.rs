@@ -37,7 +37,7 @@ pub(crate) struct State {
     revision: Revision,
     /// Set at init.
     cluster: Option<ClusterName>,
-    /// Principals, membership edges, grants and fences, interned (acl_core::index).
+    /// Principals, membership edges, grants and fences, interned (acl_core::Index).
     index: Index,
     /// Entry `i` has revision `i + 1`, with its index by actor.
     changelog: Changelog,
