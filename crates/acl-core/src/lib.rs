@@ -22,7 +22,9 @@
 //! answers indexed lookups ("the grants these principals hold on these URIs") and applies
 //! the rows it is told to write; every rule (membership, forbid-beats-allow, fences,
 //! authorization, cascades) lives here, once. So a new backend cannot change what a check
-//! means, and `explain` is the same evaluation as `check`.
+//! means, and `explain` is the same evaluation as `check`: one function applies the rules
+//! of evaluation, over facts that come either from the in-memory index a store keeps or from
+//! the store's lookups.
 //!
 //! # Example
 //!
