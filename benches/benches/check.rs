@@ -1,5 +1,5 @@
-//! Check and grant latency on the memory and SQLite stores, medium workload (DESIGN
-//! section 9). Run: `cargo bench -p acl-benches --bench check`.
+//! Check and grant latency on the memory and SQLite stores, medium workload
+//! (docs/benchmarks.md, Targets). Run: `cargo bench -p acl-benches --bench check`.
 #![allow(
     clippy::panic,
     clippy::indexing_slicing,
@@ -92,7 +92,7 @@ fn medium(c: &mut Criterion) {
     bench_store(c, "sqlite", &workload, &sqlite);
     drop(sqlite);
 
-    // The same file with no in-process cache: every check reads SQLite (DESIGN section 9).
+    // The same file with no in-process cache: every check reads SQLite (docs/benchmarks.md, Targets).
     let uncached = Engine::with_options(
         SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")),
         Schema::standard(),

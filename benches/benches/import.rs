@@ -1,5 +1,5 @@
 //! Bulk import through the engine: `Engine::grant_many` of N grants in one transaction on
-//! a SQLite file, every grant authorized and validated (DESIGN section 9: 1M grants in at
+//! a SQLite file, every grant authorized and validated (docs/benchmarks.md, Targets: 1M grants in at
 //! most 15 s). Run: `cargo bench -p acl-benches --bench import`.
 //!
 //! Each sample copies a prepared database (init, 1,000 roles, 1,000 users) to a fresh

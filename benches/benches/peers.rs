@@ -1,5 +1,5 @@
 //! `acl` against casbin-rs and cedar-policy on the same model and the same queries
-//! (DESIGN section 9: at least 100x casbin-rs, 10x cedar-policy), in memory, on the small
+//! (docs/benchmarks.md, Targets: at least 100x casbin-rs, 10x cedar-policy), in memory, on the small
 //! and medium workloads. Before timing, each peer must agree with `acl` on every query of
 //! the run; after, the acl/peer ratios of the medians are printed per workload.
 //! Run: `cargo bench -p acl-benches --features peers --bench peers`.

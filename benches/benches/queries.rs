@@ -1,5 +1,5 @@
-//! The read calls besides check, medium workload, memory and SQLite (DESIGN section 9,
-//! rule E6): `explain` on the check queries, `list` for a user reaching 1,000 grants
+//! The read calls besides check, medium workload, memory and SQLite
+//! (docs/benchmarks.md, Targets; rule E6): `explain` on the check queries, `list` for a user reaching 1,000 grants
 //! through a role, `who` on a URI 1,000 users reach through a role. Run: `cargo bench -p
 //! acl-benches --bench queries`.
 #![allow(

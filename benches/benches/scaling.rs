@@ -1,4 +1,4 @@
-//! Scaling curves of a check in memory (DESIGN section 9, rule E7): as the store grows
+//! Scaling curves of a check in memory (docs/benchmarks.md, Targets; rule E7): as the store grows
 //! (the small, medium and large workloads: about 10k, 100k and 1M grants), as the
 //! membership path grows (1 to 8 roles between the user and the grant) and as the URI
 //! grows (1 to 12 segments). Depth curves run on the small workload with one chain added

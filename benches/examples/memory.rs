@@ -1,4 +1,4 @@
-//! Memory per grant in the memory store (DESIGN section 9: at most 100 bytes per grant):
+//! Memory per grant in the memory store (docs/benchmarks.md, Targets: at most 100 bytes per grant):
 //! the heap the loaded engine holds, counted by a counting allocator, divided by the
 //! grants it holds. The workload's own vectors are allocated before the count starts, so
 //! only the store (its rows and indexes) and the engine are counted.

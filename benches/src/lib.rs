@@ -1,5 +1,5 @@
-//! acl-benches: deterministic workloads for the criterion benchmarks of `acl` (DESIGN
-//! section 9).
+//! acl-benches: deterministic workloads for the criterion benchmarks of `acl`
+//! (docs/benchmarks.md holds the targets and the figures).
 //!
 //! A [`Workload`] is generated from a [`Size`] and a seed, with no randomness from outside:
 //! the same seed gives the same model and the same queries on every machine, so figures can
@@ -31,7 +31,7 @@ use acl_core::{
     Result, Schema, Store, Timestamp, Uri,
 };
 
-/// The size of a workload (DESIGN section 9, after casbin's benchmarks).
+/// The size of a workload (after casbin's benchmarks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Size {
     /// Users (each with its eight home grants).
