@@ -4,10 +4,11 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::ClosureCache;
 use crate::error::{Error, Result};
 use crate::graph::{Closure, Walk, refuse_cycle};
 use crate::index::{IdClosure, Index};
@@ -137,9 +138,10 @@ pub const INIT_ADMIN: &str = "admin ";
 /// Settings of an [`Engine`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineOptions {
-    /// How many principals' closures to keep between writes; 0 turns the cache off.
-    /// A cached closure is keyed by the store revision it was computed at and used only on
-    /// a view of that same revision, so it can never answer for another state (rule E7).
+    /// How many principals' closures to keep; 0 turns the cache off. A cached closure
+    /// stays valid across writes until a commit notes a principal its walk reached (see
+    /// [`ReadView::membership_changes`]), and is never used on a view older than the
+    /// revision it was computed at, so it can never answer for another state (rule E7).
     pub closure_cache: usize,
 }
 
@@ -151,46 +153,17 @@ impl Default for EngineOptions {
     }
 }
 
-/// Values computed at one revision (closures): a newer revision clears it, and so does
-/// reaching its capacity.
-#[derive(Debug)]
-struct RevisionCache<K, V> {
-    revision: Revision,
-    entries: HashMap<K, V, foldhash::fast::RandomState>,
-}
-
-impl<K, V> Default for RevisionCache<K, V> {
-    fn default() -> Self {
-        RevisionCache {
-            revision: Revision::default(),
-            entries: HashMap::default(),
-        }
-    }
-}
-
-impl<K: std::hash::Hash + Eq, V> RevisionCache<K, V> {
-    /// The value for `key` computed at `revision`.
-    fn get(&self, revision: Revision, key: &K) -> Option<&V> {
-        if self.revision == revision {
-            self.entries.get(key)
-        } else {
-            None
-        }
-    }
-
-    /// Keeps `value` for `key` at `revision`, unless the cache already holds a newer one.
-    fn insert(&mut self, revision: Revision, key: K, value: V, capacity: usize) {
-        if self.revision < revision {
-            self.entries.clear();
-            self.revision = revision;
-        }
-        if self.revision == revision {
-            if self.entries.len() >= capacity {
-                self.entries.clear();
-            }
-            self.entries.insert(key, value);
-        }
-    }
+/// What [`Engine::audit_cache`] found: how many cached closures it compared with closures
+/// computed afresh, and the principals whose cached closure differed (none, or the cache is
+/// wrong).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheAudit {
+    /// The revision audited.
+    pub revision: Revision,
+    /// Cached memberships compared.
+    pub compared: usize,
+    /// Principals whose cached membership differs from a fresh one.
+    pub wrong: Vec<PrincipalName>,
 }
 
 /// What a layer above the kernel (acl-platform's folders and accounts) adds to the kernel's
@@ -262,11 +235,13 @@ pub struct Engine<S: Store> {
     /// changes it after.
     cluster: OnceLock<ClusterName>,
     options: EngineOptions,
-    closures: RwLock<RevisionCache<PrincipalName, Arc<Closure>>>,
-    /// For stores that keep an [`Index`]: each principal's membership by name, its id
-    /// closure or why it has none (unknown or inactive, rule E1). Keyed by name, so a cached
-    /// check does not look the principal up in the index at all.
-    id_closures: RwLock<RevisionCache<PrincipalName, Membership<IdClosure>>>,
+    /// For stores without an [`Index`]: each principal's membership by canonical name (its
+    /// closure, or why it has none: unknown or inactive, rule E1).
+    closures: ClosureCache<Arc<Closure>>,
+    /// For stores that keep an [`Index`]: each principal's membership by name as id
+    /// closures. Keyed by name, so a cached check does not look the principal up in the
+    /// index at all.
+    id_closures: ClosureCache<IdClosure>,
     /// What layers above the kernel add to its mutations.
     layers: Layers<S>,
 }
@@ -287,8 +262,8 @@ impl<S: Store> Engine<S> {
             schema,
             cluster: OnceLock::new(),
             options,
-            closures: RwLock::new(RevisionCache::default()),
-            id_closures: RwLock::new(RevisionCache::default()),
+            closures: ClosureCache::new(options.closure_cache),
+            id_closures: ClosureCache::new(options.closure_cache),
             layers: Layers(Vec::new()),
         }
     }
@@ -319,80 +294,152 @@ impl<S: Store> Engine<S> {
         self.options
     }
 
-    /// `closure(p)` on a read view at `revision`, from the cache when it holds one computed
-    /// at that revision; or why p has none (unknown or inactive, rule E1).
+    /// `closure(p)` on a read view at `revision`, from the cache when it holds one valid
+    /// there; or why p has none (unknown or inactive, rule E1). For calls that keep the
+    /// closure a while (tree, list, who): a check borrows it instead ([`Reader::answer`]).
     fn cached_closure<V: ReadView + ?Sized>(
         &self,
         view: &V,
         revision: Revision,
         principal: &PrincipalName,
     ) -> Result<Membership<Arc<Closure>>> {
-        let load = || Ok(ViewFacts::new(view).membership(principal)?.map(Arc::new));
-        if self.options.closure_cache == 0 {
-            return load();
-        }
-        // A poisoned lock only means a panic elsewhere while it was held; the cache is then
-        // bypassed, never trusted.
-        if let Ok(cache) = self.closures.read()
-            && let Some(closure) = cache.get(revision, principal)
+        let notes = |after| view.membership_changes(after);
+        if let Some(hit) = self
+            .closures
+            .find(notes, revision, principal, Membership::clone)?
         {
-            return Ok(Membership::Live(Arc::clone(closure)));
+            return Ok(hit);
         }
-        let membership = load()?;
-        if let Membership::Live(closure) = &membership
-            && let Ok(mut cache) = self.closures.write()
-        {
-            let capacity = self.options.closure_cache;
-            cache.insert(revision, principal.clone(), Arc::clone(closure), capacity);
-        }
+        let membership = ViewFacts::new(view).membership(principal)?.map(Arc::new);
+        self.keep_closure(revision, principal.clone(), membership.clone());
         Ok(membership)
     }
 
+    /// Keeps `principal`'s membership, computed at `revision`, in the closure cache, with
+    /// what it depends on.
+    fn keep_closure(
+        &self,
+        revision: Revision,
+        principal: PrincipalName,
+        membership: Membership<Arc<Closure>>,
+    ) {
+        if !self.closures.is_on() {
+            return;
+        }
+        let reach = match &membership {
+            Membership::Live(closure) => closure
+                .reach()
+                .map(|n| self.closures.hash(n.as_str()))
+                .collect(),
+            _ => vec![self.closures.hash(principal.as_str())],
+        };
+        self.closures.keep(revision, principal, membership, reach);
+    }
+
     /// Answers `Q` for `given` on `uri` from a store's [`Index`]: the principal's id closure
-    /// from the cache when it holds one computed at `revision` (borrowed under the cache's
-    /// read lock, so a cached check writes no shared memory), then the evaluator on the
-    /// index's facts.
+    /// from the cache when it holds one valid at `revision` (borrowed under this thread's
+    /// shard of the cache's lock, so a cached check writes no shared memory), then the
+    /// evaluator on the index's facts. `view` is the view the index belongs to.
     ///
     /// `given` is the caller's name, possibly the alias `{C}/users/u`. The cache is keyed
     /// by canonical names only, and a canonical name is its own canonical form, so a name
     /// found in the cache is canonical as given: only a miss pays for canonicalizing.
-    fn indexed<Q: Question>(
+    fn indexed<V: ReadView + ?Sized, Q: Question>(
         &self,
+        view: &V,
         index: &Index,
         revision: Revision,
         cluster: &ClusterName,
         given: &PrincipalName,
         uri: &Uri,
     ) -> Result<Q::Answer> {
-        if self.options.closure_cache == 0 {
+        if !self.id_closures.is_on() {
             let membership = index.membership(&canonical_name_cow(cluster, given))?;
             return Q::ask(index, membership.as_ref(), uri);
         }
-        // A poisoned lock only means a panic elsewhere while it was held; the cache is then
-        // bypassed, never trusted.
-        if let Ok(cache) = self.id_closures.read()
-            && let Some(membership) = cache.get(revision, given)
-        {
-            return Q::ask(index, membership.as_ref(), uri);
+        let ask = |m: &Membership<IdClosure>| Q::ask(index, m.as_ref(), uri);
+        let notes = |after| view.membership_changes(after);
+        if let Some(answer) = self.id_closures.find(notes, revision, given, ask)? {
+            return answer;
         }
         let principal = canonical_name_cow(cluster, given);
         if let Cow::Owned(canonical) = &principal
-            && let Ok(cache) = self.id_closures.read()
-            && let Some(membership) = cache.get(revision, canonical)
+            && let Some(answer) = self.id_closures.find(notes, revision, canonical, ask)?
         {
-            return Q::ask(index, membership.as_ref(), uri);
+            return answer;
         }
         let membership = index.membership(&principal)?;
         let answer = Q::ask(index, membership.as_ref(), uri);
-        if let Ok(mut cache) = self.id_closures.write() {
-            cache.insert(
-                revision,
-                principal.into_owned(),
-                membership,
-                self.options.closure_cache,
-            );
+        let mut reach = vec![self.id_closures.hash(principal.as_str())];
+        if let Membership::Live(closure) = &membership {
+            index.reach(closure, |name| reach.push(self.id_closures.hash(name)));
         }
+        self.id_closures
+            .keep(revision, principal.into_owned(), membership, reach);
         answer
+    }
+
+    /// Brings the closure caches up to the latest committed state, after a commit: the
+    /// entries the commit's noted principals reached go, the rest stay. Best effort: on an
+    /// error the next read catches up instead.
+    fn refresh_caches(&self) {
+        if !self.closures.is_on() {
+            return;
+        }
+        let Ok(view) = self.store.read() else {
+            return;
+        };
+        let Ok(revision) = view.revision() else {
+            return;
+        };
+        // An error here only leaves the catch-up to the next read, which asks again.
+        let _ = self
+            .id_closures
+            .catch_up(|after| view.membership_changes(after), revision);
+        let _ = self
+            .closures
+            .catch_up(|after| view.membership_changes(after), revision);
+    }
+
+    /// Compares every cached closure valid at the latest revision with one computed afresh
+    /// from the store (after catching the caches up with it). A correct cache gives an
+    /// audit with nothing `wrong`; the property tests hold it to that after random writes.
+    pub fn audit_cache(&self) -> Result<CacheAudit> {
+        let view = self.store.read()?;
+        let revision = view.revision()?;
+        let notes = |after| view.membership_changes(after);
+        self.id_closures.catch_up(notes, revision)?;
+        self.closures.catch_up(notes, revision)?;
+        let mut wrong = Vec::new();
+        let mut compared = self.id_closures.each_valid(revision, |name, cached| {
+            let fresh = match view.index() {
+                Some(index) => Some(index.membership(name)?),
+                None => None,
+            };
+            if fresh.as_ref() != Some(cached) {
+                wrong.push(name.clone());
+            }
+            Ok(())
+        })?;
+        let facts = ViewFacts::new(&view);
+        compared += self.closures.each_valid(revision, |name, cached| {
+            let fresh = facts.membership(name)?;
+            if fresh.as_ref() != cached.as_deref() {
+                wrong.push(name.clone());
+            }
+            Ok(())
+        })?;
+        wrong.sort();
+        Ok(CacheAudit {
+            revision,
+            compared,
+            wrong,
+        })
+    }
+
+    /// How many memberships the closure caches hold.
+    pub fn cached_closures(&self) -> usize {
+        self.closures.len() + self.id_closures.len()
     }
 
     /// The store.
@@ -455,6 +502,7 @@ impl<S: Store> Engine<S> {
         match body(&mut tx)? {
             Step::Changed(value, change) => {
                 let revision = tx.commit(change)?;
+                self.refresh_caches();
                 Ok(Applied { revision, value })
             }
             Step::Unchanged(value) => {
@@ -1140,12 +1188,34 @@ impl<'e, S: Store + 'e> Reader<'e, S> {
         if self.use_index
             && let Some(index) = self.view.index()
         {
-            return self
-                .engine
-                .indexed::<Q>(index, self.revision()?, cluster, principal, uri);
+            return self.engine.indexed::<_, Q>(
+                &self.view,
+                index,
+                self.revision()?,
+                cluster,
+                principal,
+                uri,
+            );
         }
-        let membership = self.closure_or_denial(&canonical_name_cow(cluster, principal))?;
-        Q::ask(&ViewFacts::new(&self.view), membership.as_deref(), uri)
+        // The cached closure is borrowed under the cache's lock while the evaluator reads
+        // the view: no reference count is touched on a hit.
+        let principal = canonical_name_cow(cluster, principal);
+        let revision = self.revision()?;
+        let facts = ViewFacts::new(&self.view);
+        let ask = |m: &Membership<Arc<Closure>>| Q::ask(&facts, m.as_deref(), uri);
+        let notes = |after| self.view.membership_changes(after);
+        if let Some(answer) = self
+            .engine
+            .closures
+            .find(notes, revision, &principal, ask)?
+        {
+            return answer;
+        }
+        let membership = facts.membership(&principal)?.map(Arc::new);
+        let answer = Q::ask(&facts, membership.as_deref(), uri);
+        self.engine
+            .keep_closure(revision, principal.into_owned(), membership);
+        answer
     }
 
     /// The underlying store view, for store-level queries.

@@ -28,7 +28,7 @@ pub(crate) enum Walk {
 
 /// `closure(p)`: p and every role reachable from it through membership edges (rule P3),
 /// with the graph between them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closure {
     /// The member names in breadth-first order, p first (also the slice handed to batched
     /// store lookups).
@@ -39,9 +39,12 @@ pub struct Closure {
     by_name: Vec<usize>,
     /// Edges between member indices, member -> role, in the order the walk found them.
     edges: Vec<(usize, usize)>,
+    /// The roles of members that the walk met but did not pass through (inactive), each
+    /// once: the closure changes when one of them does, so a cache must know them.
+    passed_over: Vec<PrincipalName>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Member {
     distance: usize,
     record: PrincipalRecord,
@@ -114,6 +117,7 @@ impl Closure {
         let mut next = 0;
         // The roles a member reaches first, reused across members.
         let mut found = Vec::new();
+        let mut passed_over: Vec<PrincipalName> = Vec::new();
         while let (Some(&from_rank), Some(member)) = (ranks.get(next), members.get(next)) {
             let (from, distance) = (next, member.distance + 1);
             next += 1;
@@ -128,6 +132,12 @@ impl Closure {
                     continue;
                 };
                 if !passes.get(node).copied().unwrap_or(false) {
+                    let met = node.checked_sub(1).and_then(|i| roles.get(i));
+                    if let Some(Some(role)) = met
+                        && !passed_over.contains(&role.name)
+                    {
+                        passed_over.push(role.name.clone());
+                    }
                     continue;
                 }
                 let Some(seen) = slot.get_mut(role_rank) else {
@@ -164,7 +174,14 @@ impl Closure {
             members,
             by_name,
             edges: graph,
+            passed_over,
         })
+    }
+
+    /// Every principal whose record or edges the closure depends on: its members and the
+    /// inactive roles met next to them. A write to any other leaves the closure as it is.
+    pub fn reach(&self) -> impl Iterator<Item = &PrincipalName> {
+        self.names.iter().chain(&self.passed_over)
     }
 
     /// The member index of `name`, by binary search.

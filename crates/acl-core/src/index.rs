@@ -678,6 +678,25 @@ impl Index {
         out
     }
 
+    /// Every principal whose record or edges `closure` depends on, by name, to `each`: its
+    /// members and the inactive roles met next to them (a name may come twice). A write to
+    /// any other principal leaves the closure as it is.
+    pub(crate) fn reach(&self, closure: &IdClosure, mut each: impl FnMut(&str)) {
+        for &id in closure.ids.iter() {
+            let Some(slot) = self.slot(id) else {
+                continue;
+            };
+            each(slot.record.name.as_str());
+            for &role in slot.roles() {
+                if let Some(r) = self.slot(role)
+                    && !r.record.is_live()
+                {
+                    each(r.record.name.as_str());
+                }
+            }
+        }
+    }
+
     /// `closure(p)` as ids (rule P3): `principal` and every role reached through live
     /// members only (an inactive user passes nothing on, rule E1).
     pub(crate) fn closure(&self, principal: PrincipalId) -> IdClosure {

@@ -67,6 +67,7 @@
 #![deny(missing_docs)]
 
 mod bytes;
+mod cache;
 mod engine;
 mod error;
 mod field;
@@ -91,8 +92,8 @@ mod arbitrary;
 
 pub use engine::Step;
 pub use engine::{
-    Applied, Caller, Engine, EngineOptions, GrantOutcome, INIT_ADMIN, Layer, ListFilter, Reader,
-    RemovedRole, TreeNode,
+    Applied, CacheAudit, Caller, Engine, EngineOptions, GrantOutcome, INIT_ADMIN, Layer,
+    ListFilter, Reader, RemovedRole, TreeNode,
 };
 pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};
 pub use field::{FieldError, FieldProblem};

@@ -1,10 +1,10 @@
 //! The kernel's Store contract: what a backend must keep and answer for the ACL. Stores
 //! fetch; the core decides.
 //!
-//! A backend implements three traits, 25 methods in all, none with a default body:
+//! A backend implements three traits, 26 methods in all, none with a default body:
 //!
 //! - [`Store`] hands out read views and write transactions (2).
-//! - [`ReadView`] answers the indexed lookups resolution needs (14). Every method is a point
+//! - [`ReadView`] answers the indexed lookups resolution needs (15). Every method is a point
 //!   or range lookup on an index; none may need a scan of every grant (rule E7). Where a
 //!   method returns rows "in order", the order is the byte order of the canonical texts,
 //!   which is what a SQL `ORDER BY` on TEXT columns gives.
@@ -34,6 +34,12 @@
 //! - **Invariants the core keeps** (a store may check them): a grant's holder, an edge's
 //!   two ends and a fence's group are existing principals; at most one grant per (holder,
 //!   URI); edges and fences are sets.
+//! - **Membership changes.** Every write of a principal's record (insert, update, delete)
+//!   and every edge write notes the principal written or the edge's member; `commit`
+//!   keeps those names under the commit's revision, and [`ReadView::membership_changes`]
+//!   answers them. This is bookkeeping of which rows were written, not a derivation: it is
+//!   what lets the engine keep every cached closure that no write reached (DESIGN rule E7,
+//!   section 9 "under writes").
 //! - **Errors.** Backend failures map to [`Error::Storage`]; the documented not-found and
 //!   already-exists cases to [`Error::NotFound`] and [`Error::AlreadyExists`]. Every
 //!   backend maps into this one [`Error`].
@@ -147,6 +153,13 @@ pub trait ReadView {
         after: Option<&Fence>,
         limit: usize,
     ) -> Result<Vec<Fence>>;
+
+    /// The principals noted by the commits after revision `after` up to this view's
+    /// revision: each whose record was written (inserted, updated or deleted) and the
+    /// member of each edge written, each name at least once, in any order. `None` when the
+    /// store no longer keeps the notes that far back; the engine then forgets every cached
+    /// closure. A store may note a name whose row a write left as it was.
+    fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>>;
 
     /// Changelog entries with revisions after `after` (exclusive), by `actor` when given,
     /// in revision order, at most `limit`.

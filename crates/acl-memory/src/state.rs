@@ -5,7 +5,7 @@
 //! and drop an inner collection as soon as it empties, so that undoing a write gives back a
 //! state equal, field by field, to the one before it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::hash::{BuildHasher, Hash};
 
 /// The hash maps of the state: foldhash instead of SipHash, since every check hashes a
@@ -30,6 +30,11 @@ use acl_platform::{
     Folder, FolderId, Invitation, InvitationId, InvitationKey, Permission, Share, Vm, VmId,
 };
 
+/// How many noted names the store keeps for `ReadView::membership_changes`: enough for any
+/// engine's cache to catch up after thousands of membership writes, little next to the
+/// rows (about 200 KiB). An engine further behind empties its cache.
+pub(crate) const NOTES_KEPT: usize = 4_096;
+
 /// One committed (or, inside a write transaction, in-progress) state of the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct State {
@@ -41,6 +46,12 @@ pub(crate) struct State {
     index: Index,
     /// Entry `i` has revision `i + 1`, with its index by actor.
     changelog: Changelog,
+    /// The principals the latest commits noted (`ReadView::membership_changes`), by
+    /// revision, oldest first: at most [`NOTES_KEPT`] names.
+    notes: VecDeque<(Revision, PrincipalName)>,
+    /// The notes of this revision and older ones may be partly forgotten: asking after an
+    /// older revision gets `None`.
+    notes_from: Revision,
     /// Folders by id.
     folders: BTreeMap<FolderId, Folder>,
     /// Folder ids by owner.
@@ -263,6 +274,34 @@ impl State {
 
     /// Appends `change` at the next revision and moves to it. Fails, changing nothing,
     /// only when the changelog is full.
+    /// Keeps the principals commit `revision` noted, forgetting the oldest notes beyond
+    /// [`NOTES_KEPT`].
+    pub(crate) fn note(&mut self, revision: Revision, mut names: Vec<PrincipalName>) {
+        names.sort_unstable();
+        names.dedup();
+        self.notes.extend(names.into_iter().map(|n| (revision, n)));
+        while self.notes.len() > NOTES_KEPT {
+            if let Some((forgotten, _)) = self.notes.pop_front() {
+                self.notes_from = self.notes_from.max(forgotten);
+            }
+        }
+    }
+
+    /// The principals noted by the commits after `after`, or `None` if some are forgotten.
+    pub(crate) fn membership_changes(&self, after: Revision) -> Option<Vec<PrincipalName>> {
+        if after < self.notes_from {
+            return None;
+        }
+        Some(
+            self.notes
+                .iter()
+                .rev()
+                .take_while(|(revision, _)| *revision > after)
+                .map(|(_, name)| name.clone())
+                .collect(),
+        )
+    }
+
     pub(crate) fn append_change(&mut self, change: Change) -> Result<Revision> {
         let revision = self.changelog.append(change)?;
         self.revision = revision;

@@ -1,7 +1,9 @@
 //! [`MemoryStore`] and its read view and write transaction.
 
 use std::fmt;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+use std::sync::TryLockError;
+
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, Index, InvitationState, Level,
@@ -18,13 +20,14 @@ use acl_platform::{
 
 use crate::state::State;
 
-/// An in-memory [`Store`]: every row in indexed maps behind one [`RwLock`].
+/// An in-memory [`Store`]: every row in indexed maps behind one [`ShardedLock`] (a
+/// reader-writer lock whose readers each lock their own thread's shard).
 ///
 /// Read views hold the read lock, write transactions the write lock; see the
 /// [crate documentation](crate) for the design and its consequences.
 #[derive(Default)]
 pub struct MemoryStore {
-    state: RwLock<State>,
+    state: ShardedLock<State>,
 }
 
 impl MemoryStore {
@@ -76,7 +79,7 @@ impl Store for MemoryStore {
 /// A read view of a [`MemoryStore`]: holds the read lock, so it sees one committed state
 /// for its whole life and no write transaction can open until it is dropped.
 pub struct MemoryRead<'a> {
-    state: RwLockReadGuard<'a, State>,
+    state: ShardedLockReadGuard<'a, State>,
 }
 
 /// The write transaction of a [`MemoryStore`]: holds the write lock.
@@ -89,7 +92,7 @@ pub struct MemoryRead<'a> {
 /// A write that fails (a taken or missing principal, a broken invariant) changes nothing,
 /// and the transaction stays usable.
 pub struct MemoryWrite<'a> {
-    state: RwLockWriteGuard<'a, State>,
+    state: ShardedLockWriteGuard<'a, State>,
     /// The inverse of every write so far, oldest first.
     undo: Vec<Undo>,
 }
@@ -108,6 +111,18 @@ impl fmt::Debug for MemoryWrite<'_> {
             .field("revision", &self.state.revision().ok())
             .field("writes", &self.undo.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl Undo {
+    /// The principal this write notes for [`ReadView::membership_changes`]: the one whose
+    /// record it wrote, or the member of the edge it wrote.
+    fn noted(&self) -> Option<&PrincipalName> {
+        match self {
+            Undo::Principal { name, .. } => Some(name),
+            Undo::Edge { edge, .. } => Some(&edge.member),
+            _ => None,
+        }
     }
 }
 
@@ -381,10 +396,14 @@ impl WriteTxn for MemoryWrite<'_> {
     }
 
     fn commit(mut self, change: Change) -> Result<Revision> {
-        // Every write is already in place: appending the entry and forgetting the undo log
-        // is the whole commit. Only a full changelog refuses the entry, and then dropping
-        // `self` rolls the writes back.
+        // Every write is already in place: appending the entry, noting the principals
+        // whose record or edges changed, and forgetting the undo log is the whole commit.
+        // Only a full changelog refuses the entry, and then dropping `self` rolls the
+        // writes back. The undo log holds exactly the writes that changed a row, so the
+        // notes are read off it.
+        let noted = self.undo.iter().filter_map(Undo::noted).cloned().collect();
         let revision = self.state.append_change(change)?;
+        self.state.note(revision, noted);
         self.undo.clear();
         Ok(revision)
     }
@@ -624,6 +643,10 @@ macro_rules! forward_read_view {
 
             fn index(&self) -> Option<&Index> {
                 Some(self.state.index())
+            }
+
+            fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
+                Ok(self.state.membership_changes(after))
             }
 
             fn principals(

@@ -45,7 +45,7 @@
 //!   transaction fast, and each connection keeps up to 64 MiB of page cache
 //!   ([`SqliteOptions::cache_mib`]).
 //!
-//! # Schema (version 6)
+//! # Schema (version 7)
 //!
 //! | table | key | columns | secondary index |
 //! | --- | --- | --- | --- |
@@ -55,6 +55,7 @@
 //! | `edges` | `(member, role)`, principal ids | both → principals (`id`) | `(role, member)` |
 //! | `reach` | `(start, member, role)`, principal ids | `role_name`, `role_kind`, `role_active` (copies of the role's record); `start`, `role` → principals (`id`) | `(role, start)` |
 //! | `fences` | `(uri, grp)` | `grp` → principals | `(grp, uri)` |
+//! | `noted` | `(revision, name)` | the principals whose record or own edges the commit at `revision` wrote (step 7) | |
 //! | `changelog` | `revision` | `at`, `actor`, `action`, `target`, `detail` | `(actor, revision)` |
 //! | `folders` | `id` | `name`, `owner` → principals, `kind`, `host`, `status`, `group_permission` | `(owner, id)`; unique `(owner, name)` where active |
 //! | `shares` | `(folder, sharee)` | `permission`; `folder` → folders, `sharee` → principals | `(sharee, folder, permission)` |
@@ -576,6 +577,10 @@ macro_rules! read_view {
 
             fn index(&self) -> Option<&acl_core::Index> {
                 None
+            }
+
+            fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
+                read::membership_changes(self.conn()?, after).map(Some)
             }
 
             fn principals(

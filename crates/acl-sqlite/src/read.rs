@@ -797,6 +797,25 @@ pub(crate) fn fences(
     Ok(out)
 }
 
+/// The principals noted by the commits after `after` (schema step 7), each once.
+pub(crate) fn membership_changes(conn: &Connection, after: Revision) -> Result<Vec<PrincipalName>> {
+    let after = i64::try_from(after.0).unwrap_or(i64::MAX);
+    let mut stmt = prepare(conn, sql::NOTED_AFTER)?;
+    let mut out = Vec::new();
+    collect(
+        &mut stmt,
+        [after],
+        |row| {
+            PrincipalName::new(text(row, 0, "noted")?)
+                .map_err(|e| corrupt("noted", format!("name: {e}")))
+        },
+        &mut out,
+    )?;
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
 pub(crate) fn changes(
     conn: &Connection,
     after: Revision,

@@ -55,6 +55,10 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "each reach row carries its role's name, kind and active flag",
         sql: V6,
     },
+    Migration {
+        summary: "the principals each commit noted, for caches that survive writes",
+        sql: V7,
+    },
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`): the number of migration
@@ -325,6 +329,20 @@ INSERT INTO reach_v6 (start, member, role, role_name, role_kind, role_active)
 DROP TABLE reach;
 ALTER TABLE reach_v6 RENAME TO reach;
 CREATE INDEX reach_by_role ON reach (role, start);
+";
+
+/// Step 7: `noted`, the principals whose record or own membership edges each commit wrote
+/// (`ReadView::membership_changes`), written in the same transaction as those rows. An
+/// engine's closure cache reads the notes of the commits it has not seen and keeps every
+/// closure no noted principal reaches. Kept like the changelog: a row per principal or
+/// edge write, none for grants. A database migrated to this step has no notes of earlier
+/// commits, which no cache can need: caches live in a process, and opening migrates.
+const V7: &str = "
+CREATE TABLE noted (
+    revision INTEGER NOT NULL CHECK (revision >= 1),
+    name     TEXT NOT NULL,
+    PRIMARY KEY (revision, name)
+) STRICT, WITHOUT ROWID;
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally

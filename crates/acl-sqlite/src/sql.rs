@@ -172,6 +172,14 @@ pub(crate) const CHANGES: &str = "SELECT revision, at, actor, action, target, de
 pub(crate) const CHANGES_BY: &str = "SELECT revision, at, actor, action, target, detail \
      FROM changelog WHERE actor = +?1 AND revision > ?2 ORDER BY revision LIMIT +?3";
 
+// ---- membership notes (schema step 7) ------------------------------------------------
+
+/// Notes principal `?1` for the commit in progress (the revision after the meta row's).
+pub(crate) const NOTE: &str = "INSERT OR IGNORE INTO noted (revision, name) \
+     SELECT revision + 1, ?1 FROM meta WHERE id = 1";
+/// The principals noted by the commits after revision `?1`.
+pub(crate) const NOTED_AFTER: &str = "SELECT name FROM noted WHERE revision > ?1";
+
 // ---- generated batch statements ------------------------------------------------------
 
 /// The placeholder count used for `n` values: the next power of two, so a handful of
@@ -471,6 +479,8 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("APPEND_CHANGE", APPEND_CHANGE),
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
+        ("NOTE", NOTE),
+        ("NOTED_AFTER", NOTED_AFTER),
         ("GRANT_AT", GRANT_AT),
         ("GRANTS_BELOW", GRANTS_BELOW),
         ("FOLDER", FOLDER),

@@ -67,20 +67,26 @@ pub(crate) fn set_cluster(conn: &Connection, cluster: &ClusterName) -> Result<()
 
 pub(crate) fn insert_principal(conn: &Connection, record: &PrincipalRecord) -> Result<()> {
     let what = || format!("principal `{}`", clip(record.name.as_str()));
-    let changed = run(
-        conn,
-        sql::INSERT_PRINCIPAL,
-        &[
-            &record.name.as_str(),
-            &i64::from(record.kind as u8),
-            &record.active,
-        ],
-        what,
-    )?;
-    if changed == 0 {
-        return Err(Error::already_exists("principal", &record.name));
-    }
-    Ok(())
+    let params: [&dyn ToSql; 3] = [
+        &record.name.as_str(),
+        &i64::from(record.kind as u8),
+        &record.active,
+    ];
+    atomically(conn, || {
+        if run(conn, sql::INSERT_PRINCIPAL, &params, what)? == 0 {
+            return Err(Error::already_exists("principal", &record.name));
+        }
+        note(conn, &record.name)
+    })
+}
+
+/// Notes `name` for the commit in progress ([`acl_core::ReadView::membership_changes`]):
+/// its record or its own edges were written.
+fn note(conn: &Connection, name: &PrincipalName) -> Result<()> {
+    run(conn, sql::NOTE, &[&name.as_str()], || {
+        format!("noting principal `{}`", clip(name.as_str()))
+    })
+    .map(drop)
 }
 
 /// Updates the principal and, in the same savepoint, the copies of its record that the
@@ -99,16 +105,18 @@ pub(crate) fn update_principal(conn: &Connection, record: &PrincipalRecord) -> R
         run(conn, sql::REACH_UPDATE_ROLE, &params, || {
             format!("reach of principal `{}`", clip(record.name.as_str()))
         })?;
-        Ok(())
+        note(conn, &record.name)
     })
 }
 
 pub(crate) fn delete_principal(conn: &Connection, name: &PrincipalName) -> Result<()> {
     let what = || format!("deleting principal `{}`", clip(name.as_str()));
-    if run(conn, sql::DELETE_PRINCIPAL, &[&name.as_str()], what)? == 0 {
-        return Err(Error::not_found("principal", name));
-    }
-    Ok(())
+    atomically(conn, || {
+        if run(conn, sql::DELETE_PRINCIPAL, &[&name.as_str()], what)? == 0 {
+            return Err(Error::not_found("principal", name));
+        }
+        note(conn, name)
+    })
 }
 
 pub(crate) fn put_grant(conn: &Connection, grant: &Grant) -> Result<()> {
@@ -202,6 +210,7 @@ fn insert_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
             run(conn, sql::REACH_INSERT_EDGE, &params, || {
                 edge_what("reach of ", edge)
             })?;
+            note(conn, &edge.member)?;
         }
         Ok(inserted)
     })
@@ -247,6 +256,7 @@ fn delete_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
             run(conn, sql::REACH_CLEAR, &[&start], what)?;
             run(conn, sql::REACH_REBUILD, &[&start], what)?;
         }
+        note(conn, &edge.member)?;
         Ok(true)
     })
 }

@@ -127,6 +127,28 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
         None
     }
 
+    /// The same names, in any order and however often each comes; a store that forgot
+    /// the notes (`None`) is allowed to, and then the pair has none.
+    fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
+        let set = |notes: Result<Option<Vec<PrincipalName>>>| {
+            notes.map(|n| {
+                n.map(|mut names| {
+                    names.sort();
+                    names.dedup();
+                    names
+                })
+            })
+        };
+        let sqlite = set(self.sqlite.membership_changes(after))?;
+        let memory = set(self.memory.membership_changes(after))?;
+        match (sqlite, memory) {
+            (Some(a), Some(b)) => {
+                same(&format!("membership_changes({after:?})"), Ok(a), Ok(b)).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn principals(
         &self,
         after: Option<&PrincipalName>,

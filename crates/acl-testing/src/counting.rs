@@ -181,6 +181,15 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
         self.inner.index()
     }
 
+    fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
+        let notes = self.inner.membership_changes(after);
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Ok(Some(names)) = &notes {
+            self.rows.fetch_add(names.len(), Ordering::SeqCst);
+        }
+        notes
+    }
+
     fn reachable_graph(&self, start: &PrincipalName) -> Result<RoleGraph> {
         let graph = self.inner.reachable_graph(start);
         self.calls.fetch_add(1, Ordering::SeqCst);

@@ -175,6 +175,7 @@ pub fn run_differential_with<S: PlatformStore>(
             let indexed = run.decisions(&reader, queries, Probe::Queries);
             drop(reader);
             run.probe_generic(&model, queries, Probe::Queries, &indexed);
+            run.audit_cache();
         }
         run.apply(step, op);
     }
@@ -185,6 +186,7 @@ pub fn run_differential_with<S: PlatformStore>(
     let indexed = run.decisions(&reader, queries, Probe::Universe);
     drop(reader);
     run.probe_generic(&model, queries, Probe::Universe, &indexed);
+    run.audit_cache();
 }
 
 /// What a probe of the generic path covers.
@@ -236,6 +238,20 @@ impl<'a, S: PlatformStore> Run<'a, S> {
             Err(err) => run.fail(format_args!("engine init failed: {err}")),
         }
         run
+    }
+
+    /// The engine runs with its closure cache on (the default options), and the closures
+    /// cached at one probe meet the writes before the next: each probe ends by holding
+    /// every cached closure to a fresh one (section 9 "under writes").
+    fn audit_cache(&self) {
+        match self.engine.engine().audit_cache() {
+            Ok(audit) if audit.wrong.is_empty() => {}
+            Ok(audit) => self.fail(format_args!(
+                "cached closures differ from fresh ones for {:?}",
+                audit.wrong
+            )),
+            Err(err) => self.fail(format_args!("the cache audit failed: {err}")),
+        }
     }
 
     /// Panics with the op sequence, the place reached and `what`.

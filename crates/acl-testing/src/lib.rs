@@ -9,7 +9,8 @@
 //!   assertions; [`counting`]: a store wrapper counting the reads a check makes (rule E7).
 //! - [`strategies`]: proptest strategies for valid names, URIs and levels, whole models
 //!   and operation sequences ([`ops::Op`]); [`admin_props`] and [`folder_props`]: the
-//!   platform's property suites.
+//!   platform's property suites; [`cache_props`]: the closure cache audited after random
+//!   writes.
 //!
 //! Add it as a dev-dependency. A property test of your own code against the engine:
 //!
@@ -48,6 +49,7 @@
 
 pub mod admin;
 pub mod admin_props;
+pub mod cache_props;
 pub mod conformance;
 pub mod counting;
 pub mod differential;
