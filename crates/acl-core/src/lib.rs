@@ -63,6 +63,10 @@
 //! - Every mutation runs in one store write transaction; a failed call changes nothing.
 //! - Resolution never scans every grant (rule E7): its cost grows with the URI's depth and
 //!   the size of the principal's closure.
+//! - A cached closure is the closure a fresh walk would give at the reader's revision: it
+//!   is kept across a write only when the write noted no principal the closure reaches
+//!   ([`ReadView::membership_changes`]), and a cached check locks only its own thread's
+//!   shard of the cache (it writes no cache line another core reads).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

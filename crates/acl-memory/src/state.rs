@@ -30,10 +30,11 @@ use acl_platform::{
     Folder, FolderId, Invitation, InvitationId, InvitationKey, Permission, Share, Vm, VmId,
 };
 
-/// How many noted names the store keeps for `ReadView::membership_changes`: enough for any
-/// engine's cache to catch up after thousands of membership writes, little next to the
-/// rows (about 200 KiB). An engine further behind empties its cache.
-pub(crate) const NOTES_KEPT: usize = 4_096;
+/// How many noted names the store keeps for `ReadView::membership_changes`: about 60 KiB,
+/// under 1 byte per grant on the medium workload. An engine refreshes its cache after each
+/// of its own commits, so it is never that far behind; one further behind (a view opened
+/// before a thousand membership writes) empties its cache instead.
+pub(crate) const NOTES_KEPT: usize = 1_024;
 
 /// One committed (or, inside a write transaction, in-progress) state of the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
