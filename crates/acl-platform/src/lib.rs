@@ -58,6 +58,8 @@ mod admin;
 mod export;
 mod folder;
 mod folders;
+#[cfg(feature = "model")]
+pub mod model;
 mod platform;
 mod policy;
 mod problems;
