@@ -170,10 +170,14 @@ pub enum Command {
     /// Export users, keypairs, policies or sessions to a CSV file.
     Export {
         /// What to export.
-        what: ExportWhat,
-        /// The CSV file to write.
-        #[arg(long, value_name = "FILE")]
-        output: PathBuf,
+        #[arg(required_unless_present = "model")]
+        what: Option<ExportWhat>,
+        /// The CSV file to write (with `--model`: the model file; stdout when left out).
+        #[arg(long, value_name = "FILE", required_unless_present = "model")]
+        output: Option<PathBuf>,
+        /// Instead: the whole permission model as a model file (docs/cli.md, "Model files").
+        #[arg(long, conflicts_with = "what")]
+        model: bool,
     },
     /// The changelog (audit trail).
     Log {
@@ -192,8 +196,28 @@ pub enum Command {
         /// The file (`-` for stdin).
         file: PathBuf,
         /// Commit every N grants (default: the whole file in one transaction).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", conflicts_with = "model")]
         batch: Option<usize>,
+        /// FILE is a model file: load its entries into the database.
+        #[arg(long)]
+        model: bool,
+    },
+    /// Run the assertions of model files, each on a fresh in-memory store: exit 0 when all
+    /// pass, 1 otherwise.
+    Test {
+        /// The model files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Check model files (syntax and meaning) without touching any database: every
+    /// problem with its file, line and column; exit 65 when there is one.
+    Validate {
+        /// The model files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Walk through the whole system on a fresh database, printing each command.
     Demo,

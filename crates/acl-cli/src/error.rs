@@ -46,6 +46,15 @@ pub enum CliError {
         /// What is wrong with it.
         message: String,
     },
+    /// A model file has problems (each at its line and column), or an entry of it was
+    /// refused while importing it.
+    #[error("{}", .problems.iter().map(|p| format!("{}:{p}", .path.display())).collect::<Vec<_>>().join("\n"))]
+    Model {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong, where.
+        problems: Vec<acl_platform::model::Problem>,
+    },
     /// A step of the demo ended otherwise than the scenario says; the message names the
     /// step's command, and the exit code is the step's.
     #[error("demo step `{command}` failed: {message}")]
@@ -65,7 +74,7 @@ impl CliError {
         match self {
             CliError::Engine(err) => kind_code(err.kind()),
             CliError::Io { .. } => EXIT_FAILURE,
-            CliError::ImportLine { .. } => EXIT_INVALID,
+            CliError::ImportLine { .. } | CliError::Model { .. } => EXIT_INVALID,
             CliError::Demo { code, .. } => *code,
         }
     }
@@ -75,7 +84,9 @@ impl CliError {
         match self {
             CliError::Engine(err) => err.kind().as_str(),
             CliError::Io { .. } => "io",
-            CliError::ImportLine { .. } => ErrorKind::InvalidInput.as_str(),
+            CliError::ImportLine { .. } | CliError::Model { .. } => {
+                ErrorKind::InvalidInput.as_str()
+            }
             CliError::Demo { .. } => "demo",
         }
     }

@@ -73,6 +73,7 @@ where
             ExitCode::from(match output.verdict {
                 Verdict::Ok => EXIT_OK,
                 Verdict::Denied => EXIT_DENIED,
+                Verdict::Failed(code) => code,
             })
         }
         Err(err) => {

@@ -12,6 +12,9 @@ pub enum Verdict {
     Ok,
     /// Exit 77: the answer is printed, and the exit code says "denied".
     Denied,
+    /// The answer is printed, and the exit code says it reports failures: 1 for failed
+    /// assertions (`acl test`), 65 for problems in model files (`acl validate`).
+    Failed(u8),
 }
 
 /// The result of a successful command.

@@ -11,6 +11,8 @@
 //!   and operation sequences ([`ops::Op`]); [`admin_props`] and [`folder_props`]: the
 //!   platform's property suites; [`cache_props`]: the closure cache audited after random
 //!   writes.
+//! - [`model`]: model files (the format `acl test` runs) loaded into an engine for your
+//!   own tests, with their assertions.
 //!
 //! Add it as a dev-dependency. A property test of your own code against the engine:
 //!
@@ -55,6 +57,7 @@ pub mod counting;
 pub mod differential;
 pub mod folder_props;
 pub mod folders;
+pub mod model;
 pub mod ops;
 pub mod reference;
 pub mod strategies;

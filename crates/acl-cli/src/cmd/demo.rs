@@ -128,6 +128,7 @@ fn run_step(path: &Path, step: &Step) -> Result<(u8, String, Value)> {
             let code = match output.verdict {
                 Verdict::Ok => EXIT_OK,
                 Verdict::Denied => EXIT_DENIED,
+                Verdict::Failed(code) => code,
             };
             (code, output.text, output.json)
         }

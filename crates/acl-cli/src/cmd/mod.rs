@@ -10,6 +10,7 @@ mod import;
 mod init;
 mod invitation;
 mod log;
+mod model;
 mod policy;
 mod role;
 mod user;
@@ -39,6 +40,8 @@ pub fn dispatch(cli: &Cli) -> Result<Output> {
             admin_email.as_deref().zip(admin_password.as_deref()),
         ),
         Command::Demo => demo::run(cli),
+        Command::Test { files, junit } => model::test(files, junit.as_deref()),
+        Command::Validate { files } => model::validate(files),
         command => {
             let ctx = Ctx::open(&path, cli.acting.clone(), false)?;
             run_in(&ctx, command)
@@ -54,7 +57,15 @@ fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
         Command::Keypair(sub) => user::keypair(ctx, sub),
         Command::Policy(sub) => policy::policy(ctx, sub),
         Command::Session(sub) => policy::session(ctx, sub),
-        Command::Export { what, output } => policy::export(ctx, *what, output),
+        Command::Export {
+            model: true,
+            output,
+            ..
+        } => model::export(ctx, output.as_deref()),
+        Command::Export { what, output, .. } => match (what, output) {
+            (Some(what), Some(output)) => policy::export(ctx, *what, output),
+            _ => dispatch_elsewhere(),
+        },
         Command::Group(sub) => group::run(ctx, sub),
         Command::Role(sub) => role::run(ctx, sub),
         Command::Grant {
@@ -94,14 +105,24 @@ fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
         Command::Invitation(sub) => invitation::run(ctx, sub),
         Command::Vm(sub) => vm::run(ctx, sub),
         Command::Log { since, actor, page } => log::run(ctx, *since, actor.as_deref(), page),
-        Command::Import { file, batch } => import::run(ctx, file, *batch),
-        Command::Init { .. } | Command::Demo => dispatch_elsewhere(),
+        Command::Import {
+            file, model: true, ..
+        } => model::import(ctx, file),
+        Command::Import { file, batch, .. } => import::run(ctx, file, *batch),
+        Command::Init { .. }
+        | Command::Demo
+        | Command::Test { .. }
+        | Command::Validate { .. } => dispatch_elsewhere(),
     }
 }
 
-/// `init` and `demo` open their own database; [`dispatch`] never hands them here.
+/// `init` and `demo` open their own database, `test` and `validate` none; [`dispatch`]
+/// never hands them here (nor an `export` without what and where, which clap refuses).
 fn dispatch_elsewhere() -> Result<Output> {
-    Err(acl_core::Error::InvalidInput("init and demo take no open database".into()).into())
+    Err(acl_core::Error::InvalidInput(
+        "init, demo, test and validate take no open database".into(),
+    )
+    .into())
 }
 
 /// The text and JSON of a mutation: `message (revision N)` and `{"revision": N, ...}`.
