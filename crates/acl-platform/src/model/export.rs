@@ -24,6 +24,7 @@ fn at<T>(item: T) -> At<T> {
     At {
         pos: Pos::default(),
         item,
+        fields: BTreeMap::new(),
     }
 }
 

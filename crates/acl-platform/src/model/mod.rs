@@ -23,6 +23,7 @@ mod load;
 mod parse;
 mod yaml;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use acl_core::{ClusterName, Level, PrincipalName, Uri};
@@ -72,13 +73,23 @@ impl fmt::Display for Problem {
     }
 }
 
-/// An entry of a model and where it was written; equality ignores the position.
+/// An entry of a model and where it was written; equality ignores the positions.
 #[derive(Debug, Clone)]
 pub struct At<T> {
     /// Where the entry starts in its file.
     pub pos: Pos,
     /// The entry.
     pub item: T,
+    /// Where each of its fields' values starts (`principal`, `uri`, ...; an assertion's
+    /// fields too), for problems about one field.
+    pub fields: BTreeMap<String, Pos>,
+}
+
+impl<T> At<T> {
+    /// The position of field `key`'s value, or else of the entry.
+    pub fn field(&self, key: &str) -> Pos {
+        self.fields.get(key).copied().unwrap_or(self.pos)
+    }
 }
 
 impl<T: PartialEq> PartialEq for At<T> {
@@ -372,8 +383,60 @@ impl Model {
     }
 
     /// Whether two models describe the same state: the same cluster, admin and entries,
-    /// in any order, positions, descriptions and assertions aside.
+    /// in any order, positions, descriptions and assertions aside, and written either way
+    /// where two ways mean one thing: a grant of read or more on exactly `role://R` of a
+    /// declared R is a membership (rule P2), and who performed a grant or share (`by`)
+    /// is not part of the state.
     pub fn same_as(&self, other: &Model) -> bool {
+        let (a, b) = (self.normalized(), other.normalized());
+        a.same_entries(&b)
+    }
+
+    /// The model with memberships written as memberships and no `by`.
+    fn normalized(&self) -> Model {
+        let mut model = self.clone();
+        let declared: std::collections::BTreeSet<&PrincipalName> = self
+            .users
+            .iter()
+            .map(|u| &u.item.name)
+            .chain(self.groups.iter().map(|g| &g.item))
+            .chain(self.roles.iter().map(|r| &r.item))
+            .collect();
+        let mut grants = Vec::new();
+        for mut grant in std::mem::take(&mut model.grants) {
+            grant.item.by = None;
+            let role = match &grant.item.target {
+                Target::Uri(uri) => uri.role_name().filter(|r| {
+                    declared.contains(r) || r.as_str().starts_with(&format!("{}/", self.cluster))
+                }),
+                _ => None,
+            };
+            match role {
+                Some(role) if grant.item.level >= Level::Read => {
+                    model.memberships.push(At {
+                        pos: grant.pos,
+                        item: MembershipEntry {
+                            member: grant.item.principal,
+                            role,
+                            level: grant.item.level,
+                        },
+                        fields: BTreeMap::new(),
+                    });
+                }
+                _ => grants.push(grant),
+            }
+        }
+        model.grants = grants;
+        for forbid in &mut model.forbids {
+            forbid.item.by = None;
+        }
+        for share in &mut model.vm_shares {
+            share.item.by = None;
+        }
+        model
+    }
+
+    fn same_entries(&self, other: &Model) -> bool {
         fn sorted<T: fmt::Debug>(items: &[At<T>]) -> Vec<String> {
             let mut keys: Vec<String> = items.iter().map(|i| format!("{:?}", i.item)).collect();
             keys.sort();

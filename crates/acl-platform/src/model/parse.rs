@@ -554,6 +554,10 @@ impl Parser<'_> {
         const KINDS: &[&str] = &["allowed", "denied", "level", "reason", "who", "list"];
         let outer = self.fields(node, "an assertion", KINDS)?;
         let [(kind, body)] = outer.entries.as_slice() else {
+            if outer.entries.is_empty() && matches!(&node.value, Value::Map(e) if e.len() == 1) {
+                // the one key was unknown, and said so
+                return None;
+            }
             self.problem(
                 node.pos,
                 format!(
@@ -719,10 +723,28 @@ impl Parser<'_> {
 
 fn push<T>(out: &mut Vec<At<T>>, node: &Node, item: Option<T>) {
     if let Some(item) = item {
+        let mut fields = BTreeMap::new();
+        collect_fields(node, &mut fields);
         out.push(At {
             pos: node.pos,
             item,
+            fields,
         });
+    }
+}
+
+/// The positions of a mapping's values by key, and of the values of a mapping nested in
+/// it (an assertion's body).
+fn collect_fields(node: &Node, fields: &mut BTreeMap<String, Pos>) {
+    if let Value::Map(entries) = &node.value {
+        for (key, value) in entries {
+            if let Some(key) = key.text() {
+                fields.entry(key.to_owned()).or_insert(value.pos);
+            }
+            if matches!(value.value, Value::Map(_)) {
+                collect_fields(value, fields);
+            }
+        }
     }
 }
 
@@ -777,8 +799,8 @@ fn references(model: &Model) -> Vec<Problem> {
         seen_once(&mut keys, key, pos, what, problems)
     };
     for m in &model.memberships {
-        check(&m.item.member, m.pos, &mut problems);
-        check(&m.item.role, m.pos, &mut problems);
+        check(&m.item.member, m.field("member"), &mut problems);
+        check(&m.item.role, m.field("role"), &mut problems);
         once(
             format!("membership {} {}", m.item.member, m.item.role),
             m.pos,
@@ -787,16 +809,16 @@ fn references(model: &Model) -> Vec<Problem> {
         );
     }
     for folder in &model.folders {
-        check(&folder.item.folder.owner, folder.pos, &mut problems);
+        check(&folder.item.folder.owner, folder.field("owner"), &mut problems);
         dup_item(&mut items, (false, folder.item.folder.clone()), folder.pos, "folder", &mut problems);
     }
     for folder in &model.group_folders {
-        check(&folder.item.folder.owner, folder.pos, &mut problems);
+        check(&folder.item.folder.owner, folder.field("group"), &mut problems);
         dup_item(&mut items, (false, folder.item.folder.clone()), folder.pos, "folder", &mut problems);
     }
     for vm in &model.vms {
-        check(&vm.item.vm.owner, vm.pos, &mut problems);
-        check(&vm.item.team, vm.pos, &mut problems);
+        check(&vm.item.vm.owner, vm.field("owner"), &mut problems);
+        check(&vm.item.team, vm.field("team"), &mut problems);
         dup_item(&mut items, (true, vm.item.vm.clone()), vm.pos, "vm", &mut problems);
     }
     let target_known = |t: &Target, pos: Pos, problems: &mut Vec<Problem>| match t {
@@ -811,11 +833,11 @@ fn references(model: &Model) -> Vec<Problem> {
         Target::Folder(_) | Target::Vm(_) => {}
     };
     for g in model.grants.iter().chain(&model.forbids) {
-        check(&g.item.principal, g.pos, &mut problems);
+        check(&g.item.principal, g.field("principal"), &mut problems);
         if let Some(by) = &g.item.by {
-            check(by, g.pos, &mut problems);
+            check(by, g.field("by"), &mut problems);
         }
-        target_known(&g.item.target, g.pos, &mut problems);
+        target_known(&g.item.target, target_pos(g), &mut problems);
         once(
             format!("grant {} {:?}", g.item.principal, g.item.target),
             g.pos,
@@ -824,8 +846,8 @@ fn references(model: &Model) -> Vec<Problem> {
         );
     }
     for s in &model.shares {
-        check(&s.item.user, s.pos, &mut problems);
-        target_known(&Target::Folder(s.item.folder.clone()), s.pos, &mut problems);
+        check(&s.item.user, s.field("user"), &mut problems);
+        target_known(&Target::Folder(s.item.folder.clone()), s.field("folder"), &mut problems);
         once(
             format!("share {} {}", s.item.folder, s.item.user),
             s.pos,
@@ -834,11 +856,11 @@ fn references(model: &Model) -> Vec<Problem> {
         );
     }
     for s in &model.vm_shares {
-        check(&s.item.user, s.pos, &mut problems);
+        check(&s.item.user, s.field("user"), &mut problems);
         if let Some(by) = &s.item.by {
-            check(by, s.pos, &mut problems);
+            check(by, s.field("by"), &mut problems);
         }
-        target_known(&Target::Vm(s.item.vm.clone()), s.pos, &mut problems);
+        target_known(&Target::Vm(s.item.vm.clone()), s.field("vm"), &mut problems);
         once(
             format!("vm share {} {}", s.item.vm, s.item.user),
             s.pos,
@@ -847,8 +869,8 @@ fn references(model: &Model) -> Vec<Problem> {
         );
     }
     for f in &model.fences {
-        check(&f.item.group, f.pos, &mut problems);
-        target_known(&f.item.target, f.pos, &mut problems);
+        check(&f.item.group, f.field("group"), &mut problems);
+        target_known(&f.item.target, target_pos(f), &mut problems);
         once(
             format!("fence {:?} {}", f.item.target, f.item.group),
             f.pos,
@@ -872,7 +894,7 @@ fn references(model: &Model) -> Vec<Problem> {
             } => (Some(principal), vec![target]),
             Assertion::Who { target, users, .. } => {
                 for user in users {
-                    check(user, a.pos, &mut problems);
+                    check(user, a.field("users"), &mut problems);
                 }
                 (None, vec![target])
             }
@@ -886,10 +908,10 @@ fn references(model: &Model) -> Vec<Problem> {
             ),
         };
         if let Some(principal) = principal {
-            check(principal, a.pos, &mut problems);
+            check(principal, a.field("principal"), &mut problems);
         }
         for target in targets {
-            target_known(target, a.pos, &mut problems);
+            target_known(target, target_pos(a), &mut problems);
         }
     }
     problems
@@ -927,4 +949,12 @@ fn dup_item(
     } else {
         items.insert(key, pos);
     }
+}
+
+/// Where an entry names its target: its `uri`, `folder`, `vm` or `under` field.
+fn target_pos<T>(entry: &At<T>) -> Pos {
+    ["uri", "folder", "vm", "under"]
+        .iter()
+        .find_map(|k| entry.fields.get(*k).copied())
+        .unwrap_or(entry.pos)
 }
