@@ -109,20 +109,19 @@ fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
             file, model: true, ..
         } => model::import(ctx, file),
         Command::Import { file, batch, .. } => import::run(ctx, file, *batch),
-        Command::Init { .. }
-        | Command::Demo
-        | Command::Test { .. }
-        | Command::Validate { .. } => dispatch_elsewhere(),
+        Command::Init { .. } | Command::Demo | Command::Test { .. } | Command::Validate { .. } => {
+            dispatch_elsewhere()
+        }
     }
 }
 
 /// `init` and `demo` open their own database, `test` and `validate` none; [`dispatch`]
 /// never hands them here (nor an `export` without what and where, which clap refuses).
 fn dispatch_elsewhere() -> Result<Output> {
-    Err(acl_core::Error::InvalidInput(
-        "init, demo, test and validate take no open database".into(),
+    Err(
+        acl_core::Error::InvalidInput("init, demo, test and validate take no open database".into())
+            .into(),
     )
-    .into())
 }
 
 /// The text and JSON of a mutation: `message (revision N)` and `{"revision": N, ...}`.

@@ -101,7 +101,8 @@ pub fn apply<S: PlatformStore>(
     };
     let by = |who: &PrincipalName| Caller::new(who.clone(), at);
     let admin = by(actor);
-    let refused = |pos: Pos, what: String| move |err: Error| Problem::at(pos, format!("{what}: {err}"));
+    let refused =
+        |pos: Pos, what: String| move |err: Error| Problem::at(pos, format!("{what}: {err}"));
 
     for user in &model.users {
         let name = &user.item.name;
@@ -122,7 +123,12 @@ pub fn apply<S: PlatformStore>(
     for m in &model.memberships {
         let m_item = &m.item;
         platform
-            .grant(&admin, &Uri::of_role(&m_item.role), &m_item.member, m_item.level)
+            .grant(
+                &admin,
+                &Uri::of_role(&m_item.role),
+                &m_item.member,
+                m_item.level,
+            )
             .map_err(refused(
                 m.pos,
                 format!("membership of `{}` in `{}`", m_item.member, m_item.role),
@@ -445,7 +451,11 @@ fn evaluate<S: PlatformStore>(
             let result = (|| {
                 let uri = loaded.uri(under)?;
                 let actual: BTreeSet<(Uri, Level)> = reader
-                    .list(principal, &ListFilter::under(uri.clone()), &PageRequest::all())?
+                    .list(
+                        principal,
+                        &ListFilter::under(uri.clone()),
+                        &PageRequest::all(),
+                    )?
                     .items
                     .into_iter()
                     .collect();

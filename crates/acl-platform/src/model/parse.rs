@@ -10,9 +10,9 @@ use acl_core::{ClusterName, Level, PrincipalName, Schema, Uri, UriContext};
 
 use super::yaml::{self, Node, Value};
 use super::{
-    Assertion, At, FenceEntry, FolderEntry, GrantEntry, GroupFolderEntry, ItemRef,
-    MembershipEntry, Model, Pos, Problem, REASON_KINDS, ShareEntry, Target, UserEntry, VmEntry,
-    VmShareEntry, Wanted,
+    Assertion, At, FenceEntry, FolderEntry, GrantEntry, GroupFolderEntry, ItemRef, MembershipEntry,
+    Model, Pos, Problem, REASON_KINDS, ShareEntry, Target, UserEntry, VmEntry, VmShareEntry,
+    Wanted,
 };
 use crate::folder::{FolderName, Permission, VmShareMode};
 
@@ -270,7 +270,9 @@ impl Parser<'_> {
             Some(node) => self.principal(node, "admin"),
             None => PrincipalName::new("admin").ok(),
         };
-        let description = top.get("description").and_then(|n| self.text(n, "description"));
+        let description = top
+            .get("description")
+            .and_then(|n| self.text(n, "description"));
         self.admin = admin.clone();
         let (cluster, admin) = (cluster?, admin?);
         let mut model = Model::new(cluster, admin.clone());
@@ -282,10 +284,9 @@ impl Parser<'_> {
         };
         for node in list(self, "users") {
             let item = match &node.value {
-                Value::Scalar { .. } => self.principal(node, "user").map(|name| UserEntry {
-                    name,
-                    active: true,
-                }),
+                Value::Scalar { .. } => self
+                    .principal(node, "user")
+                    .map(|name| UserEntry { name, active: true }),
                 _ => self.user(node),
             };
             push(&mut model.users, node, item);
@@ -809,23 +810,52 @@ fn references(model: &Model) -> Vec<Problem> {
         );
     }
     for folder in &model.folders {
-        check(&folder.item.folder.owner, folder.field("owner"), &mut problems);
-        dup_item(&mut items, (false, folder.item.folder.clone()), folder.pos, "folder", &mut problems);
+        check(
+            &folder.item.folder.owner,
+            folder.field("owner"),
+            &mut problems,
+        );
+        dup_item(
+            &mut items,
+            (false, folder.item.folder.clone()),
+            folder.pos,
+            "folder",
+            &mut problems,
+        );
     }
     for folder in &model.group_folders {
-        check(&folder.item.folder.owner, folder.field("group"), &mut problems);
-        dup_item(&mut items, (false, folder.item.folder.clone()), folder.pos, "folder", &mut problems);
+        check(
+            &folder.item.folder.owner,
+            folder.field("group"),
+            &mut problems,
+        );
+        dup_item(
+            &mut items,
+            (false, folder.item.folder.clone()),
+            folder.pos,
+            "folder",
+            &mut problems,
+        );
     }
     for vm in &model.vms {
         check(&vm.item.vm.owner, vm.field("owner"), &mut problems);
         check(&vm.item.team, vm.field("team"), &mut problems);
-        dup_item(&mut items, (true, vm.item.vm.clone()), vm.pos, "vm", &mut problems);
+        dup_item(
+            &mut items,
+            (true, vm.item.vm.clone()),
+            vm.pos,
+            "vm",
+            &mut problems,
+        );
     }
     let target_known = |t: &Target, pos: Pos, problems: &mut Vec<Problem>| match t {
         Target::Uri(_) => {}
-        Target::Folder(f) if !items.contains_key(&(false, f.clone())) => problems.push(
-            Problem::at(pos, format!("unknown folder `{f}`: declare it under folders or group_folders")),
-        ),
+        Target::Folder(f) if !items.contains_key(&(false, f.clone())) => {
+            problems.push(Problem::at(
+                pos,
+                format!("unknown folder `{f}`: declare it under folders or group_folders"),
+            ))
+        }
         Target::Vm(v) if !items.contains_key(&(true, v.clone())) => problems.push(Problem::at(
             pos,
             format!("unknown vm `{v}`: declare it under vms"),
@@ -847,7 +877,11 @@ fn references(model: &Model) -> Vec<Problem> {
     }
     for s in &model.shares {
         check(&s.item.user, s.field("user"), &mut problems);
-        target_known(&Target::Folder(s.item.folder.clone()), s.field("folder"), &mut problems);
+        target_known(
+            &Target::Folder(s.item.folder.clone()),
+            s.field("folder"),
+            &mut problems,
+        );
         once(
             format!("share {} {}", s.item.folder, s.item.user),
             s.pos,
@@ -904,7 +938,9 @@ fn references(model: &Model) -> Vec<Problem> {
                 reaches,
             } => (
                 Some(principal),
-                std::iter::once(under).chain(reaches.iter().map(|(t, _)| t)).collect(),
+                std::iter::once(under)
+                    .chain(reaches.iter().map(|(t, _)| t))
+                    .collect(),
             ),
         };
         if let Some(principal) = principal {
