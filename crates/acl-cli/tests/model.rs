@@ -396,9 +396,21 @@ fn import_of_a_bad_model_changes_nothing() {
         run.stderr
     );
     assert_eq!(env.dump(), before);
-    // a user without `manage` on `user:` cannot create the model's users (rule A4)
+    // an entry the database's state refuses (bob exists already) stops the import before
+    // anything is written: the entries before it (ann) are not committed either
     env.users(&["bob"]);
     let after_bob = env.dump();
+    let clash = file(&env, "clash.yaml", "cluster: prod\nusers: [ann, bob]\n");
+    let run = env.acl(&["import", "--model", &clash]).code(65);
+    assert!(
+        run.stderr.contains(&format!(
+            "{clash}:2:14: user `bob`: principal `bob` already exists"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.dump(), after_bob);
+    // a user without `manage` on `user:` cannot create the model's users (rule A4)
     let good = file(&env, "good.yaml", "cluster: prod\nusers: [ann]\n");
     let run = env.as_("bob", &["import", "--model", &good]).code(65);
     assert!(run.stderr.contains("user `ann`"), "{}", run.stderr);

@@ -309,8 +309,10 @@ pub fn validate(files: &[PathBuf]) -> Result<Output> {
 }
 
 /// `acl import --model FILE`: the file is checked in full first (syntax, and meaning on a
-/// fresh in-memory store), so a model with a problem writes nothing; then its entries are
-/// applied to the database as the acting user, each through its mutation.
+/// fresh in-memory store), then rehearsed on an in-memory copy of the database's model
+/// (its export) as the acting user, so a model the engine would refuse anywhere writes
+/// nothing; then its entries are applied to the database as the acting user, each through
+/// its mutation.
 pub fn import(ctx: &Ctx, path: &Path) -> Result<Output> {
     let text = read(path)?;
     let bad = |problems: Vec<Problem>| CliError::Model {
@@ -320,6 +322,16 @@ pub fn import(ctx: &Ctx, path: &Path) -> Result<Output> {
     let (_, model, _) = load(&text).map_err(bad)?;
     let before = ctx.engine().reader()?.revision()?;
     let actor = ctx.actor()?;
+    // The rehearsal: the database's own model, rebuilt in memory, then this one on top.
+    let current = model::export(&ctx.engine().reader()?)?;
+    let replica = Platform::new(MemoryStore::new(), Schema::standard());
+    model::load_fresh(&replica, &current, Timestamp(0)).map_err(|problem| {
+        acl_core::Error::storage(format!(
+            "the database's model could not be rebuilt in memory to rehearse the import: {}",
+            problem.message
+        ))
+    })?;
+    model::apply(&replica, &model, &actor, now()).map_err(|problem| bad(vec![problem]))?;
     model::apply(ctx.engine(), &model, &actor, now()).map_err(|problem| {
         let mut problem = problem;
         let after = ctx
