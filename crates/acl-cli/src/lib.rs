@@ -5,7 +5,9 @@
 //! `acl check PRINCIPAL URI LEVEL`, `acl folder invite tests bob --permission ro`, ... The
 //! commands are parsed by [`Cli`] (clap derive) and run by [`run`], which returns an
 //! [`Output`] (aligned text, or JSON with `--json`) or a [`CliError`] that carries the
-//! exit code. `acl demo` walks through the whole system on a fresh database.
+//! exit code. `acl demo` walks through the whole system on a fresh database. `acl test`
+//! and `acl validate` run and check model files (docs/cli.md, "Model files") on fresh
+//! in-memory stores.
 //!
 //! # Invariants
 //!
@@ -17,7 +19,7 @@
 //!   current time here ([`ctx::now`]).
 //! - **A failed command changes nothing**: each command is one engine mutation (one
 //!   transaction) or a read, so an error leaves the database as it was. The exceptions are
-//!   stated where they are (`import --batch`, the demo's steps).
+//!   stated where they are (`import --batch`, `import --model`, the demo's steps).
 //! - **Only this crate knows exit codes**: 0 success and `allowed`; 77 denied or not
 //!   permitted; 65 invalid input or no effect; 72 not found; 73 already exists or
 //!   conflict; 2 usage (clap); 1 anything else.

@@ -26,6 +26,9 @@
 //! deactivates its account and keypairs (rule A3), and a role that owns folders or VMs
 //! cannot be removed.
 //!
+//! Feature `model`: [`model`], model files (a whole model and its assertions in one YAML
+//! file, the format `acl test` runs), loaded through these same workflows.
+//!
 //! # Example
 //!
 //! The invitation state machine of rule F5 is a pure function of the kernel:

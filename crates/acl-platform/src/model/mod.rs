@@ -458,3 +458,74 @@ impl Model {
             && sorted(&self.fences) == sorted(&other.fences)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use acl_core::Schema;
+
+    const TEXT: &str = "\
+description: a test
+cluster: c
+users: [alice, {name: bob, active: false}]
+groups: [team]
+roles: [alice/roles/r]
+memberships:
+  - {member: alice, role: team, level: manage}
+grants:
+  - {principal: alice/roles/r, uri: \"storage:data\", level: read, by: alice}
+  - {principal: bob, uri: \"role://alice/roles/r\", level: read, by: alice}
+forbids:
+  - {principal: bob, uri: \"storage://c/alice/data/private\"}
+folders: [{name: tests, owner: alice}]
+shares: [{folder: alice/tests, user: bob, permission: rw}]
+group_folders: [{name: shared, group: team, permission: ro}]
+vms: [{name: box, owner: alice, team: team}]
+vm_shares: [{vm: alice/box, user: bob, mode: co-own, by: alice}]
+fences: [{vm: alice/box, group: team}]
+assertions:
+  - allowed: {principal: bob, folder: alice/tests, action: write}
+";
+
+    // rule U2: short forms resolve against `by`; positions are 1-based at the entry
+    #[test]
+    fn parses_every_section_with_positions() {
+        let model = parse(TEXT, &Schema::standard()).unwrap();
+        assert_eq!(model.description.as_deref(), Some("a test"));
+        assert_eq!(model.users.len(), 2);
+        assert!(!model.users[1].item.active);
+        assert_eq!(model.memberships[0].item.level, Level::Manage);
+        let Target::Uri(uri) = &model.grants[0].item.target else {
+            panic!("a uri")
+        };
+        assert_eq!(uri.as_str(), "storage://c/alice/data");
+        assert_eq!(model.grants[0].pos, Pos { line: 9, column: 5 });
+        assert_eq!(
+            model.grants[0].field("level"),
+            Pos {
+                line: 9,
+                column: 60
+            }
+        );
+        assert_eq!(model.forbids[0].item.level, Level::Deny);
+        assert_eq!(model.vm_shares[0].item.mode, VmShareMode::CoOwn);
+        assert_eq!(model.assertions.len(), 1);
+    }
+
+    // rule P2: a read grant on role://R is the membership; `by` is not state
+    #[test]
+    fn same_as_normalizes_memberships_and_actors() {
+        let model = parse(TEXT, &Schema::standard()).unwrap();
+        let written = model.to_yaml();
+        let back = parse(&written, &Schema::standard()).unwrap();
+        assert!(model.same_as(&back), "{written}");
+        assert!(back.assertions.is_empty(), "export writes no assertion");
+        let mut other = back.clone();
+        other.users.pop();
+        assert!(!model.same_as(&other));
+        let mut other = back;
+        other.grants[0].item.level = Level::Write;
+        assert!(!model.same_as(&other));
+    }
+}
