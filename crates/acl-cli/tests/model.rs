@@ -318,6 +318,24 @@ fn validate_reports_problems_with_positions() {
     }
 }
 
+// the model files shown in README.md and docs/cli.md are valid and their assertions hold
+#[test]
+fn the_documented_models_pass() {
+    let env = Env::empty();
+    let mut count = 0;
+    for doc in [docs().join("../README.md"), docs().join("cli.md")] {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        for (i, block) in text.split("```yaml\n").skip(1).enumerate() {
+            let yaml = block.split("```").next().unwrap();
+            let path = file(&env, &format!("doc{count}-{i}.yaml"), yaml);
+            let run = acl(&["test", &path]);
+            assert_eq!(run.code, 0, "{doc:?} block {i}:\n{}", run.stdout);
+            count += 1;
+        }
+    }
+    assert_eq!(count, 2);
+}
+
 /// Initializes a database of `cluster` in `env`.
 fn init(env: &Env, cluster: &str) {
     env.acl(&["init", "--cluster", cluster]).ok();
