@@ -167,7 +167,8 @@ pub enum Command {
     /// Compute sessions, admitted against the user's resource policy.
     #[command(subcommand)]
     Session(SessionCommand),
-    /// Export users, keypairs, policies or sessions to a CSV file.
+    /// Export users, keypairs, policies or sessions to a CSV file; with `--model`, the
+    /// permission model as a model file.
     Export {
         /// What to export.
         #[arg(required_unless_present = "model")]
@@ -191,7 +192,8 @@ pub enum Command {
         #[command(flatten)]
         page: PageArgs,
     },
-    /// Load grants from a file of JSON lines `{"uri": ..., "principal": ..., "level": ...}`.
+    /// Load grants from a file of JSON lines `{"uri": ..., "principal": ..., "level": ...}`;
+    /// with `--model`, the entries of a model file.
     Import {
         /// The file (`-` for stdin).
         file: PathBuf,
