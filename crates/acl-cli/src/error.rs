@@ -46,6 +46,9 @@ pub enum CliError {
         /// What is wrong with it.
         message: String,
     },
+    /// The server could not listen.
+    #[error(transparent)]
+    Serve(#[from] acl_server::ServeError),
     /// A step of the demo ended otherwise than the scenario says; the message names the
     /// step's command, and the exit code is the step's.
     #[error("demo step `{command}` failed: {message}")]
@@ -67,6 +70,7 @@ impl CliError {
             CliError::Io { .. } => EXIT_FAILURE,
             CliError::ImportLine { .. } => EXIT_INVALID,
             CliError::Demo { code, .. } => *code,
+            CliError::Serve(_) => EXIT_FAILURE,
         }
     }
 
@@ -77,6 +81,7 @@ impl CliError {
             CliError::Io { .. } => "io",
             CliError::ImportLine { .. } => ErrorKind::InvalidInput.as_str(),
             CliError::Demo { .. } => "demo",
+            CliError::Serve(_) => "serve",
         }
     }
 

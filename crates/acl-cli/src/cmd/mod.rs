@@ -12,6 +12,7 @@ mod invitation;
 mod log;
 mod policy;
 mod role;
+pub mod serve;
 mod user;
 mod vm;
 
@@ -39,6 +40,7 @@ pub fn dispatch(cli: &Cli) -> Result<Output> {
             admin_email.as_deref().zip(admin_password.as_deref()),
         ),
         Command::Demo => demo::run(cli),
+        Command::Serve(args) => serve::serve(cli, args),
         command => {
             let ctx = Ctx::open(&path, cli.acting.clone(), false)?;
             run_in(&ctx, command)
@@ -95,7 +97,8 @@ fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
         Command::Vm(sub) => vm::run(ctx, sub),
         Command::Log { since, actor, page } => log::run(ctx, *since, actor.as_deref(), page),
         Command::Import { file, batch } => import::run(ctx, file, *batch),
-        Command::Init { .. } | Command::Demo => dispatch_elsewhere(),
+        Command::Token(args) => serve::token(ctx, args),
+        Command::Init { .. } | Command::Demo | Command::Serve(_) => dispatch_elsewhere(),
     }
 }
 
