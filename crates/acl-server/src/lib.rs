@@ -39,6 +39,7 @@ mod error;
 mod extract;
 mod metrics;
 mod server;
+mod users;
 
 pub use app::{Engine, Limits, now};
 pub use auth::{JwtKey, KeyError, MIN_SECRET_BYTES, NEURO_IDENTITY_CLAIM};

@@ -32,6 +32,7 @@ use crate::changes;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::extract::Identity;
 use crate::metrics::Metrics;
+use crate::users;
 
 /// The OpenAPI 3.1 document of the v1 API, generated from the handlers (rule S7).
 #[derive(OpenApi)]
@@ -41,7 +42,8 @@ use crate::metrics::Metrics;
         api::check, api::check_batch, api::explain, api::tree, api::list, api::shared,
         api::who, api::whoami, api::grant, api::grant_batch, api::revoke, api::add_role,
         api::remove_role, api::roles, api::memberships, api::add_fence, api::remove_fence,
-        api::fences, changes::changes, changes::watch, healthz, readyz, ping, metrics,
+        api::fences, changes::changes, changes::watch, users::create, users::list,
+        users::show, users::deactivate, users::activate, healthz, readyz, ping, metrics,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer),
@@ -49,6 +51,7 @@ use crate::metrics::Metrics;
         (name = "decisions", description = "check, explain, tree, list, shared, who"),
         (name = "grants", description = "grant, revoke, atomic batches"),
         (name = "roles", description = "roles, memberships, fences"),
+        (name = "users", description = "user accounts"),
         (name = "changes", description = "the changelog: long poll and watch"),
         (name = "operations", description = "health, readiness, metrics"),
     )
@@ -223,6 +226,10 @@ fn router(app: Arc<App>) -> Router {
         .route("/v1/memberships", get(api::memberships))
         .route("/v1/fences", post(api::add_fence).get(api::fences))
         .route("/v1/fences/remove", post(api::remove_fence))
+        .route("/v1/users", post(users::create).get(users::list))
+        .route("/v1/users/{user}", get(users::show))
+        .route("/v1/users/{user}/deactivate", post(users::deactivate))
+        .route("/v1/users/{user}/activate", post(users::activate))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/ping", get(ping))

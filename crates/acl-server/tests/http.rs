@@ -1051,3 +1051,60 @@ async fn graceful_shutdown_finishes_in_flight() {
         "no new connections"
     );
 }
+
+// rules A1 to A4, S2: users through the platform's account workflows; a deactivated
+// user's token is refused
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_create_list_show_deactivate() {
+    let f = start(Limits::default()).await;
+    let dave = json!({"username": "dave", "email": "dave@example.com", "password": "s3cret-pass!", "full_name": "Dave"});
+    let (status, body) = f.post("alice", "/v1/users", dave.clone()).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "admins only (rule A4): {body}"
+    );
+    let (status, body) = f
+        .post(
+            "admin",
+            "/v1/users",
+            json!({"username": "erin", "email": "erin@example.com", "password": "Zq9Zq"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        !body["error"]["message"].as_str().unwrap().contains("Zq9Zq"),
+        "no password echoed"
+    );
+    let (status, body) = f.post("admin", "/v1/users", dave.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["username"], "dave");
+    assert!(body["user"].get("password").is_none());
+    let (status, _) = f.post("admin", "/v1/users", dave).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, body) = f.get("admin", "/v1/users?filter=DAVE").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    let (status, body) = f.get("dave", "/v1/users/dave@example.com").await;
+    assert_eq!(status, StatusCode::OK, "a user sees itself: {body}");
+    assert_eq!(body["user"]["full_name"], "Dave");
+    let (status, _) = f.get("bob", "/v1/users/dave").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = f
+        .post("admin", "/v1/users/dave/deactivate", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = f.get("dave", "/v1/whoami").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a deactivated identity (rule S2)"
+    );
+    let (_, body) = f.get("admin", "/v1/users?inactive=true").await;
+    assert_eq!(body["items"][0]["username"], "dave");
+    let (status, _) = f.post("admin", "/v1/users/dave/activate", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = f.get("dave", "/v1/whoami").await;
+    assert_eq!(status, StatusCode::OK);
+    f.stop().await.unwrap();
+}
