@@ -46,6 +46,8 @@ mod serve {
     struct Running {
         child: Child,
         addr: String,
+        /// Every later line of stderr (the logs), once the server has exited.
+        logs: std::thread::JoinHandle<Vec<String>>,
     }
 
     /// Starts `acl serve` on a free port and waits for its `listening on` line.
@@ -53,7 +55,7 @@ mod serve {
         let mut child = Command::new(bin())
             .arg("--db")
             .arg(&env.db)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "warn"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info"])
             .env("ACL_JWT_SECRET", SECRET)
             .env_remove("ACL_DB")
             .env_remove("ACL_AS")
@@ -72,8 +74,8 @@ mod serve {
             }
         };
         // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Running { child, addr }
+        let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+        Running { child, addr, logs }
     }
 
     fn token(env: &Env, who: &str, principal: &str) -> (i32, String, String) {

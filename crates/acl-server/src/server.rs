@@ -121,7 +121,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Health>, ApiError> {
 
 /// The Prometheus metrics (rule S8): requests, latencies, decisions, the store revision.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String), api::Errors),
+    responses((status = 200, description = "The OpenMetrics text format", content_type = "application/openmetrics-text", body = String), api::Errors),
     security(("bearer" = [])))]
 async fn metrics(State(app): State<Arc<App>>, Identity(_): Identity) -> Response {
     (
