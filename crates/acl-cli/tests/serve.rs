@@ -139,6 +139,25 @@ mod serve {
             TcpStream::connect(&server.addr).is_err(),
             "no longer listening"
         );
+        // rule S8: one structured line per request with its id, and no token or secret
+        let logs = server.logs.join().unwrap();
+        let answered: Vec<serde_json::Value> = logs
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["fields"]["message"] == "answered")
+            .collect();
+        assert!(answered.len() >= 2, "{logs:?}");
+        assert!(
+            answered.iter().all(|v| v["span"]["id"].is_string()),
+            "{answered:?}"
+        );
+        assert!(answered.iter().any(|v| v["fields"]["status"] == 401));
+        for line in &logs {
+            assert!(
+                !line.contains(&admin_token) && !line.contains(SECRET),
+                "{line}"
+            );
+        }
     }
 
     // rule S2: without a secret the server refuses to start, exit 65, naming what is missing
