@@ -37,6 +37,7 @@ mod auth;
 mod changes;
 mod error;
 mod extract;
+mod folders;
 mod metrics;
 mod server;
 mod users;

@@ -31,6 +31,7 @@ use crate::auth::JwtKey;
 use crate::changes;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::extract::Identity;
+use crate::folders;
 use crate::metrics::Metrics;
 use crate::users;
 
@@ -43,7 +44,10 @@ use crate::users;
         api::who, api::whoami, api::grant, api::grant_batch, api::revoke, api::add_role,
         api::remove_role, api::roles, api::memberships, api::add_fence, api::remove_fence,
         api::fences, changes::changes, changes::watch, users::create, users::list,
-        users::show, users::deactivate, users::activate, healthz, readyz, ping, metrics,
+        users::show, users::deactivate, users::activate, folders::create, folders::list,
+        folders::rename, folders::delete, folders::invite, folders::shares, folders::set_share,
+        folders::unshare, folders::leave, folders::invitations, folders::accept,
+        folders::reject, folders::cancel, folders::change_permission, healthz, readyz, ping, metrics,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer),
@@ -52,6 +56,7 @@ use crate::users;
         (name = "grants", description = "grant, revoke, atomic batches"),
         (name = "roles", description = "roles, memberships, fences"),
         (name = "users", description = "user accounts"),
+        (name = "folders", description = "folders, shares and invitations (Backend.AI)"),
         (name = "changes", description = "the changelog: long poll and watch"),
         (name = "operations", description = "health, readiness, metrics"),
     )
@@ -230,6 +235,24 @@ fn router(app: Arc<App>) -> Router {
         .route("/v1/users/{user}", get(users::show))
         .route("/v1/users/{user}/deactivate", post(users::deactivate))
         .route("/v1/users/{user}/activate", post(users::activate))
+        .route("/v1/folders", post(folders::create).get(folders::list))
+        .route("/v1/folders/{name}", delete(folders::delete))
+        .route("/v1/folders/{name}/rename", post(folders::rename))
+        .route("/v1/folders/{name}/invite", post(folders::invite))
+        .route(
+            "/v1/folders/{name}/shares",
+            get(folders::shares).post(folders::set_share),
+        )
+        .route("/v1/folders/{name}/unshare", post(folders::unshare))
+        .route("/v1/folders/{name}/leave", post(folders::leave))
+        .route("/v1/invitations", get(folders::invitations))
+        .route("/v1/invitations/{id}/accept", post(folders::accept))
+        .route("/v1/invitations/{id}/reject", post(folders::reject))
+        .route("/v1/invitations/{id}/cancel", post(folders::cancel))
+        .route(
+            "/v1/invitations/{id}/permission",
+            post(folders::change_permission),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/ping", get(ping))

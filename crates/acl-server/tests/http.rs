@@ -1108,3 +1108,130 @@ async fn users_create_list_show_deactivate() {
     assert_eq!(status, StatusCode::OK);
     f.stop().await.unwrap();
 }
+
+// rules F1 to F9: the Backend.AI folder-sharing scenario over HTTP
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_and_invitations() {
+    let f = start(Limits::default()).await;
+    for who in ["ann", "ben"] {
+        let (status, body) = f
+            .post("admin", "/v1/users", json!({"username": who, "email": format!("{who}@example.com"), "password": "Pass-word-1!"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = f.post("ann", "/v1/folders", json!({"name": "tests"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["value"]["id"].as_str().unwrap().to_owned();
+    let uri = format!("vfolder://c/{id}");
+    let (status, body) = f
+        .post("ann", "/v1/folders", json!({"name": ".private"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = f
+        .post(
+            "ann",
+            "/v1/folders/.private/invite",
+            json!({"users": ["ben"], "permission": "ro"}),
+        )
+        .await;
+    assert!(
+        status.is_client_error(),
+        "a private folder is never shared (rule F2): {body}"
+    );
+    let (status, body) = f
+        .post(
+            "ann",
+            "/v1/folders/tests/invite",
+            json!({"users": ["ben@example.com"], "permission": "ro"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = f.get("ben", "/v1/invitations").await;
+    let invitation = body["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = f
+        .post(
+            "ann",
+            &format!("/v1/invitations/{invitation}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only the invitee accepts (rule F5): {body}"
+    );
+    let (status, body) = f
+        .post(
+            "ben",
+            &format!("/v1/invitations/{invitation}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = f
+        .post(
+            "ben",
+            "/v1/check",
+            json!({"principal": "ben", "uri": uri, "level": "mount-rw"}),
+        )
+        .await;
+    assert_eq!(body["allowed"], false, "read-only share (rule F3)");
+    let (_, body) = f
+        .post(
+            "ben",
+            "/v1/check",
+            json!({"principal": "ben", "uri": uri, "level": "mount-ro"}),
+        )
+        .await;
+    assert_eq!(body["allowed"], true);
+    let (status, body) = f
+        .post(
+            "ann",
+            "/v1/folders/tests/shares",
+            json!({"user": "ben", "permission": "rw"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = f
+        .post(
+            "ben",
+            "/v1/check",
+            json!({"principal": "ben", "uri": uri, "level": "mount-rw"}),
+        )
+        .await;
+    assert_eq!(body["allowed"], true, "no stale grant (rule F7)");
+    let (_, body) = f
+        .post(
+            "ben",
+            "/v1/check",
+            json!({"principal": "ben", "uri": uri, "level": "delete"}),
+        )
+        .await;
+    assert_eq!(body["allowed"], false, "a sharee cannot delete (rule F3)");
+    let (status, body) = f.get("ann", "/v1/folders/tests/shares").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    let (_, body) = f.get("ben", "/v1/folders").await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    let (status, body) = f.post("ben", "/v1/folders/tests/leave", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = f.get("ben", "/v1/folders").await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 0);
+    let (status, body) = f
+        .post("ann", "/v1/folders/tests/rename", json!({"name": "tests2"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = f
+        .client
+        .delete(format!("{}/v1/folders/tests2", f.base))
+        .bearer_auth(f.token("ann"))
+        .send()
+        .await
+        .map(|r| (r.status(), r))
+        .unwrap();
+    let body: Value = body.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = f.get("ann", "/v1/folders/tests2/shares").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    f.stop().await.unwrap();
+}
