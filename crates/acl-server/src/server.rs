@@ -47,7 +47,10 @@ use crate::users;
         users::show, users::deactivate, users::activate, folders::create, folders::list,
         folders::rename, folders::delete, folders::invite, folders::shares, folders::set_share,
         folders::unshare, folders::leave, folders::invitations, folders::accept,
-        folders::reject, folders::cancel, folders::change_permission, healthz, readyz, ping, metrics,
+        folders::reject, folders::cancel, folders::change_permission, users::create_group,
+        users::groups, users::members, users::add_member, users::remove_member,
+        users::create_keypair, users::keypairs, users::activate_keypair,
+        users::deactivate_keypair, healthz, readyz, ping, metrics,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer),
@@ -55,7 +58,7 @@ use crate::users;
         (name = "decisions", description = "check, explain, tree, list, shared, who"),
         (name = "grants", description = "grant, revoke, atomic batches"),
         (name = "roles", description = "roles, memberships, fences"),
-        (name = "users", description = "user accounts"),
+        (name = "users", description = "user accounts, groups, keypairs"),
         (name = "folders", description = "folders, shares and invitations (Backend.AI)"),
         (name = "changes", description = "the changelog: long poll and watch"),
         (name = "operations", description = "health, readiness, metrics"),
@@ -252,6 +255,24 @@ fn router(app: Arc<App>) -> Router {
         .route(
             "/v1/invitations/{id}/permission",
             post(folders::change_permission),
+        )
+        .route("/v1/groups", post(users::create_group).get(users::groups))
+        .route(
+            "/v1/groups/{name}/members",
+            get(users::members).post(users::add_member),
+        )
+        .route(
+            "/v1/groups/{name}/members/remove",
+            post(users::remove_member),
+        )
+        .route(
+            "/v1/keypairs",
+            post(users::create_keypair).get(users::keypairs),
+        )
+        .route("/v1/keypairs/{key}/activate", post(users::activate_keypair))
+        .route(
+            "/v1/keypairs/{key}/deactivate",
+            post(users::deactivate_keypair),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

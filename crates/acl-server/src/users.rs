@@ -359,3 +359,306 @@ async fn set_active(
         revision: done.revision.0,
     }))
 }
+
+// ---------------------------------------------------------------------------------------
+// Groups (rule A4) and keypairs (rule A5)
+
+/// A group's name.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GroupBody {
+    /// The group's name.
+    pub name: String,
+}
+
+/// A user, by username or email.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserBody {
+    /// The user.
+    pub user: String,
+}
+
+/// Names listed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct Members {
+    /// The names, in order.
+    pub items: Vec<String>,
+    /// The revision the answer was read at (at least).
+    pub revision: u64,
+}
+
+/// Creates a group (admins only, rule A4).
+#[utoipa::path(post, path = "/v1/groups", tag = "users", request_body = GroupBody,
+    responses((status = 200, body = Applied), Errors), security(("bearer" = [])))]
+pub(crate) async fn create_group(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    Body(request): Body<GroupBody>,
+) -> Result<Json<Applied>> {
+    let name = PrincipalName::new(&request.name)?;
+    let done = app
+        .write(identity, move |engine, caller| {
+            Ok(engine.create_group(caller, &name, "default")?)
+        })
+        .await?;
+    Ok(Json(Applied {
+        revision: done.revision.0,
+    }))
+}
+
+/// The groups the identity sees, in name order.
+#[utoipa::path(get, path = "/v1/groups", tag = "users", params(crate::api::Consistency),
+    responses((status = 200, body = Members), Errors), security(("bearer" = [])))]
+pub(crate) async fn groups(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    Params(consistency): Params<crate::api::Consistency>,
+) -> Result<Json<Members>> {
+    let (items, revision) = app
+        .read(identity, consistency.at_least, |viewer| {
+            let page = acl_core::PageRequest::first(MAX_PAGE);
+            Ok(viewer
+                .roles(&page, |r| r.kind == PrincipalKind::Group)?
+                .items
+                .iter()
+                .map(|r| r.name.to_string())
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(Json(Members {
+        items,
+        revision: revision.0,
+    }))
+}
+
+/// A group's members (admins and the group's managers).
+#[utoipa::path(get, path = "/v1/groups/{name}/members", tag = "users",
+    params(("name" = String, Path, description = "The group's name"), crate::api::Consistency),
+    responses((status = 200, body = Members), Errors), security(("bearer" = [])))]
+pub(crate) async fn members(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    path: std::result::Result<Path<String>, PathRejection>,
+    Params(consistency): Params<crate::api::Consistency>,
+) -> Result<Json<Members>> {
+    let group = PrincipalName::new(&user_path(path)?)?;
+    let (items, revision) = platform_read(
+        &app,
+        identity,
+        consistency.at_least,
+        move |app, identity| {
+            let (_, members) = app.engine.group_members(identity, &group)?;
+            Ok(members.iter().map(ToString::to_string).collect::<Vec<_>>())
+        },
+    )
+    .await?;
+    Ok(Json(Members {
+        items,
+        revision: revision.0,
+    }))
+}
+
+/// Adds a user to a group (admins only, rule A4).
+#[utoipa::path(post, path = "/v1/groups/{name}/members", tag = "users",
+    params(("name" = String, Path, description = "The group's name")), request_body = UserBody,
+    responses((status = 200, body = Applied), Errors), security(("bearer" = [])))]
+pub(crate) async fn add_member(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    path: std::result::Result<Path<String>, PathRejection>,
+    Body(request): Body<UserBody>,
+) -> Result<Json<Applied>> {
+    membership(app, identity, user_path(path)?, request.user, true).await
+}
+
+/// Removes a user from a group (admins only, rule A4).
+#[utoipa::path(post, path = "/v1/groups/{name}/members/remove", tag = "users",
+    params(("name" = String, Path, description = "The group's name")), request_body = UserBody,
+    responses((status = 200, body = Applied), Errors), security(("bearer" = [])))]
+pub(crate) async fn remove_member(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    path: std::result::Result<Path<String>, PathRejection>,
+    Body(request): Body<UserBody>,
+) -> Result<Json<Applied>> {
+    membership(app, identity, user_path(path)?, request.user, false).await
+}
+
+async fn membership(
+    app: Arc<App>,
+    identity: PrincipalName,
+    group: String,
+    user: String,
+    add: bool,
+) -> Result<Json<Applied>> {
+    let group = PrincipalName::new(&group)?;
+    let done = app
+        .write(identity, move |engine, caller| {
+            let user = engine.reader()?.user_named(&user)?;
+            Ok(if add {
+                engine.add_group_member(caller, &group, &user)?
+            } else {
+                engine.remove_group_member(caller, &group, &user)?
+            })
+        })
+        .await?;
+    Ok(Json(Applied {
+        revision: done.revision.0,
+    }))
+}
+
+/// A keypair, without its secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct KeypairRow {
+    /// The access key.
+    pub access_key: String,
+    /// Its user.
+    pub user: String,
+    /// Whether it is active.
+    pub active: bool,
+    /// Its resource policy.
+    pub policy: String,
+    /// When it was created, in milliseconds since the Unix epoch.
+    pub created: i64,
+}
+
+fn keypair_row(k: &acl_platform::Keypair) -> KeypairRow {
+    KeypairRow {
+        access_key: k.access_key.as_str().to_owned(),
+        user: k.user.to_string(),
+        active: k.active,
+        policy: k.policy.as_str().to_owned(),
+        created: k.created.0,
+    }
+}
+
+/// A keypair as created: the secret is in this answer only (rule A5).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct CreatedKeypair {
+    /// The keypair.
+    pub keypair: KeypairRow,
+    /// The secret key, shown this once; only its hash is kept.
+    pub secret: String,
+    /// The store's revision after it.
+    pub revision: u64,
+}
+
+/// Keypairs listed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct Keypairs {
+    /// The keypairs.
+    pub items: Vec<KeypairRow>,
+    /// The revision the answer was read at (at least).
+    pub revision: u64,
+}
+
+/// Whose keypairs.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct KeypairsQuery {
+    /// The user (default: the identity).
+    pub user: Option<String>,
+    /// Answer only from a state at this revision or later.
+    #[param(minimum = 0)]
+    pub at_least: Option<u64>,
+}
+
+/// Creates a keypair for a user (the user itself or an admin, rule A5).
+#[utoipa::path(post, path = "/v1/keypairs", tag = "users", request_body = UserBody,
+    responses((status = 200, body = CreatedKeypair), Errors), security(("bearer" = [])))]
+pub(crate) async fn create_keypair(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    Body(request): Body<UserBody>,
+) -> Result<Json<CreatedKeypair>> {
+    let (keypair, secret, revision) = app
+        .write(identity, move |engine, caller| {
+            let user = engine.reader()?.user_named(&request.user)?;
+            let mut entropy = OsEntropy::new()?;
+            let done = engine.create_keypair(caller, &user, &mut entropy)?;
+            entropy.check()?;
+            Ok(acl_core::Applied {
+                revision: done.revision,
+                value: (
+                    keypair_row(&done.value.keypair),
+                    done.value.secret.expose().to_owned(),
+                ),
+            })
+        })
+        .await
+        .map(|done| (done.value.0, done.value.1, done.revision))?;
+    Ok(Json(CreatedKeypair {
+        keypair,
+        secret,
+        revision: revision.0,
+    }))
+}
+
+/// A user's keypairs, without secrets.
+#[utoipa::path(get, path = "/v1/keypairs", tag = "users", params(KeypairsQuery),
+    responses((status = 200, body = Keypairs), Errors), security(("bearer" = [])))]
+pub(crate) async fn keypairs(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    Params(query): Params<KeypairsQuery>,
+) -> Result<Json<Keypairs>> {
+    let (items, revision) = platform_read(&app, identity, query.at_least, move |app, identity| {
+        let user = match &query.user {
+            Some(text) => app.engine.reader()?.user_named(text)?,
+            None => identity.clone(),
+        };
+        Ok(app
+            .engine
+            .keypairs(identity, &user)?
+            .iter()
+            .map(keypair_row)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(Json(Keypairs {
+        items,
+        revision: revision.0,
+    }))
+}
+
+/// Activates a keypair (admins, rule A5).
+#[utoipa::path(post, path = "/v1/keypairs/{key}/activate", tag = "users",
+    params(("key" = String, Path, description = "The access key")),
+    responses((status = 200, body = Applied), Errors), security(("bearer" = [])))]
+pub(crate) async fn activate_keypair(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    path: std::result::Result<Path<String>, PathRejection>,
+) -> Result<Json<Applied>> {
+    set_keypair(app, identity, user_path(path)?, true).await
+}
+
+/// Deactivates a keypair (admins or its user, rule A5).
+#[utoipa::path(post, path = "/v1/keypairs/{key}/deactivate", tag = "users",
+    params(("key" = String, Path, description = "The access key")),
+    responses((status = 200, body = Applied), Errors), security(("bearer" = [])))]
+pub(crate) async fn deactivate_keypair(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    path: std::result::Result<Path<String>, PathRejection>,
+) -> Result<Json<Applied>> {
+    set_keypair(app, identity, user_path(path)?, false).await
+}
+
+async fn set_keypair(
+    app: Arc<App>,
+    identity: PrincipalName,
+    key: String,
+    active: bool,
+) -> Result<Json<Applied>> {
+    let key = acl_platform::AccessKey::new(&key)?;
+    let done = app
+        .write(identity, move |engine, caller| {
+            Ok(engine.set_keypair_active(caller, &key, active)?)
+        })
+        .await?;
+    Ok(Json(Applied {
+        revision: done.revision.0,
+    }))
+}

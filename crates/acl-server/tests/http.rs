@@ -1235,3 +1235,67 @@ async fn folders_and_invitations() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     f.stop().await.unwrap();
 }
+
+// rules A4, A5: groups and keypairs; a keypair's secret is in its creation's answer only
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_and_keypairs() {
+    let f = start(Limits::default()).await;
+    let (status, body) = f
+        .post(
+            "admin",
+            "/v1/users",
+            json!({"username": "gus", "email": "gus@example.com", "password": "Pass-word-1!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = f.post("alice", "/v1/groups", json!({"name": "team"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "admins only (rule A4)");
+    let (status, body) = f.post("admin", "/v1/groups", json!({"name": "team"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = f
+        .post("admin", "/v1/groups/team/members", json!({"user": "gus"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = f.get("admin", "/v1/groups/team/members").await;
+    assert_eq!(body["items"], json!(["gus"]));
+    let (_, body) = f.get("gus", "/v1/groups").await;
+    assert_eq!(body["items"], json!(["team"]), "a member sees its group");
+    let (status, _) = f
+        .post(
+            "admin",
+            "/v1/groups/team/members/remove",
+            json!({"user": "gus"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = f.get("admin", "/v1/groups/team/members").await;
+    assert_eq!(body["items"], json!([]));
+
+    let (status, body) = f
+        .post("admin", "/v1/keypairs", json!({"user": "gus"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let key = body["keypair"]["access_key"].as_str().unwrap().to_owned();
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    assert!(!secret.is_empty());
+    let (status, body) = f.get("gus", "/v1/keypairs").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"][0]["access_key"], key.as_str());
+    assert!(
+        !body.to_string().contains(&secret),
+        "the secret is shown once"
+    );
+    let (status, _) = f
+        .post(
+            "admin",
+            &format!("/v1/keypairs/{key}/deactivate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = f.get("gus", "/v1/keypairs").await;
+    assert_eq!(body["items"][0]["active"], false);
+    let (status, _) = f.get("bob", "/v1/keypairs?user=gus").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    f.stop().await.unwrap();
+}
