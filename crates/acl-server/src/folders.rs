@@ -491,3 +491,114 @@ pub(crate) async fn change_permission(
         .await?;
     record(&done.value, done.revision)
 }
+
+// ---------------------------------------------------------------------------------------
+// VMs (rules V1 to V3)
+
+/// A new VM.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewVm {
+    /// The VM's name.
+    pub name: String,
+    /// The team (a group) it belongs to.
+    pub team: String,
+}
+
+/// Share a VM.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VmShare {
+    /// The user, by username or email.
+    pub user: String,
+    /// `use` (launch and use) or `co-own` (drives, sharing).
+    pub mode: String,
+}
+
+/// A VM's managers and users (rule V1).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct VmMembers {
+    /// The VM.
+    #[schema(value_type = Object)]
+    pub vm: serde_json::Value,
+    /// Who manages it (co-owners, the owner, admins).
+    pub managers: Vec<String>,
+    /// Who may use it.
+    pub users: Vec<String>,
+    /// The revision the answer was read at.
+    pub revision: u64,
+}
+
+/// Creates a VM in a team (rule V1).
+#[utoipa::path(post, path = "/v1/vms", tag = "folders", request_body = NewVm,
+    responses((status = 200, body = Record), Errors), security(("bearer" = [])))]
+pub(crate) async fn create_vm(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    Body(request): Body<NewVm>,
+) -> Result<Json<Record>> {
+    let name = FolderName::new(&request.name)?;
+    let team = PrincipalName::new(&request.team)?;
+    let done = app
+        .write(identity, move |engine, caller| {
+            Ok(engine.create_vm(caller, &name, &team)?)
+        })
+        .await?;
+    record(&done.value, done.revision)
+}
+
+/// Shares a VM with a user of the same team (rule V2).
+#[utoipa::path(post, path = "/v1/vms/{name}/share", tag = "folders",
+    params(("name" = String, Path, description = "The VM's name or id")), request_body = VmShare,
+    responses((status = 200, body = Record), Errors), security(("bearer" = [])))]
+pub(crate) async fn share_vm(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    path: std::result::Result<Path<String>, PathRejection>,
+    Body(request): Body<VmShare>,
+) -> Result<Json<Record>> {
+    let name = name_path(path)?;
+    let mode = acl_platform::VmShareMode::parse(&request.mode)?;
+    let done = app
+        .write(identity, move |engine, caller| {
+            let reader = engine.reader()?;
+            let viewer = reader.bind(&caller.principal)?;
+            let vm = viewer.reader().vm_named(viewer.viewer(), &name)?;
+            drop(viewer);
+            let sharee = user(engine, &request.user)?;
+            Ok(engine.share_vm(caller, &vm.id, &sharee, mode)?)
+        })
+        .await?;
+    record(&done.value, done.revision)
+}
+
+/// A VM's managers and users, listed apart (rule V1).
+#[utoipa::path(get, path = "/v1/vms/{name}/members", tag = "folders",
+    params(("name" = String, Path, description = "The VM's name or id"), crate::api::Consistency),
+    responses((status = 200, body = VmMembers), Errors), security(("bearer" = [])))]
+pub(crate) async fn vm_members(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    path: std::result::Result<Path<String>, PathRejection>,
+    Params(consistency): Params<crate::api::Consistency>,
+) -> Result<Json<VmMembers>> {
+    use acl_platform::PlatformViewerReads;
+    let name = name_path(path)?;
+    let ((vm, managers, users), revision) = app
+        .read(identity, consistency.at_least, move |viewer| {
+            let vm = viewer.reader().vm_named(viewer.viewer(), &name)?;
+            let access = viewer.vm_members(&vm.id)?;
+            Ok((
+                json(&vm)?,
+                access.managers.iter().map(ToString::to_string).collect(),
+                access.users.iter().map(ToString::to_string).collect(),
+            ))
+        })
+        .await?;
+    Ok(Json(VmMembers {
+        vm,
+        managers,
+        users,
+        revision: revision.0,
+    }))
+}

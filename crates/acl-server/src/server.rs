@@ -50,7 +50,7 @@ use crate::users;
         folders::reject, folders::cancel, folders::change_permission, users::create_group,
         users::groups, users::members, users::add_member, users::remove_member,
         users::create_keypair, users::keypairs, users::activate_keypair,
-        users::deactivate_keypair, healthz, readyz, ping, metrics,
+        users::deactivate_keypair, folders::create_vm, folders::share_vm, folders::vm_members, healthz, readyz, ping, metrics,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer),
@@ -59,7 +59,7 @@ use crate::users;
         (name = "grants", description = "grant, revoke, atomic batches"),
         (name = "roles", description = "roles, memberships, fences"),
         (name = "users", description = "user accounts, groups, keypairs"),
-        (name = "folders", description = "folders, shares and invitations (Backend.AI)"),
+        (name = "folders", description = "folders, shares and invitations (Backend.AI); VMs"),
         (name = "changes", description = "the changelog: long poll and watch"),
         (name = "operations", description = "health, readiness, metrics"),
     )
@@ -274,6 +274,9 @@ fn router(app: Arc<App>) -> Router {
             "/v1/keypairs/{key}/deactivate",
             post(users::deactivate_keypair),
         )
+        .route("/v1/vms", post(folders::create_vm))
+        .route("/v1/vms/{name}/share", post(folders::share_vm))
+        .route("/v1/vms/{name}/members", get(folders::vm_members))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/ping", get(ping))

@@ -1299,3 +1299,81 @@ async fn groups_and_keypairs() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     f.stop().await.unwrap();
 }
+
+// rules V1, V2: VMs shared within their team only, users and managers listed apart
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vms_shared_within_the_team() {
+    let f = start(Limits::default()).await;
+    for who in ["vic", "val", "out"] {
+        let (status, body) = f
+            .post("admin", "/v1/users", json!({"username": who, "email": format!("{who}@example.com"), "password": "Pass-word-1!"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    f.post("admin", "/v1/groups", json!({"name": "lab"})).await;
+    for who in ["vic", "val"] {
+        let (status, _) = f
+            .post("admin", "/v1/groups/lab/members", json!({"user": who}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, body) = f
+        .post("vic", "/v1/vms", json!({"name": "gpu1", "team": "lab"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let uri = format!("vm://c/{}", body["value"]["id"].as_str().unwrap());
+    let (status, body) = f
+        .post(
+            "vic",
+            "/v1/vms/gpu1/share",
+            json!({"user": "out", "mode": "use"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "outside the team (rule V2): {body}"
+    );
+    let (status, body) = f
+        .post(
+            "vic",
+            "/v1/vms/gpu1/share",
+            json!({"user": "val", "mode": "use"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = f
+        .post(
+            "val",
+            "/v1/check",
+            json!({"principal": "val", "uri": uri, "level": "launch"}),
+        )
+        .await;
+    assert_eq!(body["allowed"], true);
+    let (_, body) = f
+        .post(
+            "val",
+            "/v1/check",
+            json!({"principal": "val", "uri": uri, "level": "access-drives"}),
+        )
+        .await;
+    assert_eq!(
+        body["allowed"], false,
+        "use gives no drive access (rule V1)"
+    );
+    let (status, body) = f.get("vic", "/v1/vms/gpu1/members").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["users"].as_array().unwrap().iter().any(|u| u == "val"),
+        "{body}"
+    );
+    assert!(
+        body["managers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u == "vic"),
+        "{body}"
+    );
+    f.stop().await.unwrap();
+}
