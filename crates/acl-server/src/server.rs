@@ -50,7 +50,7 @@ use crate::users;
         folders::reject, folders::cancel, folders::change_permission, users::create_group,
         users::groups, users::members, users::add_member, users::remove_member,
         users::create_keypair, users::keypairs, users::activate_keypair,
-        users::deactivate_keypair, folders::create_vm, folders::share_vm, folders::vm_members, healthz, readyz, ping, metrics,
+        users::deactivate_keypair, users::export, folders::create_vm, folders::share_vm, folders::vm_members, healthz, readyz, ping, metrics,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer),
@@ -277,6 +277,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/v1/vms", post(folders::create_vm))
         .route("/v1/vms/{name}/share", post(folders::share_vm))
         .route("/v1/vms/{name}/members", get(folders::vm_members))
+        .route("/v1/exports/{what}", get(users::export))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/ping", get(ping))

@@ -662,3 +662,61 @@ async fn set_keypair(
         revision: done.revision.0,
     }))
 }
+
+// ---------------------------------------------------------------------------------------
+// CSV exports (rule A7)
+
+/// Exports users, keypairs, resource policies or sessions as CSV (rule A7), authorized as
+/// `acl export` is (the admins). The answer is `text/csv`; the revision it was read at
+/// (at least) is in the `x-acl-revision` header.
+#[utoipa::path(get, path = "/v1/exports/{what}", tag = "users",
+    params(("what" = String, Path, description = "`users`, `keypairs`, `policies` or `sessions`"), crate::api::Consistency),
+    responses((status = 200, description = "The CSV", content_type = "text/csv", body = String), Errors),
+    security(("bearer" = [])))]
+pub(crate) async fn export(
+    State(app): State<Arc<App>>,
+    Identity(identity): Identity,
+    path: std::result::Result<Path<String>, PathRejection>,
+    Params(consistency): Params<crate::api::Consistency>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let what = user_path(path)?;
+    if !matches!(
+        what.as_str(),
+        "users" | "keypairs" | "policies" | "sessions"
+    ) {
+        return Err(ApiError::Engine(acl_core::Error::not_found(
+            "export", &what,
+        )));
+    }
+    let (csv, revision) = platform_read(
+        &app,
+        identity,
+        consistency.at_least,
+        move |app, identity| {
+            let mut csv: Vec<u8> = Vec::new();
+            match what.as_str() {
+                "users" => app.engine.export_accounts(identity, &mut csv)?,
+                "keypairs" => app.engine.export_keypairs(identity, &mut csv)?,
+                "policies" => app.engine.export_policies(identity, &mut csv)?,
+                _ => app.engine.export_sessions(identity, &mut csv)?,
+            }
+            Ok(csv)
+        },
+    )
+    .await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::HeaderName::from_static("x-acl-revision"),
+                revision.0.to_string(),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}

@@ -1377,3 +1377,43 @@ async fn vms_shared_within_the_team() {
     );
     f.stop().await.unwrap();
 }
+
+// rule A7: CSV exports for the admins, never holding a password hash
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_exports() {
+    let f = start(Limits::default()).await;
+    f.post(
+        "admin",
+        "/v1/users",
+        json!({"username": "hal", "email": "hal@example.com", "password": "Pass-word-1!"}),
+    )
+    .await;
+    let response = f
+        .client
+        .get(format!("{}/v1/exports/users", f.base))
+        .bearer_auth(f.token("admin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(response.headers().get("x-acl-revision").is_some());
+    let csv = response.text().await.unwrap();
+    assert!(csv.starts_with("username,email,"), "{csv}");
+    assert!(csv.contains("hal@example.com"));
+    assert!(!csv.contains("argon2"), "no password hash in an export");
+    for what in ["keypairs", "policies", "sessions"] {
+        let (status, _) = f.get("admin", &format!("/v1/exports/{what}")).await;
+        assert_eq!(status, StatusCode::OK, "{what}");
+    }
+    let (status, _) = f.get("alice", "/v1/exports/users").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = f.get("admin", "/v1/exports/secrets").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    f.stop().await.unwrap();
+}
