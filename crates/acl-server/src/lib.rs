@@ -20,7 +20,8 @@
 //!   a status of rule S5 and a JSON body `{"error": {"kind", "message"}}`; a storage
 //!   failure is 503.
 //! - A failed request changes nothing: each mutation (a batch included) is one engine
-//!   transaction, refused before it commits.
+//!   transaction, refused before it commits. (A request timeout, 408, stops the waiting,
+//!   not the work: a mutation answered 408 may still commit.)
 //! - Every answer of the v1 API carries the revision it was read at or produced; every read
 //!   accepts `at_least` and waits, bounded by [`Limits::max_wait`], for the store to reach
 //!   it.

@@ -1428,3 +1428,22 @@ async fn csv_exports() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     f.stop().await.unwrap();
 }
+
+// rule S6: a request over the request timeout is 408, a JSON error
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_timeout_is_408() {
+    let f = start(Limits {
+        request_timeout: Duration::from_millis(1),
+        ..Limits::default()
+    })
+    .await;
+    let checks: Vec<Value> = (0..1000)
+        .map(|i| json!({"principal": "alice", "uri": format!("storage://c/alice/t/{i}"), "level": "read"}))
+        .collect();
+    let (status, body) = f
+        .post("admin", "/v1/check/batch", json!({ "checks": checks }))
+        .await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
+    assert_eq!(kind(&body), "timeout");
+    f.stop().await.unwrap();
+}
