@@ -14,6 +14,31 @@
 //! worker; each engine call runs on a blocking thread (`spawn_blocking`), so SQLite's I/O
 //! never stalls the async executor.
 //!
+//! # Example
+//!
+//! Serving a SQLite file until Ctrl-C (what `acl serve` does, with its flags):
+//!
+//! ```no_run
+//! use acl_core::Schema;
+//! use acl_platform::Platform;
+//! use acl_server::{JwtKey, Limits, Server};
+//! use acl_sqlite::SqliteStore;
+//!
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Platform::new(SqliteStore::open("acl.db")?, Schema::standard());
+//! let key = JwtKey::new(std::env::var("ACL_JWT_SECRET")?.as_bytes())?;
+//! let server = Server::bind(engine, key, Limits::default(), "127.0.0.1:8080").await?;
+//! eprintln!("listening on http://{}", server.local_addr()?);
+//! let engine = server
+//!     .run(async {
+//!         let _ = tokio::signal::ctrl_c().await;
+//!     })
+//!     .await;
+//! drop(engine); // closes the store
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Invariants
 //!
 //! - No input makes the server panic or answer 500: every failure is an [`ApiError`] with
