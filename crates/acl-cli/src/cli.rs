@@ -223,6 +223,10 @@ pub enum Command {
     },
     /// Walk through the whole system on a fresh database, printing each command.
     Demo,
+    /// Serve the database over HTTP: the v1 JSON API (docs/api.md).
+    Serve(crate::cmd::serve::ServeArgs),
+    /// Mint a bearer token acting as PRINCIPAL for `acl serve` (admins only).
+    Token(crate::cmd::serve::TokenArgs),
 }
 
 /// `acl user ...`

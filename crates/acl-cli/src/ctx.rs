@@ -47,6 +47,11 @@ impl Ctx {
         &self.engine
     }
 
+    /// The engine, taken out of the context (for `acl serve`, which shares it).
+    pub fn into_engine(self) -> Platform<SqliteStore> {
+        self.engine
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -55,6 +55,9 @@ pub enum CliError {
         /// What is wrong, where.
         problems: Vec<acl_platform::model::Problem>,
     },
+    /// The server could not listen.
+    #[error(transparent)]
+    Serve(#[from] acl_server::ServeError),
     /// A step of the demo ended otherwise than the scenario says; the message names the
     /// step's command, and the exit code is the step's.
     #[error("demo step `{command}` failed: {message}")]
@@ -76,6 +79,7 @@ impl CliError {
             CliError::Io { .. } => EXIT_FAILURE,
             CliError::ImportLine { .. } | CliError::Model { .. } => EXIT_INVALID,
             CliError::Demo { code, .. } => *code,
+            CliError::Serve(_) => EXIT_FAILURE,
         }
     }
 
@@ -88,6 +92,7 @@ impl CliError {
                 ErrorKind::InvalidInput.as_str()
             }
             CliError::Demo { .. } => "demo",
+            CliError::Serve(_) => "serve",
         }
     }
 

@@ -13,6 +13,7 @@ mod log;
 mod model;
 mod policy;
 mod role;
+pub mod serve;
 mod user;
 mod vm;
 
@@ -42,6 +43,7 @@ pub fn dispatch(cli: &Cli) -> Result<Output> {
         Command::Demo => demo::run(cli),
         Command::Test { files, junit } => model::test(files, junit.as_deref()),
         Command::Validate { files } => model::validate(files),
+        Command::Serve(args) => serve::serve(cli, args),
         command => {
             let ctx = Ctx::open(&path, cli.acting.clone(), false)?;
             run_in(&ctx, command)
@@ -109,9 +111,12 @@ fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
             file, model: true, ..
         } => model::import(ctx, file),
         Command::Import { file, batch, .. } => import::run(ctx, file, *batch),
-        Command::Init { .. } | Command::Demo | Command::Test { .. } | Command::Validate { .. } => {
-            dispatch_elsewhere()
-        }
+        Command::Token(args) => serve::token(ctx, args),
+        Command::Init { .. }
+        | Command::Demo
+        | Command::Test { .. }
+        | Command::Validate { .. }
+        | Command::Serve(_) => dispatch_elsewhere(),
     }
 }
 

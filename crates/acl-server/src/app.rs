@@ -1,0 +1,216 @@
+//! The state every worker shares: the engine, the key, the limits, the metrics, and the
+//! revision watch that wakes readers waiting for `at_least` and watchers of the changelog.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+
+use acl_core::{Applied, Caller, Error, PrincipalName, Reader, Revision, Timestamp, Viewer};
+use acl_platform::Platform;
+use acl_sqlite::SqliteStore;
+
+use crate::auth::JwtKey;
+use crate::error::{ApiError, Result};
+use crate::metrics::Metrics;
+
+/// The engine the server serves.
+pub type Engine = Platform<SqliteStore>;
+
+/// The limits of rule S6, each configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// The most items in one batch (413 beyond); the v1 API promises at least 1,000.
+    pub max_batch: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// How long a request (other than a watch or long poll) may take (408 beyond).
+    pub request_timeout: Duration,
+    /// The most connections served at once; one more is answered 429 and closed.
+    pub max_connections: usize,
+    /// The longest a read waits for `at_least`, and a long poll for a change.
+    pub max_wait: Duration,
+    /// How long in-flight requests may run on after a shutdown begins.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1 << 20,
+            max_batch: 1_000,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1_024,
+            max_wait: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The shared state of one server.
+pub(crate) struct App {
+    pub engine: Engine,
+    pub key: JwtKey,
+    pub limits: Limits,
+    pub metrics: Metrics,
+    /// The latest revision the server has seen; bumped after each write it commits and
+    /// each time a reader finds the store further on (another process wrote).
+    pub revision: watch::Sender<u64>,
+    /// True once a shutdown began: watches and long polls end.
+    pub stopping: watch::Receiver<bool>,
+}
+
+/// How often a waiting read looks at the store itself, for commits of other processes.
+const POLL: Duration = Duration::from_millis(100);
+
+impl App {
+    /// Runs `f` on the engine on a blocking thread: store calls (SQLite) never run on the
+    /// async executor.
+    pub async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&App) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let app = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&app))
+            .await
+            .map_err(|err| ApiError::Unavailable(format!("the worker failed: {err}")))?
+    }
+
+    /// Records that the store is at least at `revision`, waking waiters.
+    pub fn saw(&self, revision: Revision) {
+        self.revision.send_if_modified(|seen| {
+            if revision.0 > *seen {
+                *seen = revision.0;
+                true
+            } else {
+                false
+            }
+        });
+        self.metrics.revision(revision.0);
+    }
+
+    /// Waits, at most [`Limits::max_wait`], until the store reaches `wanted` (rule S4);
+    /// past the bound, [`Error::RevisionNotReached`] (409).
+    pub async fn wait_for(self: &Arc<Self>, wanted: Revision) -> Result<()> {
+        let deadline = Instant::now() + self.limits.max_wait;
+        let mut changes = self.revision.subscribe();
+        loop {
+            let current = self
+                .blocking(|app| Ok(app.engine.reader()?.revision()?))
+                .await?;
+            self.saw(current);
+            if current >= wanted {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || *self.stopping.borrow() {
+                return Err(Error::RevisionNotReached {
+                    wanted: wanted.0,
+                    current: current.0,
+                }
+                .into());
+            }
+            let _ = tokio::time::timeout(left.min(POLL), changes.changed()).await;
+        }
+    }
+
+    /// Waits, at most `bound`, for a revision after `after` to be seen (a long poll).
+    /// Returns early when the server begins to stop.
+    pub async fn wait_after(self: &Arc<Self>, after: Revision, bound: Duration) -> Result<()> {
+        let deadline = Instant::now() + bound;
+        let mut changes = self.revision.subscribe();
+        let mut stopping = self.stopping.clone();
+        loop {
+            let current = self
+                .blocking(|app| Ok(app.engine.reader()?.revision()?))
+                .await?;
+            self.saw(current);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if current > after || left.is_zero() || *stopping.borrow() {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(left.min(POLL)) => {}
+                _ = changes.changed() => {}
+                _ = stopping.changed() => {}
+            }
+        }
+    }
+
+    /// Runs the read `f` as `identity` on one consistent view that has reached `at_least`
+    /// (waiting for it, bounded), and returns its answer with the view's revision. The
+    /// identity must be a live principal on that view (rule S2); the viewer authorizes
+    /// each read in the core (rule S3).
+    pub async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        identity: PrincipalName,
+        at_least: Option<u64>,
+        f: impl for<'e> FnOnce(&Viewer<'e, SqliteStore>) -> Result<T> + Send + 'static,
+    ) -> Result<(T, Revision)> {
+        if let Some(wanted) = at_least {
+            self.wait_for(Revision(wanted)).await?;
+        }
+        self.blocking(move |app| {
+            let reader = match at_least {
+                Some(wanted) => app.engine.reader_at_least(Revision(wanted))?,
+                None => app.engine.reader()?,
+            };
+            require_live(&reader, &identity)?;
+            let viewer = reader.bind(&identity)?;
+            let revision = viewer.revision()?;
+            let value = f(&viewer)?;
+            app.saw(revision);
+            Ok((value, revision))
+        })
+        .await
+    }
+
+    /// Runs the mutation `f` as `identity` (a live principal, rule S2) at the current
+    /// time; the engine authorizes it (rule S3).
+    pub async fn write<T: Send + 'static>(
+        self: &Arc<Self>,
+        identity: PrincipalName,
+        f: impl FnOnce(&Engine, &Caller) -> Result<Applied<T>> + Send + 'static,
+    ) -> Result<Applied<T>> {
+        self.blocking(move |app| {
+            require_live(&app.engine.reader()?, &identity)?;
+            let caller = Caller::new(identity, now());
+            let done = f(&app.engine, &caller)?;
+            app.saw(done.revision);
+            Ok(done)
+        })
+        .await
+    }
+}
+
+/// Refuses (401) an identity that is not a live principal on `reader`: unknown, or a
+/// deactivated user (rule S2).
+pub(crate) fn require_live(
+    reader: &Reader<'_, SqliteStore>,
+    identity: &PrincipalName,
+) -> Result<()> {
+    let name = reader.canonical_name(identity)?;
+    match reader.principal(&name)? {
+        Some(record) if record.is_live() => Ok(()),
+        Some(_) => Err(ApiError::Unauthenticated(format!(
+            "the token's identity `{identity}` is deactivated"
+        ))),
+        None => Err(ApiError::Unauthenticated(format!(
+            "the token's identity `{identity}` is not a principal of this store"
+        ))),
+    }
+}
+
+/// The current time in milliseconds since the Unix epoch (0 if the clock is before it):
+/// the adapter supplies time, the core reads no clock.
+pub fn now() -> Timestamp {
+    Timestamp(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0),
+    )
+}
