@@ -397,7 +397,11 @@ fn import_is_one_revision() {
         let before_rev = before["items"].as_array().unwrap().len() as u64;
         let path = example.to_str().unwrap();
         let imported = env.acl(&["--json", "import", "--model", path]).ok().json();
-        assert_eq!(imported["revision"], before_rev + 1, "{example:?}: {imported}");
+        assert_eq!(
+            imported["revision"],
+            before_rev + 1,
+            "{example:?}: {imported}"
+        );
         let since = env
             .acl(&["--json", "log", "--since", &before_rev.to_string()])
             .ok()
@@ -449,8 +453,9 @@ fences:
     let run = env.acl(&["import", "--model", &late]).code(65);
     let last_line = text.lines().count();
     assert!(
-        run.stderr
-            .contains(&format!("{late}:{last_line}:5: fence on `storage://prod/x`")),
+        run.stderr.contains(&format!(
+            "{late}:{last_line}:5: fence on `storage://prod/x`"
+        )),
         "{}",
         run.stderr
     );
