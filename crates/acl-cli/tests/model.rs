@@ -385,6 +385,100 @@ fn import_export_round_trip() {
     }
 }
 
+// rule M3: an import is one transaction: exactly one new revision, whose one changelog
+// entry is `model_import` with the file as target and the entry counts as detail; the
+// examples make several folders, invitations and VMs in it, each with its own id
+#[test]
+fn import_is_one_revision() {
+    for example in examples() {
+        let env = Env::empty();
+        init(&env, &cluster_of(&example));
+        let before = env.acl(&["--json", "log"]).ok().json();
+        let before_rev = before["items"].as_array().unwrap().len() as u64;
+        let path = example.to_str().unwrap();
+        let imported = env.acl(&["--json", "import", "--model", path]).ok().json();
+        assert_eq!(
+            imported["revision"],
+            before_rev + 1,
+            "{example:?}: {imported}"
+        );
+        let since = env
+            .acl(&["--json", "log", "--since", &before_rev.to_string()])
+            .ok()
+            .json();
+        let items = since["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{example:?}: {since}");
+        assert_eq!(items[0]["revision"], before_rev + 1);
+        assert_eq!(items[0]["action"], "model_import", "{since}");
+        assert_eq!(items[0]["target"], path, "{since}");
+        let detail = items[0]["detail"].as_str().unwrap();
+        let model = model::parse(
+            &std::fs::read_to_string(&example).unwrap(),
+            &Schema::standard(),
+        )
+        .unwrap();
+        assert!(
+            detail.contains(&format!("{} users", model.users.len())),
+            "{detail}"
+        );
+        assert_eq!(imported["entries"], model.entries());
+    }
+}
+
+// an import refused at its LAST entry (a fence the database has already) leaves the
+// database exactly as it was: the users, groups, memberships, folders, shares and grants
+// before it are rolled back with it, and no revision is added
+#[test]
+fn import_refused_at_its_last_entry_changes_nothing() {
+    let env = Env::new();
+    env.acl(&["fence", "add", "storage://prod/x", "prod/admin"])
+        .ok();
+    let before = env.dump();
+    let text = "cluster: prod
+users: [ann, carl]
+groups: [team]
+memberships:
+  - {member: carl, role: team}
+folders:
+  - {name: data, owner: ann, host: local}
+  - {name: more, owner: ann, host: local}
+shares:
+  - {folder: ann/data, user: carl, permission: ro}
+grants:
+  - {principal: team, uri: storage://prod/shared, level: write}
+fences:
+  - {uri: storage://prod/x, group: prod/admin}
+";
+    let late = file(&env, "late.yaml", text);
+    let run = env.acl(&["import", "--model", &late]).code(65);
+    let last_line = text.lines().count();
+    assert!(
+        run.stderr.contains(&format!(
+            "{late}:{last_line}:5: fence on `storage://prod/x`"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    assert_eq!(env.dump(), before);
+    // the same model without the clash imports, in one revision
+    let fine = file(
+        &env,
+        "fine.yaml",
+        &text.replace("storage://prod/x, group", "storage://prod/y, group"),
+    );
+    let revision = |env: &Env| {
+        env.acl(&["--json", "log"]).ok().json()["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before_rev = revision(&env);
+    env.acl(&["import", "--model", &fine]).ok();
+    assert_eq!(revision(&env), before_rev + 1);
+    assert_ne!(env.dump(), before);
+}
+
 // a model with a problem imports nothing (the file is checked in full first), and the
 // error names the file, line and column; an import as a user without the rights is refused
 #[test]

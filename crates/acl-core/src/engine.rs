@@ -585,33 +585,45 @@ impl<S: Store> Engine<S> {
         grantee: &PrincipalName,
         level: Level,
     ) -> Result<Applied<GrantOutcome>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
-            let uri = self.canonical_uri(&cluster, uri)?;
-            let grantee = canonical_name(&cluster, grantee);
-            let actor = canonical_name(&cluster, &by.principal);
-            self.validate_grant(&uri, level)?;
-            let actor_closure = authorize(tx, &actor, &uri, Level::Manage, "grant")?;
-            let record = tx.principal(&grantee)?;
-            let outcome = self.apply_grant(tx, &actor_closure, &uri, &grantee, record, level)?;
-            Ok(match outcome {
-                GrantOutcome::Kept { .. } => Step::Unchanged(outcome),
-                _ => Step::Changed(
-                    outcome,
-                    Change {
-                        at: by.at,
-                        actor: Some(actor),
-                        action: if level == Level::Deny {
-                            "forbid"
-                        } else {
-                            "grant"
-                        }
-                        .into(),
-                        target: uri.to_string(),
-                        detail: format!("{grantee} {level}"),
-                    },
-                ),
-            })
+        self.mutate(|tx| self.grant_step(tx, by, uri, grantee, level))
+    }
+
+    /// The body of [`grant`](Self::grant) in the caller's write transaction: the same
+    /// checks and writes, then the step it commits with (its changelog entry). Runs
+    /// inside [`Engine::transact`] to do several mutations in one transaction.
+    pub fn grant_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        uri: &Uri,
+        grantee: &PrincipalName,
+        level: Level,
+    ) -> Result<Step<GrantOutcome>> {
+        let cluster = self.cluster(tx)?.clone();
+        let uri = self.canonical_uri(&cluster, uri)?;
+        let grantee = canonical_name(&cluster, grantee);
+        let actor = canonical_name(&cluster, &by.principal);
+        self.validate_grant(&uri, level)?;
+        let actor_closure = authorize(tx, &actor, &uri, Level::Manage, "grant")?;
+        let record = tx.principal(&grantee)?;
+        let outcome = self.apply_grant(tx, &actor_closure, &uri, &grantee, record, level)?;
+        Ok(match outcome {
+            GrantOutcome::Kept { .. } => Step::Unchanged(outcome),
+            _ => Step::Changed(
+                outcome,
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: if level == Level::Deny {
+                        "forbid"
+                    } else {
+                        "grant"
+                    }
+                    .into(),
+                    target: uri.to_string(),
+                    detail: format!("{grantee} {level}"),
+                },
+            ),
         })
     }
 
@@ -811,48 +823,71 @@ impl<S: Store> Engine<S> {
         group: &PrincipalName,
         add: bool,
     ) -> Result<Applied<()>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
-            let uri = self.canonical_uri(&cluster, uri)?;
-            let group = canonical_name(&cluster, group);
-            let actor = canonical_name(&cluster, &by.principal);
-            if self.scheme_of(&uri)?.no_forbids {
-                return Err(Error::InvalidInput(format!(
-                    "fences are not allowed on `{}` uris",
-                    uri.scheme()
-                )));
+        self.mutate(|tx| self.change_fence_step(tx, by, uri, group, add))
+    }
+
+    /// The body of [`add_fence`](Self::add_fence) in the caller's write transaction: the
+    /// same checks and writes, then the step it commits with (its changelog entry). Runs
+    /// inside [`Engine::transact`] to do several mutations in one transaction.
+    pub fn add_fence_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        uri: &Uri,
+        group: &PrincipalName,
+    ) -> Result<Step<()>> {
+        self.change_fence_step(tx, by, uri, group, true)
+    }
+
+    /// The body of `add_fence` (`add`) or `remove_fence`, in the caller's transaction.
+    fn change_fence_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        uri: &Uri,
+        group: &PrincipalName,
+        add: bool,
+    ) -> Result<Step<()>> {
+        let cluster = self.cluster(tx)?.clone();
+        let uri = self.canonical_uri(&cluster, uri)?;
+        let group = canonical_name(&cluster, group);
+        let actor = canonical_name(&cluster, &by.principal);
+        if self.scheme_of(&uri)?.no_forbids {
+            return Err(Error::InvalidInput(format!(
+                "fences are not allowed on `{}` uris",
+                uri.scheme()
+            )));
+        }
+        let action = if add { "add fence" } else { "remove fence" };
+        authorize(tx, &actor, &uri.scheme_root(), Level::Manage, action)?;
+        let fence = Fence {
+            uri: uri.clone(),
+            group: group.clone(),
+        };
+        if tx.principal(&group)?.is_none() {
+            return Err(Error::not_found("principal", group.as_str()));
+        }
+        if add {
+            if !tx.fences_at(std::slice::from_ref(&uri))?.contains(&fence) {
+                tx.insert_fence(&fence)?;
+            } else {
+                return Err(Error::already_exists("fence", format!("{uri} {group}")));
             }
-            let action = if add { "add fence" } else { "remove fence" };
-            authorize(tx, &actor, &uri.scheme_root(), Level::Manage, action)?;
-            let fence = Fence {
-                uri: uri.clone(),
-                group: group.clone(),
-            };
-            if tx.principal(&group)?.is_none() {
-                return Err(Error::not_found("principal", group.as_str()));
-            }
-            if add {
-                if !tx.fences_at(std::slice::from_ref(&uri))?.contains(&fence) {
-                    tx.insert_fence(&fence)?;
-                } else {
-                    return Err(Error::already_exists("fence", format!("{uri} {group}")));
-                }
-            } else if !tx.delete_fence(&fence)? {
-                return Err(Error::NoEffect(format!(
-                    "there is no fence on `{uri}` for `{group}`"
-                )));
-            }
-            Ok(Step::Changed(
-                (),
-                Change {
-                    at: by.at,
-                    actor: Some(actor),
-                    action: if add { "add_fence" } else { "remove_fence" }.into(),
-                    target: uri.to_string(),
-                    detail: group.to_string(),
-                },
-            ))
-        })
+        } else if !tx.delete_fence(&fence)? {
+            return Err(Error::NoEffect(format!(
+                "there is no fence on `{uri}` for `{group}`"
+            )));
+        }
+        Ok(Step::Changed(
+            (),
+            Change {
+                at: by.at,
+                actor: Some(actor),
+                action: if add { "add_fence" } else { "remove_fence" }.into(),
+                target: uri.to_string(),
+                detail: group.to_string(),
+            },
+        ))
     }
 
     /// Adds a role or a group named `name` (rule P2). The caller needs `manage` on
@@ -863,41 +898,52 @@ impl<S: Store> Engine<S> {
         name: &PrincipalName,
         kind: PrincipalKind,
     ) -> Result<Applied<()>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            if kind == PrincipalKind::User {
-                return Err(Error::InvalidInput(
-                    "users are created with create_user, not add_role".into(),
-                ));
-            }
-            if is_user_alias(&cluster, name) {
-                return Err(Error::InvalidInput(format!(
-                    "`{name}` is in `{cluster}/users/`, reserved for user aliases"
-                )));
-            }
-            authorize(tx, &actor, &Uri::of_role(name), Level::Manage, "add role")?;
-            if tx.principal(name)?.is_some() {
-                return Err(Error::already_exists("principal", name.as_str()));
-            }
-            let record = PrincipalRecord {
-                name: name.clone(),
-                kind,
-                active: true,
-            };
-            tx.insert_principal(&record)?;
-            link_existing_members(tx, &record)?;
-            Ok(Step::Changed(
-                (),
-                Change {
-                    at: by.at,
-                    actor: Some(actor),
-                    action: "add_role".into(),
-                    target: name.to_string(),
-                    detail: kind.to_string(),
-                },
-            ))
-        })
+        self.mutate(|tx| self.add_role_step(tx, by, name, kind))
+    }
+
+    /// The body of [`add_role`](Self::add_role) in the caller's write transaction: the same
+    /// checks and writes, then the step it commits with (its changelog entry). Runs
+    /// inside [`Engine::transact`] to do several mutations in one transaction.
+    pub fn add_role_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        name: &PrincipalName,
+        kind: PrincipalKind,
+    ) -> Result<Step<()>> {
+        let cluster = self.cluster(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        if kind == PrincipalKind::User {
+            return Err(Error::InvalidInput(
+                "users are created with create_user, not add_role".into(),
+            ));
+        }
+        if is_user_alias(&cluster, name) {
+            return Err(Error::InvalidInput(format!(
+                "`{name}` is in `{cluster}/users/`, reserved for user aliases"
+            )));
+        }
+        authorize(tx, &actor, &Uri::of_role(name), Level::Manage, "add role")?;
+        if tx.principal(name)?.is_some() {
+            return Err(Error::already_exists("principal", name.as_str()));
+        }
+        let record = PrincipalRecord {
+            name: name.clone(),
+            kind,
+            active: true,
+        };
+        tx.insert_principal(&record)?;
+        link_existing_members(tx, &record)?;
+        Ok(Step::Changed(
+            (),
+            Change {
+                at: by.at,
+                actor: Some(actor),
+                action: "add_role".into(),
+                target: name.to_string(),
+                detail: kind.to_string(),
+            },
+        ))
     }
 
     /// Removes a role or group and, atomically, its grants, the grants on exactly
@@ -983,32 +1029,42 @@ impl<S: Store> Engine<S> {
     /// Creates user `name` with its home grants (rule P5). The caller needs `manage` on
     /// `user://` (rule A4). User names are one segment and differ from the cluster name.
     pub fn create_user(&self, by: &Caller, name: &PrincipalName) -> Result<Applied<()>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            validate_user_name(&cluster, name)?;
-            authorize(
-                tx,
-                &actor,
-                &Uri::root("user")?,
-                Level::Manage,
-                "create user",
-            )?;
-            if tx.principal(name)?.is_some() {
-                return Err(Error::already_exists("principal", name.as_str()));
-            }
-            self.insert_user(tx, &cluster, name)?;
-            Ok(Step::Changed(
-                (),
-                Change {
-                    at: by.at,
-                    actor: Some(actor),
-                    action: "create_user".into(),
-                    target: name.to_string(),
-                    detail: String::new(),
-                },
-            ))
-        })
+        self.mutate(|tx| self.create_user_step(tx, by, name))
+    }
+
+    /// The body of [`create_user`](Self::create_user) in the caller's write transaction: the same
+    /// checks and writes, then the step it commits with (its changelog entry). Runs
+    /// inside [`Engine::transact`] to do several mutations in one transaction.
+    pub fn create_user_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        name: &PrincipalName,
+    ) -> Result<Step<()>> {
+        let cluster = self.cluster(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        validate_user_name(&cluster, name)?;
+        authorize(
+            tx,
+            &actor,
+            &Uri::root("user")?,
+            Level::Manage,
+            "create user",
+        )?;
+        if tx.principal(name)?.is_some() {
+            return Err(Error::already_exists("principal", name.as_str()));
+        }
+        self.insert_user(tx, &cluster, name)?;
+        Ok(Step::Changed(
+            (),
+            Change {
+                at: by.at,
+                actor: Some(actor),
+                action: "create_user".into(),
+                target: name.to_string(),
+                detail: String::new(),
+            },
+        ))
     }
 
     pub(crate) fn insert_user(
@@ -1038,45 +1094,56 @@ impl<S: Store> Engine<S> {
         name: &PrincipalName,
         active: bool,
     ) -> Result<Applied<()>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            let name = canonical_name(&cluster, name);
-            let user_uri = Uri::root("user")?.child(name.as_str())?;
-            let action = if active {
-                "activate user"
-            } else {
-                "deactivate user"
-            };
-            authorize(tx, &actor, &user_uri, Level::Manage, action)?;
-            let mut record = tx
-                .principal(&name)?
-                .ok_or_else(|| Error::not_found("user", name.as_str()))?;
-            if record.kind != PrincipalKind::User {
-                return Err(Error::InvalidInput(format!("`{name}` is not a user")));
-            }
-            if record.active == active {
-                return Err(Error::NoEffect(format!(
-                    "`{name}` is already {}",
-                    if active { "active" } else { "inactive" }
-                )));
-            }
-            record.active = active;
-            tx.update_principal(&record)?;
-            for layer in &self.layers.0 {
-                layer.on_active(tx, &name, active)?;
-            }
-            Ok(Step::Changed(
-                (),
-                Change {
-                    at: by.at,
-                    actor: Some(actor),
-                    action: if active { "activate" } else { "deactivate" }.into(),
-                    target: name.to_string(),
-                    detail: String::new(),
-                },
-            ))
-        })
+        self.mutate(|tx| self.set_active_step(tx, by, name, active))
+    }
+
+    /// The body of [`set_active`](Self::set_active) in the caller's write transaction: the same
+    /// checks and writes, then the step it commits with (its changelog entry). Runs
+    /// inside [`Engine::transact`] to do several mutations in one transaction.
+    pub fn set_active_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        name: &PrincipalName,
+        active: bool,
+    ) -> Result<Step<()>> {
+        let cluster = self.cluster(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        let name = canonical_name(&cluster, name);
+        let user_uri = Uri::root("user")?.child(name.as_str())?;
+        let action = if active {
+            "activate user"
+        } else {
+            "deactivate user"
+        };
+        authorize(tx, &actor, &user_uri, Level::Manage, action)?;
+        let mut record = tx
+            .principal(&name)?
+            .ok_or_else(|| Error::not_found("user", name.as_str()))?;
+        if record.kind != PrincipalKind::User {
+            return Err(Error::InvalidInput(format!("`{name}` is not a user")));
+        }
+        if record.active == active {
+            return Err(Error::NoEffect(format!(
+                "`{name}` is already {}",
+                if active { "active" } else { "inactive" }
+            )));
+        }
+        record.active = active;
+        tx.update_principal(&record)?;
+        for layer in &self.layers.0 {
+            layer.on_active(tx, &name, active)?;
+        }
+        Ok(Step::Changed(
+            (),
+            Change {
+                at: by.at,
+                actor: Some(actor),
+                action: if active { "activate" } else { "deactivate" }.into(),
+                target: name.to_string(),
+                detail: String::new(),
+            },
+        ))
     }
 
     /// The cluster name, from the cache or else from `view` (a committed state: the only

@@ -12,6 +12,13 @@
 //! kernel's own mutations do. Grants a layer writes with [`put_grant`] pass no
 //! [`Layer::check_direct_grant`](crate::Layer::check_direct_grant): that hook guards the
 //! kernel's *direct* grants from changing what a workflow owns.
+//!
+//! Several whole mutations can share one transaction too: the kernel's own mutations have
+//! their bodies as `*_step` methods ([`Engine::grant_step`], [`Engine::add_role_step`],
+//! [`Engine::create_user_step`], [`Engine::add_fence_step`], [`Engine::set_active_step`]),
+//! which authorize and check exactly as the mutation does, in the caller's transaction,
+//! and return the [`Step`] the mutation would commit. acl-platform's model import runs a
+//! whole model so, and commits it with one changelog entry of its own.
 
 use std::borrow::Cow;
 

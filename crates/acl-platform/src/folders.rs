@@ -33,7 +33,7 @@ use acl_core::Level;
 use acl_core::Uri;
 use acl_core::txn::{closure as closure_of, level as level_with};
 use acl_core::{Change, Grant, PrincipalKind};
-use acl_core::{ClusterName, PrincipalName};
+use acl_core::{ClusterName, PrincipalName, Revision};
 use acl_core::{Error, ErrorKind, Result, clip};
 use acl_core::{InvitationParty, InvitationState, transition};
 use acl_core::{ReadView, ReadViewExt, WriteTxn};
@@ -350,10 +350,62 @@ fn change(by: &Caller, actor: PrincipalName, action: &str, target: &str, detail:
     }
 }
 
-/// The id of a folder created in this transaction: from the revision it will commit as,
-/// which no other commit shares.
+/// The first of `{base}`, `{base}-2`, `{base}-3`, ... that `taken` says is free. Ids are
+/// made from the revision their transaction commits as, which no other commit shares;
+/// this keeps apart several made in one transaction (a model import, rule M3), while the
+/// one id of a single mutation stays `{base}`.
+fn first_free<T>(
+    base: &str,
+    make: impl Fn(&str) -> Result<T>,
+    taken: impl Fn(&T) -> Result<bool>,
+) -> Result<T> {
+    let mut n = 1u64;
+    loop {
+        let id = if n == 1 {
+            make(base)?
+        } else {
+            make(&format!("{base}-{n}"))?
+        };
+        if !taken(&id)? {
+            return Ok(id);
+        }
+        n = n.saturating_add(1);
+    }
+}
+
+/// The id of a folder created in this transaction: `f{revision it commits as}`, or the
+/// first free `f{revision}-{n}` when the transaction made that one already.
 fn next_folder_id<V: PlatformView + ?Sized>(view: &V) -> Result<FolderId> {
-    FolderId::new(&format!("f{}", view.revision()?.next()))
+    first_free(
+        &format!("f{}", view.revision()?.next()),
+        FolderId::new,
+        |id| Ok(view.folder(id)?.is_some()),
+    )
+}
+
+/// The id of a VM created in this transaction, as [`next_folder_id`] makes folders'.
+fn next_vm_id<V: PlatformView + ?Sized>(view: &V) -> Result<VmId> {
+    first_free(&format!("v{}", view.revision()?.next()), VmId::new, |id| {
+        Ok(view.vm(id)?.is_some())
+    })
+}
+
+/// The id of the `n`th invitation (from 1) an invite makes in this transaction:
+/// `i{revision it commits as}-{n}`, or a later free number when the transaction made that
+/// one already.
+fn next_invitation_id<V: PlatformView + ?Sized>(
+    view: &V,
+    next: Revision,
+    n: usize,
+) -> Result<InvitationId> {
+    let mut n = n;
+    loop {
+        let id = InvitationId::new(&format!("i{next}-{n}"))?;
+        if view.invitation(&id)?.is_none() {
+            return Ok(id);
+        }
+        n = n.saturating_add(1);
+    }
 }
 
 /// Stores a new folder and the grant its owner holds on it (rules F1, F8).
@@ -384,37 +436,48 @@ impl<S: PlatformStore> Platform<S> {
         name: &FolderName,
         host: &str,
     ) -> Result<Applied<Folder>> {
+        self.transact(|tx| self.create_folder_step(tx, by, name, host))
+    }
+
+    /// The body of [`create_folder`](Self::create_folder) in the caller's write
+    /// transaction (the same checks and writes) and the step it commits with, for several
+    /// mutations in one transaction.
+    pub(crate) fn create_folder_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        name: &FolderName,
+        host: &str,
+    ) -> Result<Step<Folder>> {
         validate_host(host)?;
-        self.transact(|tx| {
-            let cluster = self.cluster_in(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            let space = Uri::root("vfolder")?.child(cluster.as_str())?;
-            let closure = acting(&*tx, &actor, "create folder", &space)?;
-            if closure.record(&actor).map(|r| r.kind) != Some(PrincipalKind::User) {
-                return Err(Error::InvalidInput(format!(
-                    "`{actor}` is not a user: group folders are made with create_group_folder"
-                )));
-            }
-            refuse_taken_name(&*tx, &actor, name)?;
-            // rule A6: the owner's resource policy admits the folder
-            super::admin::admit_folder(&*tx, &actor, host)?;
-            let folder = Folder {
-                id: next_folder_id(&*tx)?,
-                name: name.clone(),
-                owner: actor.clone(),
-                kind: FolderKind::User,
-                host: host.to_owned(),
-                status: FolderStatus::Active,
-                group_permission: None,
-            };
-            insert_folder(tx, &cluster, &folder, Level::Manage)?;
-            let id = folder.id.clone();
-            let detail = format!("{name} on {host}");
-            Ok(Step::Changed(
-                folder,
-                change(by, actor, "folder_create", id.as_str(), detail),
-            ))
-        })
+        let cluster = self.cluster_in(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        let space = Uri::root("vfolder")?.child(cluster.as_str())?;
+        let closure = acting(&*tx, &actor, "create folder", &space)?;
+        if closure.record(&actor).map(|r| r.kind) != Some(PrincipalKind::User) {
+            return Err(Error::InvalidInput(format!(
+                "`{actor}` is not a user: group folders are made with create_group_folder"
+            )));
+        }
+        refuse_taken_name(&*tx, &actor, name)?;
+        // rule A6: the owner's resource policy admits the folder
+        super::admin::admit_folder(&*tx, &actor, host)?;
+        let folder = Folder {
+            id: next_folder_id(&*tx)?,
+            name: name.clone(),
+            owner: actor.clone(),
+            kind: FolderKind::User,
+            host: host.to_owned(),
+            status: FolderStatus::Active,
+            group_permission: None,
+        };
+        insert_folder(tx, &cluster, &folder, Level::Manage)?;
+        let id = folder.id.clone();
+        let detail = format!("{name} on {host}");
+        Ok(Step::Changed(
+            folder,
+            change(by, actor, "folder_create", id.as_str(), detail),
+        ))
     }
 
     /// Creates a group (project) folder owned by `group` (rule F8): only a principal with
@@ -428,41 +491,54 @@ impl<S: PlatformStore> Platform<S> {
         host: &str,
         permission: Permission,
     ) -> Result<Applied<Folder>> {
+        self.transact(|tx| self.create_group_folder_step(tx, by, group, name, host, permission))
+    }
+
+    /// The body of [`create_group_folder`](Self::create_group_folder) in the caller's write
+    /// transaction (the same checks and writes) and the step it commits with, for several
+    /// mutations in one transaction.
+    pub(crate) fn create_group_folder_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        group: &PrincipalName,
+        name: &FolderName,
+        host: &str,
+        permission: Permission,
+    ) -> Result<Step<Folder>> {
         validate_host(host)?;
         if name.is_private() {
             return Err(Error::InvalidInput(format!(
                 "`{name}` is a private name: a group folder cannot be private"
             )));
         }
-        self.transact(|tx| {
-            let cluster = self.cluster_in(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            let space = Uri::root("vfolder")?.child(cluster.as_str())?;
-            authorize(&*tx, &actor, &space, Level::Manage, "create group folder")?;
-            let record = tx
-                .principal(group)?
-                .ok_or_else(|| Error::not_found("group", group.as_str()))?;
-            if record.kind != PrincipalKind::Group {
-                return Err(Error::InvalidInput(format!("`{group}` is not a group")));
-            }
-            refuse_taken_name(&*tx, group, name)?;
-            let folder = Folder {
-                id: next_folder_id(&*tx)?,
-                name: name.clone(),
-                owner: group.clone(),
-                kind: FolderKind::Group,
-                host: host.to_owned(),
-                status: FolderStatus::Active,
-                group_permission: Some(permission),
-            };
-            insert_folder(tx, &cluster, &folder, permission.level())?;
-            let id = folder.id.clone();
-            let detail = format!("{name} on {host} for {group} {permission}");
-            Ok(Step::Changed(
-                folder,
-                change(by, actor, "group_folder_create", id.as_str(), detail),
-            ))
-        })
+        let cluster = self.cluster_in(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        let space = Uri::root("vfolder")?.child(cluster.as_str())?;
+        authorize(&*tx, &actor, &space, Level::Manage, "create group folder")?;
+        let record = tx
+            .principal(group)?
+            .ok_or_else(|| Error::not_found("group", group.as_str()))?;
+        if record.kind != PrincipalKind::Group {
+            return Err(Error::InvalidInput(format!("`{group}` is not a group")));
+        }
+        refuse_taken_name(&*tx, group, name)?;
+        let folder = Folder {
+            id: next_folder_id(&*tx)?,
+            name: name.clone(),
+            owner: group.clone(),
+            kind: FolderKind::Group,
+            host: host.to_owned(),
+            status: FolderStatus::Active,
+            group_permission: Some(permission),
+        };
+        insert_folder(tx, &cluster, &folder, permission.level())?;
+        let id = folder.id.clone();
+        let detail = format!("{name} on {host} for {group} {permission}");
+        Ok(Step::Changed(
+            folder,
+            change(by, actor, "group_folder_create", id.as_str(), detail),
+        ))
     }
 
     /// Renames a folder (rules F2, F3 `rename`): the caller needs `manage` on it. Grants
@@ -563,66 +639,78 @@ impl<S: PlatformStore> Platform<S> {
         invitees: &[PrincipalName],
         permission: Permission,
     ) -> Result<Applied<InviteReport>> {
+        self.transact(|tx| self.invite_step(tx, by, id, invitees, permission))
+    }
+
+    /// The body of [`invite`](Self::invite) in the caller's write transaction (the
+    /// same checks and writes) and the step it commits with, for several mutations in one
+    /// transaction.
+    pub(crate) fn invite_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        id: &FolderId,
+        invitees: &[PrincipalName],
+        permission: Permission,
+    ) -> Result<Step<InviteReport>> {
         if invitees.is_empty() {
             return Err(Error::InvalidInput("an invitation needs an invitee".into()));
         }
-        self.transact(|tx| {
-            let cluster = self.cluster_in(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            let uri = Self::folder_uri(&cluster, id)?;
-            authorize(&*tx, &actor, &uri, Level::Manage, "invite to folder")?;
-            let folder = active_folder(&*tx, id)?;
-            refuse_unshareable(&folder)?;
-            let next = tx.revision()?.next();
-            let mut report = InviteReport::default();
-            let mut seen = BTreeSet::new();
-            for given in invitees {
-                let invitee = canonical_name(&cluster, given);
-                if !seen.insert(invitee.clone()) {
-                    continue;
-                }
-                let pending = tx
-                    .invitations(&InvitationKey::Folder(id.clone()))?
-                    .into_iter()
-                    .find(|i| i.invitee == invitee && i.state == InvitationState::Pending);
-                if let Some(pending) = pending {
-                    report.already_pending.push(pending);
-                    continue;
-                }
-                if let Err(err) = check_invitee(&*tx, &folder, &actor, &invitee) {
-                    report.refused.push(Refusal {
-                        invitee: given.to_string(),
-                        kind: err.kind(),
-                        reason: err.to_string(),
-                    });
-                    continue;
-                }
-                let invitation = Invitation {
-                    id: InvitationId::new(&format!("i{next}-{}", report.invited.len() + 1))?,
-                    folder: id.clone(),
-                    inviter: actor.clone(),
-                    invitee,
-                    permission,
-                    state: InvitationState::Pending,
-                    created: by.at,
-                };
-                tx.put_invitation(&invitation)?;
-                report.invited.push(invitation);
+        let cluster = self.cluster_in(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        let uri = Self::folder_uri(&cluster, id)?;
+        authorize(&*tx, &actor, &uri, Level::Manage, "invite to folder")?;
+        let folder = active_folder(&*tx, id)?;
+        refuse_unshareable(&folder)?;
+        let next = tx.revision()?.next();
+        let mut report = InviteReport::default();
+        let mut seen = BTreeSet::new();
+        for given in invitees {
+            let invitee = canonical_name(&cluster, given);
+            if !seen.insert(invitee.clone()) {
+                continue;
             }
-            if report.invited.is_empty() {
-                return Ok(Step::Unchanged(report));
+            let pending = tx
+                .invitations(&InvitationKey::Folder(id.clone()))?
+                .into_iter()
+                .find(|i| i.invitee == invitee && i.state == InvitationState::Pending);
+            if let Some(pending) = pending {
+                report.already_pending.push(pending);
+                continue;
             }
-            let detail = report
-                .invited
-                .iter()
-                .map(|i| format!("{} {}", i.invitee, i.permission))
-                .collect::<Vec<_>>()
-                .join(", ");
-            Ok(Step::Changed(
-                report,
-                change(by, actor, "invite", id.as_str(), detail),
-            ))
-        })
+            if let Err(err) = check_invitee(&*tx, &folder, &actor, &invitee) {
+                report.refused.push(Refusal {
+                    invitee: given.to_string(),
+                    kind: err.kind(),
+                    reason: err.to_string(),
+                });
+                continue;
+            }
+            let invitation = Invitation {
+                id: next_invitation_id(&*tx, next, report.invited.len() + 1)?,
+                folder: id.clone(),
+                inviter: actor.clone(),
+                invitee,
+                permission,
+                state: InvitationState::Pending,
+                created: by.at,
+            };
+            tx.put_invitation(&invitation)?;
+            report.invited.push(invitation);
+        }
+        if report.invited.is_empty() {
+            return Ok(Step::Unchanged(report));
+        }
+        let detail = report
+            .invited
+            .iter()
+            .map(|i| format!("{} {}", i.invitee, i.permission))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(Step::Changed(
+            report,
+            change(by, actor, "invite", id.as_str(), detail),
+        ))
     }
 
     /// Runs one event of the invitation state machine (rule F5) on invitation `id`.
@@ -632,70 +720,81 @@ impl<S: PlatformStore> Platform<S> {
         id: &InvitationId,
         event: InvitationEvent,
     ) -> Result<Applied<Invitation>> {
-        self.transact(|tx| {
-            let cluster = self.cluster_in(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            let mut invitation = tx
-                .invitation(id)?
-                .ok_or_else(|| Error::not_found("invitation", id.as_str()))?;
-            let uri = Self::folder_uri(&cluster, &invitation.folder)?;
-            let manager = match closure_of(&*tx, &actor)? {
-                Ok(closure) => level_with(&*tx, &closure, &uri)? >= Level::Manage,
-                Err(_) => false,
-            };
-            let party = InvitationParty {
-                invitee: invitation.invitee == actor,
-                inviter: invitation.inviter == actor,
-                manager,
-            };
-            let next = transition(invitation.state, &event, party)?;
-            let action = match event {
-                InvitationEvent::Accept => "accept",
-                InvitationEvent::Reject => "reject",
-                InvitationEvent::Cancel => "cancel_invitation",
-                InvitationEvent::ChangePermission(_) => "invitation_permission",
-            };
-            match event {
-                InvitationEvent::Accept => {
-                    // rule F6: re-check everything the invitation was checked for
-                    let folder = active_folder(&*tx, &invitation.folder)?;
-                    refuse_unshareable(&folder)?;
-                    if closure_of(&*tx, &actor)?.is_err() {
-                        return Err(Error::Conflict(format!("`{actor}` is inactive")));
-                    }
-                    check_invitee(&*tx, &folder, &invitation.inviter, &actor)?;
-                    tx.put_share(&Share {
-                        folder: folder.id.clone(),
-                        user: actor.clone(),
-                        permission: invitation.permission,
-                    })?;
-                    tx.put_grant(&Grant {
-                        holder: actor.clone(),
-                        uri,
-                        level: invitation.permission.level(),
-                    })?;
+        self.transact(|tx| self.invitation_event_step(tx, by, id, event))
+    }
+
+    /// The body of [`invitation_event`](Self::invitation_event) in the caller's write
+    /// transaction (the same checks and writes) and the step it commits with, for several
+    /// mutations in one transaction (accept is `InvitationEvent::Accept`).
+    pub(crate) fn invitation_event_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        id: &InvitationId,
+        event: InvitationEvent,
+    ) -> Result<Step<Invitation>> {
+        let cluster = self.cluster_in(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        let mut invitation = tx
+            .invitation(id)?
+            .ok_or_else(|| Error::not_found("invitation", id.as_str()))?;
+        let uri = Self::folder_uri(&cluster, &invitation.folder)?;
+        let manager = match closure_of(&*tx, &actor)? {
+            Ok(closure) => level_with(&*tx, &closure, &uri)? >= Level::Manage,
+            Err(_) => false,
+        };
+        let party = InvitationParty {
+            invitee: invitation.invitee == actor,
+            inviter: invitation.inviter == actor,
+            manager,
+        };
+        let next = transition(invitation.state, &event, party)?;
+        let action = match event {
+            InvitationEvent::Accept => "accept",
+            InvitationEvent::Reject => "reject",
+            InvitationEvent::Cancel => "cancel_invitation",
+            InvitationEvent::ChangePermission(_) => "invitation_permission",
+        };
+        match event {
+            InvitationEvent::Accept => {
+                // rule F6: re-check everything the invitation was checked for
+                let folder = active_folder(&*tx, &invitation.folder)?;
+                refuse_unshareable(&folder)?;
+                if closure_of(&*tx, &actor)?.is_err() {
+                    return Err(Error::Conflict(format!("`{actor}` is inactive")));
                 }
-                InvitationEvent::ChangePermission(permission) => {
-                    if permission == invitation.permission {
-                        return Err(Error::NoEffect(format!(
-                            "invitation `{id}` already offers {permission}"
-                        )));
-                    }
-                    invitation.permission = permission;
-                }
-                InvitationEvent::Reject | InvitationEvent::Cancel => {}
+                check_invitee(&*tx, &folder, &invitation.inviter, &actor)?;
+                tx.put_share(&Share {
+                    folder: folder.id.clone(),
+                    user: actor.clone(),
+                    permission: invitation.permission,
+                })?;
+                tx.put_grant(&Grant {
+                    holder: actor.clone(),
+                    uri,
+                    level: invitation.permission.level(),
+                })?;
             }
-            invitation.state = next;
-            tx.put_invitation(&invitation)?;
-            let detail = format!(
-                "{} {} {} {}",
-                invitation.folder, invitation.invitee, invitation.permission, invitation.state
-            );
-            Ok(Step::Changed(
-                invitation,
-                change(by, actor, action, id.as_str(), detail),
-            ))
-        })
+            InvitationEvent::ChangePermission(permission) => {
+                if permission == invitation.permission {
+                    return Err(Error::NoEffect(format!(
+                        "invitation `{id}` already offers {permission}"
+                    )));
+                }
+                invitation.permission = permission;
+            }
+            InvitationEvent::Reject | InvitationEvent::Cancel => {}
+        }
+        invitation.state = next;
+        tx.put_invitation(&invitation)?;
+        let detail = format!(
+            "{} {} {} {}",
+            invitation.folder, invitation.invitee, invitation.permission, invitation.state
+        );
+        Ok(Step::Changed(
+            invitation,
+            change(by, actor, action, id.as_str(), detail),
+        ))
     }
 
     /// Accepts an invitation (rules F5, F6): only the invitee may. Atomically re-checks
@@ -839,48 +938,59 @@ impl<S: PlatformStore> Platform<S> {
         name: &FolderName,
         team: &PrincipalName,
     ) -> Result<Applied<Vm>> {
-        self.transact(|tx| {
-            let cluster = self.cluster_in(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            let space = Uri::root("vm")?.child(cluster.as_str())?;
-            let closure = acting(&*tx, &actor, "create vm", &space)?;
-            let record = tx
-                .principal(team)?
-                .ok_or_else(|| Error::not_found("team", team.as_str()))?;
-            if record.kind != PrincipalKind::Group {
-                return Err(Error::InvalidInput(format!(
-                    "`{team}` is not a team (group)"
-                )));
-            }
-            if !closure.contains(team) {
-                return Err(Error::NotPermitted(format!(
-                    "`{actor}` is not in team `{team}`"
-                )));
-            }
-            let id = VmId::new(&format!("v{}", tx.revision()?.next()))?;
-            let vm = Vm {
-                id: id.clone(),
-                name: name.clone(),
-                team: team.clone(),
-                owner: actor.clone(),
-            };
-            tx.put_vm(&vm)?;
-            tx.put_grant(&Grant {
-                holder: actor.clone(),
-                uri: id.uri(&cluster)?,
-                level: Level::Manage,
-            })?;
-            Ok(Step::Changed(
-                vm,
-                change(
-                    by,
-                    actor,
-                    "vm_create",
-                    id.as_str(),
-                    format!("{name} in {team}"),
-                ),
-            ))
-        })
+        self.transact(|tx| self.create_vm_step(tx, by, name, team))
+    }
+
+    /// The body of [`create_vm`](Self::create_vm) in the caller's write transaction (the
+    /// same checks and writes) and the step it commits with, for several mutations in one
+    /// transaction.
+    pub(crate) fn create_vm_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        name: &FolderName,
+        team: &PrincipalName,
+    ) -> Result<Step<Vm>> {
+        let cluster = self.cluster_in(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        let space = Uri::root("vm")?.child(cluster.as_str())?;
+        let closure = acting(&*tx, &actor, "create vm", &space)?;
+        let record = tx
+            .principal(team)?
+            .ok_or_else(|| Error::not_found("team", team.as_str()))?;
+        if record.kind != PrincipalKind::Group {
+            return Err(Error::InvalidInput(format!(
+                "`{team}` is not a team (group)"
+            )));
+        }
+        if !closure.contains(team) {
+            return Err(Error::NotPermitted(format!(
+                "`{actor}` is not in team `{team}`"
+            )));
+        }
+        let id = next_vm_id(&*tx)?;
+        let vm = Vm {
+            id: id.clone(),
+            name: name.clone(),
+            team: team.clone(),
+            owner: actor.clone(),
+        };
+        tx.put_vm(&vm)?;
+        tx.put_grant(&Grant {
+            holder: actor.clone(),
+            uri: id.uri(&cluster)?,
+            level: Level::Manage,
+        })?;
+        Ok(Step::Changed(
+            vm,
+            change(
+                by,
+                actor,
+                "vm_create",
+                id.as_str(),
+                format!("{name} in {team}"),
+            ),
+        ))
     }
 
     /// Shares a VM (rules V1, V2): `use` grants `write`, `co-own` grants `manage`. The
@@ -893,29 +1003,41 @@ impl<S: PlatformStore> Platform<S> {
         grantee: &PrincipalName,
         mode: VmShareMode,
     ) -> Result<Applied<GrantOutcome>> {
-        self.transact(|tx| {
-            let cluster = self.cluster_in(tx)?.clone();
-            let actor = canonical_name(&cluster, &by.principal);
-            let grantee = canonical_name(&cluster, grantee);
-            let uri = id.uri(&cluster)?;
-            let closure = authorize(&*tx, &actor, &uri, Level::Manage, "share vm")?;
-            tx.vm(id)?
-                .ok_or_else(|| Error::not_found("vm", id.as_str()))?;
-            let record = tx.principal(&grantee)?;
-            let outcome = self.grant_in(tx, &closure, &uri, &grantee, record, mode.level())?;
-            Ok(match outcome {
-                GrantOutcome::Kept { .. } => Step::Unchanged(outcome),
-                _ => Step::Changed(
-                    outcome,
-                    change(
-                        by,
-                        actor,
-                        "vm_share",
-                        id.as_str(),
-                        format!("{grantee} {mode}"),
-                    ),
+        self.transact(|tx| self.share_vm_step(tx, by, id, grantee, mode))
+    }
+
+    /// The body of [`share_vm`](Self::share_vm) in the caller's write transaction (the
+    /// same checks and writes) and the step it commits with, for several mutations in one
+    /// transaction.
+    pub(crate) fn share_vm_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        id: &VmId,
+        grantee: &PrincipalName,
+        mode: VmShareMode,
+    ) -> Result<Step<GrantOutcome>> {
+        let cluster = self.cluster_in(tx)?.clone();
+        let actor = canonical_name(&cluster, &by.principal);
+        let grantee = canonical_name(&cluster, grantee);
+        let uri = id.uri(&cluster)?;
+        let closure = authorize(&*tx, &actor, &uri, Level::Manage, "share vm")?;
+        tx.vm(id)?
+            .ok_or_else(|| Error::not_found("vm", id.as_str()))?;
+        let record = tx.principal(&grantee)?;
+        let outcome = self.grant_in(tx, &closure, &uri, &grantee, record, mode.level())?;
+        Ok(match outcome {
+            GrantOutcome::Kept { .. } => Step::Unchanged(outcome),
+            _ => Step::Changed(
+                outcome,
+                change(
+                    by,
+                    actor,
+                    "vm_share",
+                    id.as_str(),
+                    format!("{grantee} {mode}"),
                 ),
-            })
+            ),
         })
     }
 

@@ -75,3 +75,73 @@ fn a_bad_file_is_problems_at_their_positions() {
         problems[0].message
     );
 }
+
+// rule M3: loading a model is init plus ONE transaction: two revisions whatever its size,
+// the second one `model_import`; a model refused at its last entry leaves only init's
+#[test]
+fn a_model_loads_in_one_revision_or_not_at_all() {
+    use acl_core::{ReadView, Revision, Schema, Store, Timestamp};
+    use acl_platform::Platform;
+    use acl_platform::model::{self, MODEL_IMPORT};
+
+    let changes = |platform: &Platform<MemoryStore>| {
+        platform
+            .store()
+            .read()
+            .unwrap()
+            .changes(Revision(0), None, 1000)
+            .unwrap()
+    };
+    let text = "\
+cluster: c
+users: [alice, bob, carol]
+groups: [team]
+memberships:
+  - {member: bob, role: team}
+folders:
+  - {name: a, owner: alice, host: local}
+  - {name: b, owner: alice, host: local}
+shares:
+  - {folder: alice/a, user: bob, permission: ro}
+  - {folder: alice/b, user: bob, permission: rw}
+grants:
+  - {principal: team, uri: \"storage://c/shared\", level: write}
+fences:
+  - {uri: \"storage://c/fenced\", group: team}
+";
+    let platform = Platform::new(MemoryStore::new(), Schema::standard());
+    let parsed = model::parse(text, platform.schema()).unwrap();
+    let loaded = model::load_fresh(&platform, &parsed, Timestamp(0)).unwrap();
+    let log = changes(&platform);
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0].change.action, "init");
+    assert_eq!(log[1].change.action, MODEL_IMPORT);
+    assert_eq!(log[1].change.target, "model");
+    assert!(log[1].change.detail.contains("3 users"), "{log:?}");
+    // two folders and two invitations made in the one transaction, each its own
+    let a = loaded.folder(&parsed.folders[0].item.folder).unwrap();
+    let b = loaded.folder(&parsed.folders[1].item.folder).unwrap();
+    assert_eq!((a.as_str(), b.as_str()), ("f2", "f2-2"));
+    assert!(platform.audit_cache().unwrap().wrong.is_empty());
+
+    // the same model with a fence on a `role:` URI (no fences there) is refused at its
+    // last line: nothing but init is left
+    let bad = text.replace("storage://c/fenced", "role://fenced");
+    let fresh = Platform::new(MemoryStore::new(), Schema::standard());
+    let parsed = model::parse(&bad, fresh.schema()).unwrap();
+    let problem = model::load_fresh(&fresh, &parsed, Timestamp(0)).unwrap_err();
+    assert_eq!(problem.pos.line, bad.lines().count(), "{problem:?}");
+    assert!(
+        problem.message.contains("fences are not allowed"),
+        "{problem:?}"
+    );
+    let log = changes(&fresh);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(fresh.reader().unwrap().revision().unwrap(), Revision(1));
+    let view = fresh.store().read().unwrap();
+    assert_eq!(
+        view.principal(&acl_core::PrincipalName::new("alice").unwrap())
+            .unwrap(),
+        None
+    );
+}

@@ -309,10 +309,9 @@ pub fn validate(files: &[PathBuf]) -> Result<Output> {
 }
 
 /// `acl import --model FILE`: the file is checked in full first (syntax, and meaning on a
-/// fresh in-memory store), then rehearsed on an in-memory copy of the database's model
-/// (its export) as the acting user, so a model the engine would refuse anywhere writes
-/// nothing; then its entries are applied to the database as the acting user, each through
-/// its mutation.
+/// fresh in-memory store), then its entries are applied to the database as the acting
+/// user in ONE transaction ([`model::apply`]): one revision and one `model_import`
+/// changelog entry, or, when the engine refuses any entry or the store fails, nothing.
 pub fn import(ctx: &Ctx, path: &Path) -> Result<Output> {
     let text = read(path)?;
     let bad = |problems: Vec<Problem>| CliError::Model {
@@ -320,52 +319,14 @@ pub fn import(ctx: &Ctx, path: &Path) -> Result<Output> {
         problems,
     };
     let (_, model, _) = load(&text).map_err(bad)?;
-    let before = ctx.engine().reader()?.revision()?;
     let actor = ctx.actor()?;
-    // The rehearsal: the database's own model, rebuilt in memory, then this one on top.
-    let current = model::export(&ctx.engine().reader()?)?;
-    let replica = Platform::new(MemoryStore::new(), Schema::standard());
-    model::load_fresh(&replica, &current, Timestamp(0)).map_err(|problem| {
-        acl_core::Error::storage(format!(
-            "the database's model could not be rebuilt in memory to rehearse the import: {}",
-            problem.message
-        ))
-    })?;
-    model::apply(&replica, &model, &actor, now()).map_err(|problem| bad(vec![problem]))?;
-    model::apply(ctx.engine(), &model, &actor, now()).map_err(|problem| {
-        let mut problem = problem;
-        let after = ctx
-            .engine()
-            .reader()
-            .and_then(|r| r.revision())
-            .unwrap_or(before);
-        if after != before {
-            problem.message = format!(
-                "{} (the entries before it were committed: revisions {} to {after})",
-                problem.message,
-                before.next()
-            );
-        }
-        bad(vec![problem])
-    })?;
+    let source = path.display().to_string();
+    model::apply(ctx.engine(), &model, &source, &actor, now())
+        .map_err(|problem| bad(vec![problem]))?;
     let revision = ctx.engine().reader()?.revision()?;
-    let entries = model.users.len()
-        + model.groups.len()
-        + model.roles.len()
-        + model.memberships.len()
-        + model.grants.len()
-        + model.forbids.len()
-        + model.folders.len()
-        + model.shares.len()
-        + model.group_folders.len()
-        + model.vms.len()
-        + model.vm_shares.len()
-        + model.fences.len();
+    let entries = model.entries();
     Ok(Output::new(
-        format!(
-            "imported model `{}`: {entries} entries (revision {revision})\n",
-            path.display()
-        ),
+        format!("imported model `{source}`: {entries} entries (revision {revision})\n"),
         json!({ "entries": entries, "revision": revision }),
     ))
 }

@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use acl_core::txn::canonical_name;
 use acl_core::{
-    Caller, ClusterName, Decision, Error, Level, ListFilter, PageRequest, PrincipalKind,
-    PrincipalName, Reason, Result, Timestamp, Uri,
+    Caller, Change, ClusterName, Decision, Error, Level, ListFilter, PageRequest, PrincipalKind,
+    PrincipalName, Reason, Result, Step, Timestamp, Uri,
 };
 
 use super::{Assertion, ItemRef, Model, Pos, Problem, Target, Wanted};
+use crate::InvitationEvent;
 use crate::folder::{FolderId, VmId};
 use crate::platform::Platform;
 use crate::store::PlatformStore;
@@ -55,8 +57,11 @@ impl Loaded {
     }
 }
 
+/// The changelog action of a model import: one entry for the whole model.
+pub const MODEL_IMPORT: &str = "model_import";
+
 /// Initializes a fresh (empty) store with the model's cluster and admin, then loads the
-/// model ([`apply`], acting as the model's admin).
+/// model ([`apply`], acting as the model's admin, in a second transaction).
 pub fn load_fresh<S: PlatformStore>(
     platform: &Platform<S>,
     model: &Model,
@@ -65,27 +70,89 @@ pub fn load_fresh<S: PlatformStore>(
     platform
         .init(&model.cluster, Some(&model.admin), at)
         .map_err(|err| Problem::at(Pos { line: 1, column: 1 }, format!("init: {err}")))?;
-    apply(platform, model, &model.admin, at)
+    apply(platform, model, "model", &model.admin, at)
 }
 
-/// Loads `model` into an initialized store, each entry through the platform's mutation
-/// for it, `actor` performing every entry that names no actor of its own (folders are
-/// created by their owners, shares invited by the owner and accepted by the sharee, VMs
-/// created by their creators). The order: users, groups, roles, memberships, folders,
+/// Loads `model` into an initialized store in ONE write transaction (rule M3): one commit,
+/// one revision and one changelog entry ([`MODEL_IMPORT`], its target `source`, its detail
+/// the entry counts), or nothing at all. Each entry goes through the body of the platform's
+/// mutation for it, in that transaction, so it is checked by the same rules and sees the
+/// entries before it; `actor` performs every entry that names no actor of its own (folders
+/// are created by their owners, shares invited by the owner and accepted by the sharee,
+/// VMs created by their creators). The order: users, groups, roles, memberships, folders,
 /// group folders, shares, VMs, VM shares, grants, forbids, fences, and last the
-/// deactivation of inactive users. The first entry the engine refuses stops the load; its
-/// problem is at the entry and carries the engine's error.
+/// deactivation of inactive users. The first entry the engine refuses stops the load and
+/// rolls every entry back; its problem is at the entry and carries the engine's error. A
+/// storage failure (at the commit, say) writes nothing either and is a problem at line 1.
+/// A model that changes nothing (no entries) commits nothing.
 pub fn apply<S: PlatformStore>(
     platform: &Platform<S>,
     model: &Model,
+    source: &str,
     actor: &PrincipalName,
     at: Timestamp,
 ) -> Result<Loaded, Problem> {
+    let mut problem = None;
+    let applied = platform.transact(|tx| match apply_in(platform, tx, model, actor, at) {
+        Ok((loaded, false)) => Ok(Step::Unchanged(loaded)),
+        Ok((loaded, true)) => {
+            let detail = model
+                .entry_counts()
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(what, n)| format!("{n} {what}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let actor = loaded
+                .cluster
+                .as_ref()
+                .map_or_else(|| actor.clone(), |c| canonical_name(c, actor));
+            Ok(Step::Changed(
+                loaded,
+                Change {
+                    at,
+                    actor: Some(actor),
+                    action: MODEL_IMPORT.into(),
+                    target: source.to_owned(),
+                    detail,
+                },
+            ))
+        }
+        Err(found) => {
+            let err = Error::InvalidInput(found.message.clone());
+            problem = Some(found);
+            Err(err)
+        }
+    });
+    match applied {
+        Ok(applied) => Ok(applied.value),
+        Err(err) => Err(problem
+            .unwrap_or_else(|| Problem::at(Pos { line: 1, column: 1 }, format!("import: {err}")))),
+    }
+}
+
+/// The value of a mutation's step, noting whether it changed anything.
+fn value<T>(step: Step<T>, changed: &mut bool) -> T {
+    match step {
+        Step::Changed(value, _) => {
+            *changed = true;
+            value
+        }
+        Step::Unchanged(value) => value,
+    }
+}
+
+/// The entries of [`apply`] in `tx`: what they made, and whether any changed a row.
+fn apply_in<S: PlatformStore>(
+    platform: &Platform<S>,
+    tx: &mut S::Write<'_>,
+    model: &Model,
+    actor: &PrincipalName,
+    at: Timestamp,
+) -> Result<(Loaded, bool), Problem> {
     let start = Pos { line: 1, column: 1 };
-    let cluster = platform
-        .reader()
-        .and_then(|r| r.cluster())
-        .map_err(|err| Problem::at(start, err.to_string()))?;
+    let cluster =
+        acl_core::txn::cluster(&*tx).map_err(|err| Problem::at(start, err.to_string()))?;
     if cluster != model.cluster {
         return Err(Problem::at(
             start,
@@ -99,6 +166,8 @@ pub fn apply<S: PlatformStore>(
         cluster: Some(cluster),
         ..Loaded::default()
     };
+    let mut changed = false;
+    let ch = &mut changed;
     let by = |who: &PrincipalName| Caller::new(who.clone(), at);
     let admin = by(actor);
     let refused =
@@ -106,24 +175,27 @@ pub fn apply<S: PlatformStore>(
 
     for user in &model.users {
         let name = &user.item.name;
-        platform
-            .create_user(&admin, name)
+        let step = platform
+            .create_user_step(tx, &admin, name)
             .map_err(refused(user.pos, format!("user `{name}`")))?;
+        value(step, ch);
     }
     for (entries, kind) in [
         (&model.groups, PrincipalKind::Group),
         (&model.roles, PrincipalKind::Role),
     ] {
         for entry in entries {
-            platform
-                .add_role(&admin, &entry.item, kind)
+            let step = platform
+                .add_role_step(tx, &admin, &entry.item, kind)
                 .map_err(refused(entry.pos, format!("{kind} `{}`", entry.item)))?;
+            value(step, ch);
         }
     }
     for m in &model.memberships {
         let m_item = &m.item;
-        platform
-            .grant(
+        let step = platform
+            .grant_step(
+                tx,
                 &admin,
                 &Uri::of_role(&m_item.role),
                 &m_item.member,
@@ -133,18 +205,20 @@ pub fn apply<S: PlatformStore>(
                 m.pos,
                 format!("membership of `{}` in `{}`", m_item.member, m_item.role),
             ))?;
+        value(step, ch);
     }
     for f in &model.folders {
         let folder = &f.item.folder;
-        let made = platform
-            .create_folder(&by(&folder.owner), &folder.name, &f.item.host)
+        let step = platform
+            .create_folder_step(tx, &by(&folder.owner), &folder.name, &f.item.host)
             .map_err(refused(f.pos, format!("folder `{folder}`")))?;
-        loaded.folders.insert(folder.clone(), made.value.id);
+        loaded.folders.insert(folder.clone(), value(step, ch).id);
     }
     for f in &model.group_folders {
         let folder = &f.item.folder;
-        let made = platform
-            .create_group_folder(
+        let step = platform
+            .create_group_folder_step(
+                tx,
                 &admin,
                 &folder.owner,
                 &folder.name,
@@ -152,7 +226,7 @@ pub fn apply<S: PlatformStore>(
                 f.item.permission,
             )
             .map_err(refused(f.pos, format!("group folder `{folder}`")))?;
-        loaded.folders.insert(folder.clone(), made.value.id);
+        loaded.folders.insert(folder.clone(), value(step, ch).id);
     }
     for s in &model.shares {
         let what = format!("share of `{}` with `{}`", s.item.folder, s.item.user);
@@ -160,15 +234,17 @@ pub fn apply<S: PlatformStore>(
             .folders
             .get(&s.item.folder)
             .ok_or_else(|| Problem::at(s.pos, format!("{what}: unknown folder")))?;
-        let report = platform
-            .invite(
+        let step = platform
+            .invite_step(
+                tx,
                 &by(&s.item.folder.owner),
                 id,
                 std::slice::from_ref(&s.item.user),
                 s.item.permission,
             )
             .map_err(refused(s.pos, what.clone()))?;
-        let invitation = match (report.value.invited.first(), report.value.refused.first()) {
+        let report = value(step, ch);
+        let invitation = match (report.invited.first(), report.refused.first()) {
             (Some(invitation), _) => invitation.id.clone(),
             (None, Some(refusal)) => {
                 return Err(Problem::at(s.pos, format!("{what}: {}", refusal.reason)));
@@ -180,16 +256,17 @@ pub fn apply<S: PlatformStore>(
                 ));
             }
         };
-        platform
-            .accept_invitation(&by(&s.item.user), &invitation)
+        let step = platform
+            .invitation_event_step(tx, &by(&s.item.user), &invitation, InvitationEvent::Accept)
             .map_err(refused(s.pos, what))?;
+        value(step, ch);
     }
     for v in &model.vms {
         let vm = &v.item.vm;
-        let made = platform
-            .create_vm(&by(&vm.owner), &vm.name, &v.item.team)
+        let step = platform
+            .create_vm_step(tx, &by(&vm.owner), &vm.name, &v.item.team)
             .map_err(refused(v.pos, format!("vm `{vm}`")))?;
-        loaded.vms.insert(vm.clone(), made.value.id);
+        loaded.vms.insert(vm.clone(), value(step, ch).id);
     }
     for s in &model.vm_shares {
         let what = format!("share of vm `{}` with `{}`", s.item.vm, s.item.user);
@@ -198,9 +275,10 @@ pub fn apply<S: PlatformStore>(
             .get(&s.item.vm)
             .ok_or_else(|| Problem::at(s.pos, format!("{what}: unknown vm")))?;
         let sharer = s.item.by.as_ref().unwrap_or(&s.item.vm.owner);
-        platform
-            .share_vm(&by(sharer), id, &s.item.user, s.item.mode)
+        let step = platform
+            .share_vm_step(tx, &by(sharer), id, &s.item.user, s.item.mode)
             .map_err(refused(s.pos, what))?;
+        value(step, ch);
     }
     for g in model.grants.iter().chain(&model.forbids) {
         let what = if g.item.level == Level::Deny {
@@ -215,26 +293,29 @@ pub fn apply<S: PlatformStore>(
             .uri(&g.item.target)
             .map_err(refused(g.pos, what.clone()))?;
         let granter = g.item.by.as_ref().map(by).unwrap_or_else(|| admin.clone());
-        platform
-            .grant(&granter, &uri, &g.item.principal, g.item.level)
+        let step = platform
+            .grant_step(tx, &granter, &uri, &g.item.principal, g.item.level)
             .map_err(refused(g.pos, what))?;
+        value(step, ch);
     }
     for f in &model.fences {
         let what = format!("fence on {} for `{}`", f.item.target, f.item.group);
         let uri = loaded
             .uri(&f.item.target)
             .map_err(refused(f.pos, what.clone()))?;
-        platform
-            .add_fence(&admin, &uri, &f.item.group)
+        let step = platform
+            .add_fence_step(tx, &admin, &uri, &f.item.group)
             .map_err(refused(f.pos, what))?;
+        value(step, ch);
     }
     for user in model.users.iter().filter(|u| !u.item.active) {
         let name = &user.item.name;
-        platform
-            .set_active(&admin, name, false)
+        let step = platform
+            .set_active_step(tx, &admin, name, false)
             .map_err(refused(user.pos, format!("deactivating `{name}`")))?;
+        value(step, ch);
     }
-    Ok(loaded)
+    Ok((loaded, changed))
 }
 
 /// The result of one assertion.

@@ -31,7 +31,7 @@ use acl_core::{ClusterName, Level, PrincipalName, Uri};
 use crate::folder::{FolderName, Permission, VmShareMode};
 
 pub use export::export;
-pub use load::{Failure, Loaded, Outcome, apply, load_fresh, run_assertions};
+pub use load::{Failure, Loaded, MODEL_IMPORT, Outcome, apply, load_fresh, run_assertions};
 pub use parse::parse;
 
 /// A position in a model file: 1-based line and column.
@@ -380,6 +380,30 @@ impl Model {
             fences: Vec::new(),
             assertions: Vec::new(),
         }
+    }
+
+    /// How many entries of each kind the model has (assertions aside), in the order
+    /// [`apply`] loads them.
+    pub fn entry_counts(&self) -> [(&'static str, usize); 12] {
+        [
+            ("users", self.users.len()),
+            ("groups", self.groups.len()),
+            ("roles", self.roles.len()),
+            ("memberships", self.memberships.len()),
+            ("folders", self.folders.len()),
+            ("group folders", self.group_folders.len()),
+            ("shares", self.shares.len()),
+            ("vms", self.vms.len()),
+            ("vm shares", self.vm_shares.len()),
+            ("grants", self.grants.len()),
+            ("forbids", self.forbids.len()),
+            ("fences", self.fences.len()),
+        ]
+    }
+
+    /// How many entries the model has, assertions aside.
+    pub fn entries(&self) -> usize {
+        self.entry_counts().iter().map(|(_, n)| n).sum()
     }
 
     /// Whether two models describe the same state: the same cluster, admin and entries,
