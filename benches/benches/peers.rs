@@ -20,7 +20,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use acl_benches::peers::{CasbinConfig, CasbinPeer, CasbinQuery, CedarConfig, CedarPeer, PeerModel};
+use acl_benches::peers::{
+    CasbinConfig, CasbinPeer, CasbinQuery, CedarConfig, CedarPeer, PeerModel,
+};
 use acl_benches::report::{criterion_dir, figure, human};
 use acl_benches::{Query, RoundRobin, Size, Workload};
 use acl_memory::MemoryStore;
@@ -42,7 +44,10 @@ const ROWS: [(&str, &str); 7] = [
     ("casbin-fast", "casbin, fast matcher + role cache (expert)"),
     ("cedar-naive", "cedar, all links in one set (naive)"),
     ("casbin-textbook", "casbin, textbook matcher (naive)"),
-    ("casbin-memoized", "casbin, CachedEnforcer (a request cache)"),
+    (
+        "casbin-memoized",
+        "casbin, CachedEnforcer (a request cache)",
+    ),
 ];
 
 /// What a run noted beside the times.
@@ -76,12 +81,20 @@ fn bench_casbin(
         for (q, r) in queries.iter().zip(&requests) {
             let answer = casbin.check(r);
             if answer != Ok(q.allowed) {
-                panic!("{group_name}: {}: {q:?}: acl {}, casbin {answer:?}", config.name(), q.allowed);
+                panic!(
+                    "{group_name}: {}: {q:?}: acl {}, casbin {answer:?}",
+                    config.name(),
+                    q.allowed
+                );
             }
         }
         casbin.cache_counters().reset();
         let mut next = RoundRobin::new(&requests).unwrap_or_else(|| panic!("no queries"));
-        group.sample_size(if config == CasbinConfig::Memoized { 30 } else { 10 });
+        group.sample_size(if config == CasbinConfig::Memoized {
+            30
+        } else {
+            10
+        });
         group.bench_function(config.name(), |b| {
             b.iter(|| {
                 let q = next.next_item();
@@ -121,7 +134,11 @@ fn bench_cedar(
         for (q, r) in queries.iter().zip(&requests) {
             let answer = cedar.check(r);
             if answer != Ok(q.allowed) {
-                panic!("{group_name}: {}: {q:?}: acl {}, cedar {answer:?}", config.name(), q.allowed);
+                panic!(
+                    "{group_name}: {}: {q:?}: acl {}, cedar {answer:?}",
+                    config.name(),
+                    q.allowed
+                );
             }
             if config == CedarConfig::Sliced {
                 sliced += cedar.slice(r).map_or(0, |s| s.policies().count());
