@@ -58,7 +58,7 @@ struct Notes {
 
 /// The queries a configuration is timed on: all, or the first [`NAIVE_QUERIES`] of a
 /// naive one on medium.
-fn timed<'a>(queries: &'a [Query], naive: bool, size: Size) -> &'a [Query] {
+fn timed(queries: &[Query], naive: bool, size: Size) -> &[Query] {
     if naive && size != Size::SMALL {
         &queries[..NAIVE_QUERIES.min(queries.len())]
     } else {

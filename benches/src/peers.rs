@@ -445,7 +445,7 @@ type SliceIndex = HashMap<EntityUid, Vec<(EntityUid, Policy)>>;
 
 enum CedarPolicies {
     Sliced(SliceIndex),
-    Fixed(PolicySet),
+    Fixed(Box<PolicySet>),
 }
 
 /// cedar-policy over a [`PeerModel`], in one [`CedarConfig`].
@@ -566,7 +566,7 @@ impl CedarPeer {
         let entities = Entities::from_entities(entities, None).map_err(PeerError::new)?;
 
         let policies = match config {
-            CedarConfig::Naive => CedarPolicies::Fixed(Self::linked(model)?),
+            CedarConfig::Naive => CedarPolicies::Fixed(Box::new(Self::linked(model)?)),
             CedarConfig::Attributes => {
                 let mut set = PolicySet::new();
                 for level in ALLOW {
@@ -578,7 +578,7 @@ impl CedarPeer {
                         .map_err(PeerError::new)?;
                     set.add(policy).map_err(PeerError::new)?;
                 }
-                CedarPolicies::Fixed(set)
+                CedarPolicies::Fixed(Box::new(set))
             }
             CedarConfig::Sliced => CedarPolicies::Sliced(Self::indexed(model)?),
         };

@@ -63,7 +63,7 @@ fn build_sample() -> (Workload, acl_core::Engine<MemoryStore>, Vec<Query>) {
 /// casbin in `config` agrees with acl on every `step`-th decision of the sample.
 fn casbin_agrees(config: CasbinConfig, step: usize) -> CasbinPeer {
     let (workload, engine, sample) = sample();
-    let model = PeerModel::of(&workload, engine.schema()).unwrap();
+    let model = PeerModel::of(workload, engine.schema()).unwrap();
     let casbin = CasbinPeer::load(&model, config).unwrap();
     assert_eq!(casbin.config(), config);
     let mut compared = 0;
@@ -108,7 +108,7 @@ fn casbin_behind_its_request_cache_agrees_with_acl() {
 #[test]
 fn every_cedar_configuration_agrees_with_acl() {
     let (workload, engine, sample) = sample();
-    let model = PeerModel::of(&workload, engine.schema()).unwrap();
+    let model = PeerModel::of(workload, engine.schema()).unwrap();
     let uris: Vec<_> = sample.iter().map(|q| q.uri.clone()).collect();
     for config in CedarConfig::ALL {
         let cedar = CedarPeer::load(&model, &uris, config).unwrap();
@@ -124,7 +124,7 @@ fn every_cedar_configuration_agrees_with_acl() {
 #[test]
 fn a_cedar_slice_is_a_small_part_of_the_policies() {
     let (workload, engine, sample) = sample();
-    let model = PeerModel::of(&workload, engine.schema()).unwrap();
+    let model = PeerModel::of(workload, engine.schema()).unwrap();
     let uris: Vec<_> = sample.iter().map(|q| q.uri.clone()).collect();
     let cedar = CedarPeer::load(&model, &uris, CedarConfig::Sliced).unwrap();
     let mut largest = 0;
