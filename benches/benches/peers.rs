@@ -198,6 +198,15 @@ fn compare(c: &mut Criterion, group_name: &str, size: Size, notes: &mut Notes) {
     group.finish();
 }
 
+/// A ratio: one decimal below 100, none above.
+fn ratio(x: f64) -> String {
+    if x < 100.0 {
+        format!("{x:.1}x")
+    } else {
+        format!("{x:.0}x")
+    }
+}
+
 /// The table: one row per configuration, per workload its median (p95 of sample means)
 /// and how many times acl's median it is.
 fn print_table(notes: &Notes) {
@@ -216,10 +225,10 @@ fn print_table(notes: &Notes) {
         for ((group, _), acl) in RUNS.iter().zip(&acl) {
             let cell = match (figure(&dir, group, id), acl) {
                 (Some(f), Some(a)) if id != "acl" => format!(
-                    "{} (p95 {}), {:.0}x",
+                    "{} (p95 {}), {}",
                     human(f.median),
                     human(f.p95),
-                    f.median / a.median
+                    ratio(f.median / a.median)
                 ),
                 (Some(f), _) => format!("{} (p95 {})", human(f.median), human(f.p95)),
                 (None, _) => "not run".to_owned(),
