@@ -21,9 +21,9 @@
 //! - Deterministic: a workload depends only on its size and seed.
 //! - Every query's expected answer was checked against the engine that built it.
 
+pub mod chart;
 #[cfg(feature = "peers")]
 pub mod peers;
-pub mod plot;
 pub mod report;
 
 use acl_core::{

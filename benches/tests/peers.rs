@@ -1,7 +1,7 @@
-//! The peers answer what `acl` answers (feature `peers`): on the small workload, casbin-rs
-//! and cedar-policy agree with the engine on at least 1,000 sampled decisions, so timing
-//! them side by side compares the same work. Run: `cargo test -p acl-benches --features
-//! peers`.
+//! The peers answer what `acl` answers (feature `peers`): on the small workload, every
+//! configuration of casbin-rs and cedar-policy (benches/src/peers.rs) agrees with the engine
+//! on at least 1,000 sampled decisions, so timing them side by side compares the same work.
+//! Run: `cargo test -p acl-benches --features peers`.
 #![cfg(feature = "peers")]
 #![allow(
     clippy::unwrap_used,
@@ -10,18 +10,25 @@
     reason = "a test fails by panicking"
 )]
 
-use acl_benches::peers::{CasbinPeer, CedarPeer, PeerModel};
+use acl_benches::peers::{CasbinConfig, CasbinPeer, CedarConfig, CedarPeer, PeerModel};
 use acl_benches::{Query, Size, Workload};
 use acl_core::{Level, Reason};
 use acl_memory::MemoryStore;
+use std::sync::OnceLock;
 
-#[test]
-fn peers_agree_with_acl_on_the_small_workload() {
+/// The small workload loaded into acl, and 1,200 decisions (300 queries at every level)
+/// less those that rest on the implicit list (rule E2), which the peers do not encode.
+/// Built once for all the tests of this file.
+fn sample() -> &'static (Workload, acl_core::Engine<MemoryStore>, Vec<Query>) {
+    static SAMPLE: OnceLock<(Workload, acl_core::Engine<MemoryStore>, Vec<Query>)> =
+        OnceLock::new();
+    SAMPLE.get_or_init(build_sample)
+}
+
+fn build_sample() -> (Workload, acl_core::Engine<MemoryStore>, Vec<Query>) {
     let workload = Workload::generate(Size::SMALL, 0x5EED).unwrap();
     let engine = workload.load(MemoryStore::new()).unwrap();
     let queries = workload.queries(&engine, 300, 7).unwrap();
-    // every query at every level: 1,200 decisions, less those that rest on the implicit
-    // list (rule E2), which the peers do not encode
     let mut sample: Vec<Query> = Vec::new();
     for q in &queries {
         let decision = engine.explain(&q.principal, &q.uri).unwrap();
@@ -44,23 +51,95 @@ fn peers_agree_with_acl_on_the_small_workload() {
         "{allowed} of {}",
         sample.len()
     );
-
-    let model = PeerModel::of(&workload, engine.schema()).unwrap();
-    let casbin = CasbinPeer::load(&model).unwrap();
-    let uris: Vec<_> = sample.iter().map(|q| q.uri.clone()).collect();
-    let cedar = CedarPeer::load(&model, &uris).unwrap();
     for q in &sample {
         assert_eq!(
             engine.check(&q.principal, &q.uri, q.level).unwrap(),
             q.allowed
         );
-        let by_casbin = casbin.check(&CasbinPeer::request(q)).unwrap();
-        assert_eq!(by_casbin, q.allowed, "casbin on {q:?}");
-        let by_cedar = cedar
-            .check(&CedarPeer::request(&model, q).unwrap())
-            .unwrap();
-        assert_eq!(by_cedar, q.allowed, "cedar on {q:?}");
     }
+    (workload, engine, sample)
+}
+
+/// casbin in `config` agrees with acl on every `step`-th decision of the sample.
+fn casbin_agrees(config: CasbinConfig, step: usize) -> CasbinPeer {
+    let (workload, engine, sample) = sample();
+    let model = PeerModel::of(workload, engine.schema()).unwrap();
+    let casbin = CasbinPeer::load(&model, config).unwrap();
+    assert_eq!(casbin.config(), config);
+    let mut compared = 0;
+    for q in sample.iter().step_by(step) {
+        let by_casbin = casbin.check(&CasbinPeer::request(q)).unwrap();
+        assert_eq!(by_casbin, q.allowed, "{} on {q:?}", config.name());
+        compared += 1;
+    }
+    assert!(compared >= 400, "only {compared} decisions compared");
+    casbin
+}
+
+#[test]
+fn casbin_with_the_fast_matcher_agrees_with_acl() {
+    let casbin = casbin_agrees(CasbinConfig::Fast, 1);
+    assert_eq!(casbin.cache_counters().hit_rate(), None);
+}
+
+#[test]
+fn casbin_with_the_textbook_matcher_agrees_with_acl() {
+    // every policy line walks the role graph (some 20 ms a check on this workload): a
+    // third of the sample keeps the test fast; the benchmark checks every query it times
+    let casbin = casbin_agrees(CasbinConfig::Textbook, 3);
+    assert_eq!(casbin.cache_counters().hit_rate(), None);
+}
+
+#[test]
+fn casbin_behind_its_request_cache_agrees_with_acl() {
+    let casbin = casbin_agrees(CasbinConfig::Memoized, 1);
+    // the first pass missed on every distinct request; a second is answered from the
+    // cache, and still agrees
+    let (hits, misses) = casbin.cache_counters().read();
+    assert!(misses >= 250, "{hits} hits, {misses} misses");
+    casbin.cache_counters().reset();
+    for q in &sample().2 {
+        assert_eq!(casbin.check(&CasbinPeer::request(q)).unwrap(), q.allowed);
+    }
+    let rate = casbin.cache_counters().hit_rate().unwrap();
+    assert!(rate > 0.9, "hit rate {rate}");
+}
+
+#[test]
+fn every_cedar_configuration_agrees_with_acl() {
+    let (workload, engine, sample) = sample();
+    let model = PeerModel::of(workload, engine.schema()).unwrap();
+    let uris: Vec<_> = sample.iter().map(|q| q.uri.clone()).collect();
+    for config in CedarConfig::ALL {
+        let cedar = CedarPeer::load(&model, &uris, config).unwrap();
+        assert_eq!(cedar.config(), config);
+        for q in sample {
+            let request = cedar.request(q).unwrap();
+            let by_cedar = cedar.check(&request).unwrap();
+            assert_eq!(by_cedar, q.allowed, "{} on {q:?}", config.name());
+        }
+    }
+}
+
+#[test]
+fn a_cedar_slice_is_a_small_part_of_the_policies() {
+    let (workload, engine, sample) = sample();
+    let model = PeerModel::of(workload, engine.schema()).unwrap();
+    let uris: Vec<_> = sample.iter().map(|q| q.uri.clone()).collect();
+    let cedar = CedarPeer::load(&model, &uris, CedarConfig::Sliced).unwrap();
+    let mut largest = 0;
+    for q in sample {
+        let slice = cedar.slice(&cedar.request(q).unwrap()).unwrap();
+        let size = slice.policies().count();
+        // an allowed request's slice holds the policy that allows it
+        assert!(!q.allowed || size > 0, "empty slice for {q:?}");
+        largest = largest.max(size);
+    }
+    assert!(
+        largest * 100 < model.grants.len(),
+        "a slice of {largest} policies out of {}",
+        model.grants.len()
+    );
 }
 
 #[test]
