@@ -96,6 +96,34 @@ pub struct InviteReport {
     pub refused: Vec<Refusal>,
 }
 
+impl InviteReport {
+    /// When nobody was invited (no invitation made, none already pending) and someone was
+    /// refused: the error the whole call fails with, of the first refusal's kind, naming
+    /// every refusal. `None` when at least one invitee has an invitation (rule F4).
+    pub fn nobody_invited(&self) -> Option<Error> {
+        if !self.invited.is_empty() || !self.already_pending.is_empty() {
+            return None;
+        }
+        let first = self.refused.first()?;
+        let reasons: Vec<String> = self
+            .refused
+            .iter()
+            .map(|r| format!("`{}`: {}", r.invitee, r.reason))
+            .collect();
+        let message = format!("nobody was invited: {}", reasons.join("; "));
+        Some(match first.kind {
+            ErrorKind::InvalidInput | ErrorKind::NoEffect => Error::InvalidInput(message),
+            ErrorKind::NotFound => Error::NotFound {
+                what: "invitee",
+                name: message,
+            },
+            ErrorKind::Conflict => Error::Conflict(message),
+            ErrorKind::Forbidden => Error::NotPermitted(message),
+            _ => Error::Storage(message),
+        })
+    }
+}
+
 /// The pending invitations a user received, with their count.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceivedInvitations {

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use acl_core::{Error, ErrorKind, PrincipalName};
+use acl_core::PrincipalName;
 use acl_platform::{Folder, FolderName, InvitationId, Permission, PlatformReads};
 
 use crate::api::Errors;
@@ -247,26 +247,8 @@ pub(crate) async fn invite(
         })
         .await?;
     let report = &done.value;
-    if report.invited.is_empty()
-        && report.already_pending.is_empty()
-        && let Some(first) = report.refused.first()
-    {
-        let reasons: Vec<String> = report
-            .refused
-            .iter()
-            .map(|r| format!("`{}`: {}", r.invitee, r.reason))
-            .collect();
-        let message = format!("nobody was invited: {}", reasons.join("; "));
-        return Err(ApiError::Engine(match first.kind {
-            ErrorKind::InvalidInput | ErrorKind::NoEffect => Error::InvalidInput(message),
-            ErrorKind::NotFound => Error::NotFound {
-                what: "invitee",
-                name: message,
-            },
-            ErrorKind::Conflict => Error::Conflict(message),
-            ErrorKind::Forbidden => Error::NotPermitted(message),
-            _ => Error::Storage(message),
-        }));
+    if let Some(err) = report.nobody_invited() {
+        return Err(ApiError::Engine(err));
     }
     record(report, done.revision)
 }

@@ -1,7 +1,7 @@
 //! `acl folder ...`: storage folders, sharing and mounting (rules F1 to F9). A folder is
 //! named by its name among those the acting user sees.
 
-use acl_core::{Error, ErrorKind, Viewer};
+use acl_core::Viewer;
 use acl_platform::PlatformReads;
 use acl_sqlite::SqliteStore;
 
@@ -195,27 +195,9 @@ fn invite(ctx: &Ctx, name: &str, users: &[String], permission: &str) -> Result<O
         .engine()
         .invite(&ctx.caller()?, &folder.id, &invitees, permission)?;
     let report = &done.value;
-    if report.invited.is_empty()
-        && report.already_pending.is_empty()
-        && let Some(first) = report.refused.first()
-    {
-        let reasons: Vec<String> = report
-            .refused
-            .iter()
-            .map(|r| format!("`{}`: {}", r.invitee, r.reason))
-            .collect();
-        let message = format!("nobody was invited: {}", reasons.join("; "));
-        // The error carries the first refusal's kind, so the exit code is its code.
-        return Err(CliError::Engine(match first.kind {
-            ErrorKind::InvalidInput | ErrorKind::NoEffect => Error::InvalidInput(message),
-            ErrorKind::NotFound => Error::NotFound {
-                what: "invitee",
-                name: message,
-            },
-            ErrorKind::Conflict => Error::Conflict(message),
-            ErrorKind::Forbidden => Error::NotPermitted(message),
-            _ => Error::Storage(message),
-        }));
+    // The error carries the first refusal's kind, so the exit code is its code.
+    if let Some(err) = report.nobody_invited() {
+        return Err(CliError::Engine(err));
     }
     let mut text = String::new();
     for invitation in &report.invited {
