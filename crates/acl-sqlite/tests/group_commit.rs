@@ -55,9 +55,7 @@ fn concurrent_mutations_each_get_their_own_revision_and_refused_ones_write_nothi
                         let target = uri(&format!("storage://c/alice/t{t}/{i}"));
                         let done = engine.grant(admin, &target, &name("alice"), Level::Read);
                         // a reader between writes fills the closure cache
-                        engine
-                            .check(&name("alice"), &target, Level::Read)
-                            .unwrap();
+                        engine.check(&name("alice"), &target, Level::Read).unwrap();
                         (true, done.map(|a| a.revision.0).map_err(|e| e.kind()))
                     })
                     .collect::<Vec<_>>()
@@ -81,11 +79,15 @@ fn concurrent_mutations_each_get_their_own_revision_and_refused_ones_write_nothi
                 .map(|i| {
                     let group = uri("role://c/g0");
                     let done = if i % 2 == 0 {
-                        engine.grant(admin, &group, &name("alice"), Level::Read)
+                        engine
+                            .grant(admin, &group, &name("alice"), Level::Read)
+                            .map(|a| a.revision)
                     } else {
-                        engine.revoke(admin, &group, &name("alice"))
+                        engine
+                            .revoke(admin, &group, &name("alice"))
+                            .map(|a| a.revision)
                     };
-                    (true, done.map(|a| a.revision.0).map_err(|e| e.kind()))
+                    (true, done.map(|r| r.0).map_err(|e| e.kind()))
                 })
                 .collect()
         }));
@@ -119,16 +121,22 @@ fn concurrent_mutations_each_get_their_own_revision_and_refused_ones_write_nothi
         .unwrap();
     let logged: Vec<u64> = changes.iter().map(|c| c.revision.0).collect();
     assert_eq!(logged, revisions.iter().copied().collect::<Vec<_>>());
-    assert!(changes.iter().all(|c| c.change.actor.as_ref() != Some(&name("bob"))));
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.change.actor.as_ref() != Some(&name("bob")))
+    );
     for t in 0..granters {
         for i in 0..each {
             let target = uri(&format!("storage://c/alice/t{t}/{i}"));
             assert!(engine.check(&name("alice"), &target, Level::Read).unwrap());
         }
     }
-    assert!(!engine
-        .check(&name("bob"), &uri("storage://c/alice/bob/0"), Level::Write)
-        .unwrap());
+    assert!(
+        !engine
+            .check(&name("bob"), &uri("storage://c/alice/bob/0"), Level::Write)
+            .unwrap()
+    );
     let audit = engine.audit_cache().unwrap();
     assert!(audit.wrong.is_empty(), "{audit:?}");
     engine.store().check_integrity().unwrap();
