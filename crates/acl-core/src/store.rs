@@ -27,6 +27,12 @@
 //!   changelog entry and raises the revision by exactly one, all or nothing. Dropping a
 //!   transaction without committing (on any error) leaves the store exactly as it was:
 //!   same rows, same revision, same changelog.
+//! - **Group commit.** A backend may make several write transactions durable together
+//!   (acl-sqlite commits the transactions queued for its writer in one SQLite `COMMIT`,
+//!   one fsync), as long as each still gets its own revision and changelog entry, each is
+//!   all or nothing on its own, and [`WriteTxn::commit`] returns only once its writes are
+//!   durable and visible to new read views, or fails with [`Error::Storage`] having
+//!   written nothing when the shared commit fails.
 //! - **No semantics.** A store does not derive anything: membership edges, cascades and
 //!   authorization are decided by the core, which tells the store each row to write. A
 //!   store may still enforce the invariants below with constraints, and must report a

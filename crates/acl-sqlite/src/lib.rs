@@ -30,6 +30,16 @@
 //!   and the revision (a column of the one-row `meta` table) are committed by one
 //!   `COMMIT`. Dropping a [`SqliteWrite`] without committing rolls back, so the store is
 //!   exactly as before.
+//! - **Group commit.** Concurrent write transactions of one store may share one SQLite
+//!   transaction and so one fsync: a transaction that commits while other writers wait
+//!   for the writer connection ends its body with `RELEASE` of its own savepoint (its
+//!   changelog entry and revision are written, one revision each as always) and hands the
+//!   still-open SQLite transaction to the next writer; the last member of the group (no
+//!   writer waiting, or [`SqliteOptions::max_group`] members) runs the one `COMMIT`. Every
+//!   member's [`WriteTxn::commit`] returns only after that `COMMIT`, with its own revision
+//!   or, if the `COMMIT` failed, with the storage error of the whole group (nothing of it
+//!   is written). A body that fails rolls back to its savepoint: the others are untouched.
+//!   A writer alone (the CLI) commits at once, exactly as before.
 //! - **Migrations.** The schema is an ordered list of SQL steps; `PRAGMA user_version`
 //!   records how many a database has had. Opening applies the missing steps in one
 //!   `BEGIN IMMEDIATE` transaction. A database written by a newer version is refused
@@ -149,8 +159,8 @@ mod tests;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
@@ -191,6 +201,10 @@ pub struct SqliteOptions {
     /// connection and keeps up to 8 idle reader connections. Default: 64 MiB, enough to
     /// keep a 100k-grant store and the index pages of a 1M-grant import in memory.
     pub cache_mib: u32,
+    /// The most write transactions one SQLite `COMMIT` (one fsync) may commit together
+    /// when writers queue for the writer connection (group commit); 1 commits each alone.
+    /// Default: 64.
+    pub max_group: usize,
 }
 
 impl Default for SqliteOptions {
@@ -198,6 +212,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             busy_timeout: Duration::from_secs(10),
             cache_mib: 64,
+            max_group: 64,
         }
     }
 }
@@ -215,6 +230,8 @@ pub struct SqliteStore {
     writer: Mutex<WriterSlot>,
     writer_free: Condvar,
     readers: Mutex<Vec<Connection>>,
+    /// How many SQLite transactions of write transactions were committed (each one fsync).
+    commits: AtomicU64,
     /// Declared last, so it is dropped after every connection is closed.
     temp_dir: Option<TempDir>,
 }
@@ -225,6 +242,43 @@ struct WriterSlot {
     /// `None` while a transaction holds it, or after a connection was discarded (the next
     /// transaction opens a new one).
     conn: Option<Connection>,
+    /// Writers waiting in [`Store::write`] for the slot.
+    waiting: usize,
+    /// The group whose members' bodies the connection's open SQLite transaction holds,
+    /// while it is handed from one writer to the next (group commit).
+    group: Option<Arc<Group>>,
+}
+
+/// The write transactions sharing one SQLite transaction: those that committed into it
+/// wait for its one `COMMIT`.
+#[derive(Default)]
+struct Group {
+    /// Bodies released into the transaction (each with its changelog entry).
+    members: AtomicUsize,
+    /// The outcome of the group's `COMMIT`, once run.
+    outcome: Mutex<Option<std::result::Result<(), String>>>,
+    done: Condvar,
+}
+
+impl Group {
+    fn finish(&self, outcome: std::result::Result<(), String>) {
+        *lock(&self.outcome) = Some(outcome);
+        self.done.notify_all();
+    }
+
+    /// Waits for the group's `COMMIT` and answers its outcome.
+    fn wait(&self) -> Result<()> {
+        let mut outcome = lock(&self.outcome);
+        loop {
+            if let Some(result) = outcome.as_ref() {
+                return result.clone().map_err(Error::Storage);
+            }
+            outcome = self
+                .done
+                .wait(outcome)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 /// Which of the two connection roles to set up.
@@ -285,9 +339,12 @@ impl SqliteStore {
             writer: Mutex::new(WriterSlot {
                 busy: false,
                 conn: None,
+                waiting: 0,
+                group: None,
             }),
             writer_free: Condvar::new(),
             readers: Mutex::new(Vec::new()),
+            commits: AtomicU64::new(0),
             temp_dir,
         };
         let writer = store.connect(Role::Writer)?;
@@ -307,6 +364,13 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many SQLite transactions this store's write transactions were committed in
+    /// (each one fsync of the WAL in a file store): fewer than the commits of write
+    /// transactions when group commit committed several together.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Runs SQLite's `PRAGMA integrity_check` and `PRAGMA foreign_key_check` on the latest
@@ -384,6 +448,87 @@ impl SqliteStore {
         drop(slot);
         self.writer_free.notify_one();
     }
+
+    /// Ends a write transaction's turn on the writer connection (its body released into
+    /// `group`'s SQLite transaction, or rolled back to its savepoint). When a writer waits
+    /// and the group has room, hands it the open transaction and answers the group (the
+    /// caller waits for its outcome); otherwise commits the group (one `COMMIT`, one fsync
+    /// for every member) or rolls the empty transaction back, and frees the slot. `broken`
+    /// says why the transaction cannot go on: the whole group then fails.
+    fn end_turn(
+        &self,
+        conn: Option<Connection>,
+        group: Option<Arc<Group>>,
+        broken: Option<String>,
+    ) -> Option<Arc<Group>> {
+        let members = group
+            .as_ref()
+            .map_or(0, |g| g.members.load(Ordering::Acquire));
+        let fail = |message: String| {
+            if let Some(group) = &group {
+                group.finish(Err(message));
+            }
+        };
+        let Some(conn) = conn else {
+            fail("the write transaction lost its connection".to_owned());
+            self.release_writer(None);
+            return None;
+        };
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (after an I/O or full-disk error).
+            fail("SQLite rolled back the transaction of this write group".to_owned());
+            self.release_writer(Some(conn));
+            return None;
+        }
+        if let Some(message) = broken {
+            fail(message);
+            self.release_writer(rollback(conn));
+            return None;
+        }
+        let mut slot = lock(&self.writer);
+        if slot.waiting > 0 && members < self.options.max_group {
+            slot.busy = false;
+            slot.conn = Some(conn);
+            slot.group = group.clone();
+            drop(slot);
+            self.writer_free.notify_one();
+            return group;
+        }
+        drop(slot);
+        if members == 0 {
+            self.release_writer(rollback(conn));
+            return None;
+        }
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        match exec(&conn, "COMMIT") {
+            Ok(()) => {
+                publish(&group, Ok(()));
+                self.release_writer(Some(conn));
+            }
+            Err(e) => {
+                fail(format!("committing the write transaction: {e}"));
+                self.release_writer(rollback(conn));
+            }
+        }
+        None
+    }
+}
+
+/// Publishes a group's outcome.
+fn publish(group: &Option<Arc<Group>>, outcome: std::result::Result<(), String>) {
+    if let Some(group) = group {
+        group.finish(outcome);
+    }
+}
+
+/// Rolls the writer connection's transaction back: the connection, or `None` when that
+/// failed (closing it rolls back; the next writer opens a new one).
+fn rollback(conn: Connection) -> Option<Connection> {
+    if conn.is_autocommit() || exec(&conn, "ROLLBACK").is_ok() {
+        Some(conn)
+    } else {
+        None
+    }
 }
 
 /// Runs a parameterless statement (`BEGIN`, `COMMIT`, ...) through the statement cache.
@@ -425,9 +570,11 @@ impl Store for SqliteStore {
         let timeout = self.options.busy_timeout;
         let deadline = Instant::now() + timeout;
         let mut slot = lock(&self.writer);
+        slot.waiting += 1;
         while slot.busy {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                slot.waiting -= 1;
                 return Err(Error::Storage(format!(
                     "timed out after {timeout:?} waiting for another write transaction of \
                      this store to end"
@@ -439,19 +586,35 @@ impl Store for SqliteStore {
                 .map(|(guard, _)| guard)
                 .unwrap_or_else(|poisoned| poisoned.into_inner().0);
         }
+        slot.waiting -= 1;
         slot.busy = true;
         let conn = slot.conn.take();
+        let group = slot.group.take();
         drop(slot);
         // From here the transaction owns the slot; its Drop gives it back on every path.
         let mut txn = SqliteWrite {
             store: self,
             conn: None,
+            group: None,
+            ended: false,
         };
-        txn.conn = Some(match conn {
-            Some(conn) => conn,
-            None => self.connect(Role::Writer)?,
-        });
-        exec(txn.conn()?, "BEGIN IMMEDIATE")
+        match group {
+            // A group's open transaction, handed over with its connection.
+            Some(group) => {
+                txn.group = Some(group);
+                txn.conn = conn;
+            }
+            None => {
+                txn.group = Some(Arc::new(Group::default()));
+                txn.conn = Some(match conn {
+                    Some(conn) => conn,
+                    None => self.connect(Role::Writer)?,
+                });
+                exec(txn.conn()?, "BEGIN IMMEDIATE")
+                    .map_err(|e| Error::Storage(format!("starting a write transaction: {e}")))?;
+            }
+        }
+        exec(txn.conn()?, "SAVEPOINT body")
             .map_err(|e| Error::Storage(format!("starting a write transaction: {e}")))?;
         Ok(txn)
     }
@@ -522,6 +685,10 @@ impl Drop for SqliteRead<'_> {
 pub struct SqliteWrite<'a> {
     store: &'a SqliteStore,
     conn: Option<Connection>,
+    /// The group whose SQLite transaction this one's body runs in (its savepoint `body`).
+    group: Option<Arc<Group>>,
+    /// Whether the turn was already ended (by commit).
+    ended: bool,
 }
 
 impl SqliteWrite<'_> {
@@ -547,15 +714,28 @@ impl SqliteWrite<'_> {
 
 impl Drop for SqliteWrite<'_> {
     fn drop(&mut self) {
-        let conn = self.conn.take().and_then(|conn| {
-            if conn.is_autocommit() || exec(&conn, "ROLLBACK").is_ok() {
-                Some(conn)
-            } else {
-                // Closing the connection rolls its transaction back.
-                None
+        if self.ended {
+            return;
+        }
+        // Only this body's writes go: the group's earlier members stay in the transaction.
+        let conn = self.conn.take();
+        let broken = conn.as_ref().and_then(|conn| {
+            if conn.is_autocommit() {
+                return None;
             }
+            exec(conn, "ROLLBACK TO body")
+                .and_then(|()| exec(conn, "RELEASE body"))
+                .err()
+                .map(|e| format!("rolling a write transaction back to its savepoint: {e}"))
         });
-        self.store.release_writer(conn);
+        let handed = self.store.end_turn(conn, self.group.take(), broken);
+        // The caller goes on after the group's earlier members are committed (or failed),
+        // so what it reads next is never older than what its transaction saw.
+        if let Some(group) = handed
+            && group.members.load(Ordering::Acquire) > 0
+        {
+            let _ = group.wait();
+        }
     }
 }
 
@@ -792,11 +972,21 @@ impl WriteTxn for SqliteWrite<'_> {
         write::set_fence(self.conn()?, fence, present)
     }
 
-    fn commit(self, change: Change) -> Result<Revision> {
+    fn commit(mut self, change: Change) -> Result<Revision> {
         let conn = self.conn()?;
         let revision = write::append_change(conn, &change)?;
-        exec(conn, "COMMIT").map_err(db_err("committing the write transaction"))?;
-        // Drop sees a connection out of its transaction and just gives it back.
+        exec(conn, "RELEASE body").map_err(db_err("committing the write transaction"))?;
+        let group = self
+            .group
+            .clone()
+            .ok_or_else(|| Error::Storage("the write transaction has no group".to_owned()))?;
+        group.members.fetch_add(1, Ordering::AcqRel);
+        // The body is in the group's transaction: from here the group's outcome is ours.
+        self.ended = true;
+        let conn = self.conn.take();
+        self.store.end_turn(conn, self.group.take(), None);
+        drop(self);
+        group.wait()?;
         Ok(revision)
     }
 }

@@ -7,6 +7,7 @@
 )]
 
 mod bad_input;
+mod group;
 mod methods;
 mod migrations;
 mod plans;
