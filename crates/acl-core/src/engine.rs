@@ -773,30 +773,41 @@ impl<S: Store> Engine<S> {
         uri: &Uri,
         grantee: &PrincipalName,
     ) -> Result<Applied<Level>> {
-        self.mutate(|tx| {
-            let cluster = self.cluster(tx)?.clone();
-            let uri = self.canonical_uri(&cluster, uri)?;
-            let grantee = canonical_name(&cluster, grantee);
-            let actor = canonical_name(&cluster, &by.principal);
-            authorize(tx, &actor, &uri, Level::Manage, "revoke")?;
-            if tx.principal(&grantee)?.is_none() {
-                return Err(Error::not_found("principal", grantee.as_str()));
-            }
-            self.guard(tx, &cluster, &uri, &grantee, "revoke")?;
-            let removed = remove_grant(tx, &grantee, &uri)?.ok_or_else(|| {
-                Error::NoEffect(format!("`{grantee}` holds no direct grant on `{uri}`"))
-            })?;
-            Ok(Step::Changed(
-                removed,
-                Change {
-                    at: by.at,
-                    actor: Some(actor),
-                    action: "revoke".into(),
-                    target: uri.to_string(),
-                    detail: format!("{grantee} {removed}"),
-                },
-            ))
-        })
+        self.mutate(|tx| self.revoke_step(tx, by, uri, grantee))
+    }
+
+    /// The body of [`revoke`](Self::revoke) in the caller's write transaction: the same
+    /// checks and writes, then the step it commits with (its changelog entry). Runs
+    /// inside [`Engine::transact`] to do several mutations in one transaction.
+    pub fn revoke_step(
+        &self,
+        tx: &mut S::Write<'_>,
+        by: &Caller,
+        uri: &Uri,
+        grantee: &PrincipalName,
+    ) -> Result<Step<Level>> {
+        let cluster = self.cluster(tx)?.clone();
+        let uri = self.canonical_uri(&cluster, uri)?;
+        let grantee = canonical_name(&cluster, grantee);
+        let actor = canonical_name(&cluster, &by.principal);
+        authorize(tx, &actor, &uri, Level::Manage, "revoke")?;
+        if tx.principal(&grantee)?.is_none() {
+            return Err(Error::not_found("principal", grantee.as_str()));
+        }
+        self.guard(tx, &cluster, &uri, &grantee, "revoke")?;
+        let removed = remove_grant(tx, &grantee, &uri)?.ok_or_else(|| {
+            Error::NoEffect(format!("`{grantee}` holds no direct grant on `{uri}`"))
+        })?;
+        Ok(Step::Changed(
+            removed,
+            Change {
+                at: by.at,
+                actor: Some(actor),
+                action: "revoke".into(),
+                target: uri.to_string(),
+                detail: format!("{grantee} {removed}"),
+            },
+        ))
     }
 
     /// Adds a fence (rule E4): everything under `uri` is denied to whoever's closure lacks

@@ -70,6 +70,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod batch;
 mod bytes;
 mod cache;
 mod engine;
@@ -94,6 +95,7 @@ mod viewer;
 #[cfg(feature = "proptest")]
 mod arbitrary;
 
+pub use batch::{BatchError, WriteOp, WriteOutcome};
 pub use engine::Step;
 pub use engine::{
     Applied, CacheAudit, Caller, Engine, EngineOptions, GrantOutcome, INIT_ADMIN, Layer,

@@ -14,7 +14,7 @@
 //! kernel's *direct* grants from changing what a workflow owns.
 //!
 //! Several whole mutations can share one transaction too: the kernel's own mutations have
-//! their bodies as `*_step` methods ([`Engine::grant_step`], [`Engine::add_role_step`],
+//! their bodies as `*_step` methods ([`Engine::grant_step`], [`Engine::revoke_step`], [`Engine::add_role_step`],
 //! [`Engine::create_user_step`], [`Engine::add_fence_step`], [`Engine::set_active_step`]),
 //! which authorize and check exactly as the mutation does, in the caller's transaction,
 //! and return the [`Step`] the mutation would commit. acl-platform's model import runs a

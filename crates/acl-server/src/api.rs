@@ -459,12 +459,12 @@ pub(crate) struct WhoAmI {
 // Helpers
 
 /// A principal's name from a request, or 400 naming what is wrong.
-fn principal(text: &str) -> Result<PrincipalName> {
+pub(crate) fn principal(text: &str) -> Result<PrincipalName> {
     Ok(PrincipalName::new(text)?)
 }
 
 /// A level from a request.
-fn level(text: &str) -> Result<Level> {
+pub(crate) fn level(text: &str) -> Result<Level> {
     Ok(text.parse::<Level>().map_err(acl_core::Error::from)?)
 }
 
@@ -486,7 +486,7 @@ fn page(limit: Option<usize>, cursor: Option<String>) -> Result<PageRequest> {
 }
 
 /// Refuses a batch over the limit (413) before anything is done.
-fn batch_limit(app: &App, len: usize) -> Result<()> {
+pub(crate) fn batch_limit(app: &App, len: usize) -> Result<()> {
     if len > app.limits.max_batch {
         return Err(ApiError::TooLarge(format!(
             "the batch has {len} items: the server's limit is {}",
@@ -497,14 +497,14 @@ fn batch_limit(app: &App, len: usize) -> Result<()> {
 }
 
 /// Wraps an item's error with its index.
-fn item<T>(index: usize, result: Result<T>) -> Result<T> {
+pub(crate) fn item<T>(index: usize, result: Result<T>) -> Result<T> {
     result.map_err(|source| ApiError::Item {
         index,
         source: Box::new(source),
     })
 }
 
-fn grant_result(outcome: GrantOutcome) -> GrantResult {
+pub(crate) fn grant_result(outcome: GrantOutcome) -> GrantResult {
     match outcome {
         GrantOutcome::Created => GrantResult {
             outcome: "created".into(),

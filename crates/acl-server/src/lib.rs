@@ -65,8 +65,10 @@ mod error;
 mod extract;
 mod folders;
 mod metrics;
+mod policies;
 mod server;
 mod users;
+mod writes;
 
 pub use app::{Engine, Limits, now};
 pub use auth::{JwtKey, KeyError, MIN_SECRET_BYTES, NEURO_IDENTITY_CLAIM};

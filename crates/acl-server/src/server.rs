@@ -33,7 +33,9 @@ use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::extract::Identity;
 use crate::folders;
 use crate::metrics::Metrics;
+use crate::policies;
 use crate::users;
+use crate::writes;
 
 /// The OpenAPI 3.1 document of the v1 API, generated from the handlers (rule S7).
 #[derive(OpenApi)]
@@ -50,7 +52,9 @@ use crate::users;
         folders::reject, folders::cancel, folders::change_permission, users::create_group,
         users::groups, users::members, users::add_member, users::remove_member,
         users::create_keypair, users::keypairs, users::activate_keypair,
-        users::deactivate_keypair, users::export, folders::create_vm, folders::share_vm, folders::vm_members, healthz, readyz, ping, metrics,
+        users::deactivate_keypair, users::export, folders::create_vm, folders::share_vm, folders::vm_members, writes::batch, policies::create, policies::list,
+        policies::show, policies::update, policies::delete, policies::assign,
+        policies::start_session, policies::stop_session, policies::sessions, healthz, readyz, ping, metrics,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer),
@@ -59,6 +63,7 @@ use crate::users;
         (name = "grants", description = "grant, revoke, atomic batches"),
         (name = "roles", description = "roles, memberships, fences"),
         (name = "users", description = "user accounts, groups, keypairs"),
+        (name = "policies", description = "resource policies and sessions"),
         (name = "folders", description = "folders, shares and invitations (Backend.AI); VMs"),
         (name = "changes", description = "the changelog: long poll and watch"),
         (name = "operations", description = "health, readiness, metrics"),
@@ -229,6 +234,20 @@ fn router(app: Arc<App>) -> Router {
         .route("/v1/grant", post(api::grant))
         .route("/v1/grants", post(api::grant_batch))
         .route("/v1/revoke", post(api::revoke))
+        .route("/v1/batch", post(writes::batch))
+        .route("/v1/policies", post(policies::create).get(policies::list))
+        .route(
+            "/v1/policies/{name}",
+            get(policies::show)
+                .put(policies::update)
+                .delete(policies::delete),
+        )
+        .route("/v1/users/{user}/policy", post(policies::assign))
+        .route(
+            "/v1/sessions",
+            post(policies::start_session).get(policies::sessions),
+        )
+        .route("/v1/sessions/{id}/stop", post(policies::stop_session))
         .route("/v1/roles", post(api::add_role).get(api::roles))
         .route("/v1/roles/{*name}", delete(api::remove_role))
         .route("/v1/memberships", get(api::memberships))

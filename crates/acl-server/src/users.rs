@@ -20,13 +20,13 @@ use crate::extract::{Body, Identity, Params};
 
 /// The operating system's randomness for salts, drawn before the call so a failing
 /// source is an error before anything is written.
-struct OsEntropy {
+pub(crate) struct OsEntropy {
     pool: Vec<u8>,
     failed: bool,
 }
 
 impl OsEntropy {
-    fn new() -> Result<OsEntropy> {
+    pub(crate) fn new() -> Result<OsEntropy> {
         let mut pool = vec![0u8; 1024];
         getrandom::fill(&mut pool)
             .map_err(|err| ApiError::Unavailable(format!("no randomness: {err}")))?;
@@ -36,7 +36,7 @@ impl OsEntropy {
         })
     }
 
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if self.failed {
             return Err(ApiError::Unavailable(
                 "the system's randomness failed".into(),
@@ -166,7 +166,7 @@ pub(crate) struct UsersResponse {
 
 /// A read through the platform's own (self-authorizing) queries, as `identity`, on a
 /// state at `at_least` or later: returns the answer and a revision it was read at or after.
-async fn platform_read<T: Send + 'static>(
+pub(crate) async fn platform_read<T: Send + 'static>(
     app: &Arc<App>,
     identity: PrincipalName,
     at_least: Option<u64>,
@@ -270,7 +270,7 @@ pub(crate) async fn list(
     }))
 }
 
-fn user_path(path: std::result::Result<Path<String>, PathRejection>) -> Result<String> {
+pub(crate) fn user_path(path: std::result::Result<Path<String>, PathRejection>) -> Result<String> {
     path.map(|Path(user)| user)
         .map_err(|r| ApiError::BadRequest(r.body_text()))
 }

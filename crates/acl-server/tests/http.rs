@@ -1447,3 +1447,473 @@ async fn request_timeout_is_408() {
     assert_eq!(kind(&body), "timeout");
     f.stop().await.unwrap();
 }
+
+impl Fixture {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        who: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.token(who));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn revision(&self) -> u64 {
+        let (_, body) = self.get("admin", "/v1/whoami").await;
+        body["revision"].as_u64().unwrap()
+    }
+}
+
+// rule A6 over HTTP: resource policies created, listed, shown, updated, assigned and
+// deleted through the platform's workflows; each refusal has its status and changes nothing
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_policies() {
+    use reqwest::Method;
+    let f = start(Limits::default()).await;
+    let gold = json!({"name": "gold", "limits": {"cpu": 4, "concurrent_sessions": 1}});
+    // 403 without rights, nothing written
+    let before = f.state().await;
+    let (status, body) = f.post("alice", "/v1/policies", gold.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(kind(&body), "forbidden");
+    // 400 on bad input, nothing written
+    for bad in [
+        json!({"name": ".gold"}),
+        json!({"name": "gold", "limits": {"bogus": 1}}),
+        json!({"name": "gold", "limits": {"cpu": 100_000}}),
+        json!({"name": "gold", "limits": {"cpu": "four"}}),
+        json!({"name": "gold", "extra": true}),
+        json!({"name": "gold", "hosts": [""]}),
+    ] {
+        let (status, body) = f.post("admin", "/v1/policies", bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(kind(&body), "invalid_input");
+    }
+    assert_eq!(f.state().await, before, "failed requests changed nothing");
+    // created
+    let (status, body) = f.post("admin", "/v1/policies", gold.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["policy"]["name"], "gold");
+    assert_eq!(body["policy"]["limits"]["cpu"], 4);
+    assert_eq!(body["policy"]["limits"]["ram_gb"], Value::Null);
+    assert_eq!(body["policy"]["hosts"], Value::Null);
+    let created = body["revision"].as_u64().unwrap();
+    assert_eq!(created, before["revision"].as_u64().unwrap() + 1);
+    let (status, body) = f.post("admin", "/v1/policies", gold).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // listed and shown, at_least honoured
+    let (status, body) = f
+        .get("admin", &format!("/v1/policies?at_least={created}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "gold"]);
+    assert!(body["revision"].as_u64().unwrap() >= created);
+    let (status, body) = f.get("admin", "/v1/policies/gold").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["policy"]["limits"]["concurrent_sessions"], 1);
+    let (status, body) = f.get("admin", "/v1/policies/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = f.get("admin", "/v1/policies/.bad").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // updated: replaced whole; unchanged is 422; unknown 404; no rights 403
+    let update = json!({"limits": {"cpu": 8, "concurrent_sessions": 1}, "hosts": ["h1"]});
+    let before = f.revision().await;
+    let (status, body) = f
+        .send(
+            Method::PUT,
+            "bob",
+            "/v1/policies/gold",
+            Some(update.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = f
+        .send(
+            Method::PUT,
+            "admin",
+            "/v1/policies/nope",
+            Some(update.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = f
+        .send(
+            Method::PUT,
+            "admin",
+            "/v1/policies/gold",
+            Some(json!({"limits": {"gpu": 65}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(f.revision().await, before);
+    let (status, body) = f
+        .send(
+            Method::PUT,
+            "admin",
+            "/v1/policies/gold",
+            Some(update.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["policy"]["limits"]["cpu"], 8);
+    assert_eq!(body["policy"]["hosts"], json!(["h1"]));
+    assert_eq!(body["revision"].as_u64().unwrap(), before + 1);
+    let (status, body) = f
+        .send(Method::PUT, "admin", "/v1/policies/gold", Some(update))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // assigned to a user (an account)
+    let dave = json!({"username": "dave", "email": "dave@example.com", "password": "s3cret-pass!"});
+    let (status, body) = f.post("admin", "/v1/users", dave).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let before = f.revision().await;
+    let (status, body) = f
+        .post("bob", "/v1/users/dave/policy", json!({"policy": "gold"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = f
+        .post(
+            "admin",
+            "/v1/users/nobody/policy",
+            json!({"policy": "gold"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = f
+        .post("admin", "/v1/users/dave/policy", json!({"policy": "nope"}))
+        .await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert_ne!(status, StatusCode::OK);
+    let (status, _) = f
+        .post("admin", "/v1/users/dave/policy", json!({"policy": 7}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        f.revision().await,
+        before,
+        "failed assignments changed nothing"
+    );
+    let (status, body) = f
+        .post("admin", "/v1/users/dave/policy", json!({"policy": "gold"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = f.get("admin", "/v1/users/dave").await;
+    assert_eq!(body["user"]["policy"], "gold");
+    // deleted: refused while used (409), `default` never (400), unknown 404, no rights 403
+    let before = f.revision().await;
+    let (status, body) = f
+        .send(Method::DELETE, "admin", "/v1/policies/gold", None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("dave"),
+        "{body}"
+    );
+    let (status, _) = f
+        .send(Method::DELETE, "admin", "/v1/policies/default", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = f
+        .send(Method::DELETE, "admin", "/v1/policies/nope", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = f
+        .send(Method::DELETE, "alice", "/v1/policies/gold", None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(f.revision().await, before);
+    let (status, _) = f
+        .post(
+            "admin",
+            "/v1/users/dave/policy",
+            json!({"policy": "default"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = f
+        .send(Method::DELETE, "admin", "/v1/policies/gold", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = f.get("admin", "/v1/policies/gold").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    f.stop().await.unwrap();
+}
+
+// rule A6 over HTTP: sessions admitted against the user's policy, stopped by their user
+// or an admin, listed; each refusal has its status and changes nothing
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_start_stop_list() {
+    let f = start(Limits::default()).await;
+    let (status, body) = f
+        .post(
+            "admin",
+            "/v1/policies",
+            json!({"name": "small", "limits": {"cpu": 4, "concurrent_sessions": 1}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dave = json!({"username": "dave", "email": "dave@example.com", "password": "s3cret-pass!", "policy": "small"});
+    let (status, body) = f.post("admin", "/v1/users", dave).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let before = f.state().await;
+    for bad in [
+        json!({"cpu": 1, "containers": 0}),
+        json!({"cpu": 1}),
+        json!({"cpu": -1, "containers": 1}),
+        json!({"cpu": 1, "containers": 1, "gpus": 1}),
+        json!({"cpu": 100_000, "containers": 1}),
+    ] {
+        let (status, body) = f.post("dave", "/v1/sessions", bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    // over the policy: refused naming the resource (403), nothing written
+    let (status, body) = f
+        .post("dave", "/v1/sessions", json!({"cpu": 5, "containers": 1}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("cpu"),
+        "{body}"
+    );
+    // another user's session without rights: 403; an unknown user: 400 (not an active user)
+    let (status, _) = f
+        .post(
+            "bob",
+            "/v1/sessions",
+            json!({"user": "dave", "cpu": 1, "containers": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = f
+        .post(
+            "admin",
+            "/v1/sessions",
+            json!({"user": "nobody", "cpu": 1, "containers": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "not an active user");
+    assert_eq!(f.state().await, before, "failed requests changed nothing");
+    // started
+    let (status, body) = f
+        .post("dave", "/v1/sessions", json!({"cpu": 2, "containers": 1}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["session"]["user"], "dave");
+    assert_eq!(body["session"]["cpu"], 2);
+    assert_eq!(body["session"]["running"], true);
+    let id = body["session"]["id"].as_str().unwrap().to_owned();
+    let started = body["revision"].as_u64().unwrap();
+    assert_eq!(started, before["revision"].as_u64().unwrap() + 1);
+    // the policy's concurrent-session limit now refuses a second
+    let (status, body) = f
+        .post("dave", "/v1/sessions", json!({"cpu": 1, "containers": 1}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(f.revision().await, started);
+    // listed: by its user, by an admin; not by another user
+    let (status, body) = f
+        .get("dave", &format!("/v1/sessions?at_least={started}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(body["items"][0]["id"], id.as_str());
+    let (status, body) = f.get("admin", "/v1/sessions?user=dave").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    let (status, _) = f.get("bob", "/v1/sessions?user=dave").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // stopped: not by another user (403), unknown 404, bad id 400, then twice (422)
+    let (status, _) = f
+        .post("bob", &format!("/v1/sessions/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = f.post("dave", "/v1/sessions/s999/stop", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = f.post("dave", "/v1/sessions/.x/stop", json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(f.revision().await, started);
+    let (status, body) = f
+        .post("dave", &format!("/v1/sessions/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["session"]["running"], false);
+    assert!(body["session"]["stopped"].is_i64());
+    let stopped = body["revision"].as_u64().unwrap();
+    assert_eq!(stopped, started + 1);
+    let (status, body) = f
+        .post("dave", &format!("/v1/sessions/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(f.revision().await, stopped);
+    // the slot is free again; an admin starts one for dave
+    let (status, body) = f
+        .post(
+            "admin",
+            "/v1/sessions",
+            json!({"user": "dave", "cpu": 4, "containers": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["session"]["user"], "dave");
+    f.stop().await.unwrap();
+}
+
+// rules M1 to M4 over HTTP: a batch of grants, forbids, revokes and roles is one revision,
+// all or nothing; the first refused operation names its index and writes nothing
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atomic_write_batches() {
+    let f = start(Limits {
+        max_batch: 4,
+        ..Limits::default()
+    })
+    .await;
+    let before = f.revision().await;
+    let (status, body) = f
+        .post(
+            "alice",
+            "/v1/batch",
+            json!({"operations": [
+                {"op": "grant", "uri": "storage://c/alice/a", "principal": "bob", "level": "read"},
+                {"op": "grant", "uri": "storage://c/alice/b", "principal": "bob", "level": "write"},
+                {"op": "forbid", "uri": "storage://c/alice/b/secret", "principal": "bob"},
+                {"op": "revoke", "uri": "storage://c/alice/a", "principal": "bob"},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["revision"].as_u64().unwrap(),
+        before + 1,
+        "one revision"
+    );
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(results[0]["op"], "grant");
+    assert_eq!(results[0]["outcome"], "created");
+    assert_eq!(results[2]["op"], "forbid");
+    assert_eq!(results[3]["op"], "revoke");
+    assert_eq!(results[3]["previous"], "read");
+    let check = |uri: &'static str, level: &'static str| json!({"principal": "bob", "uri": uri, "level": level});
+    for (uri, level, allowed) in [
+        ("storage://c/alice/a", "read", false),
+        ("storage://c/alice/b", "write", true),
+        ("storage://c/alice/b/secret", "read", false),
+    ] {
+        let (status, body) = f.post("bob", "/v1/check", check(uri, level)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["allowed"], allowed, "{uri} {level}");
+    }
+    let (_, body) = f.get("admin", &format!("/v1/changes?after={before}")).await;
+    let actions: Vec<&str> = body["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|c| c["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(actions, ["batch"], "{body}");
+    // refused operations: their status, their index, nothing written
+    let state = f.state().await;
+    let cases = [
+        (
+            json!([
+                {"op": "grant", "uri": "storage://c/alice/c", "principal": "bob", "level": "read"},
+                {"op": "grant", "uri": "storage://c/bob/x", "principal": "alice", "level": "read"},
+            ]),
+            StatusCode::FORBIDDEN,
+            "item 1: ",
+        ),
+        (
+            json!([
+                {"op": "grant", "uri": "storage://c/alice/c", "principal": "bob", "level": "read"},
+                {"op": "revoke", "uri": "storage://c/alice/none", "principal": "bob"},
+            ]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "item 1: ",
+        ),
+        (
+            json!([
+                {"op": "grant", "uri": "storage://c/alice/c", "principal": "bob", "level": "read"},
+                {"op": "grant", "uri": "storage://c/alice/c", "principal": "nobody", "level": "read"},
+            ]),
+            StatusCode::NOT_FOUND,
+            "item 1: ",
+        ),
+        (
+            json!([
+                {"op": "grant", "uri": "storage://c/alice/c", "principal": "bob", "level": "bogus"},
+            ]),
+            StatusCode::BAD_REQUEST,
+            "item 0: ",
+        ),
+        (
+            json!([
+                {"op": "grant", "uri": "storage://c/alice/c", "principal": "bob", "level": "read"},
+                {"op": "forbid", "uri": "storage://c/alice/c", "principal": "bob"},
+            ]),
+            StatusCode::CONFLICT,
+            "item 1: ",
+        ),
+        (
+            json!([{"op": "explode", "uri": "storage://c/alice/c"}]),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (json!([]), StatusCode::BAD_REQUEST, ""),
+        (
+            json!([
+                {"op": "add_role", "name": "r1"}, {"op": "add_role", "name": "r2"},
+                {"op": "add_role", "name": "r3"}, {"op": "add_role", "name": "r4"},
+                {"op": "add_role", "name": "r5"},
+            ]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
+    ];
+    for (ops, want, prefix) in cases {
+        let (status, body) = f
+            .post("alice", "/v1/batch", json!({ "operations": ops }))
+            .await;
+        assert_eq!(status, want, "{ops}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(prefix),
+            "{body}"
+        );
+    }
+    assert_eq!(f.state().await, state, "refused batches changed nothing");
+    // an admin's batch adds a role and grants on it in the same revision
+    let (status, body) = f
+        .post(
+            "admin",
+            "/v1/batch",
+            json!({"operations": [
+                {"op": "add_role", "name": "team"},
+                {"op": "grant", "uri": "role://team", "principal": "bob", "level": "read"},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["revision"].as_u64().unwrap(),
+        state["revision"].as_u64().unwrap() + 1
+    );
+    f.stop().await.unwrap();
+}

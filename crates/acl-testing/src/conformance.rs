@@ -14,6 +14,7 @@ use acl_core::Reason;
 use acl_core::{Error, ErrorKind};
 use acl_core::{GrantOutcome, ListFilter, RemovedRole};
 use acl_core::{PrincipalKind, Revision};
+use acl_core::{WriteOp, WriteOutcome};
 use acl_platform::PlatformStore;
 
 pub use crate::admin::{
@@ -43,6 +44,7 @@ macro_rules! conformance_tests {
             e4_fences, e5_actions, e6_explain_names_the_deciding_grant, e6_tree,
             e6_list_filters_and_pages, e6_shared, e6_who, e6_reads_for_a_viewer, e7_check_cost_ignores_unrelated_grants,
             m1_grant_outcomes, m1_grant_many_authorizes_every_grant, m2_revoke, m3_revisions_and_changelog,
+            m3_write_batch_is_one_revision, m4_write_batch_refused_writes_nothing,
             m4_failed_calls_change_nothing, v2_share_scope,
             f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity, f3_folder_actions,
             f4_invite, f5_invitation_states, f6_accept_rechecks,
@@ -1033,6 +1035,191 @@ pub fn m1_grant_many_authorizes_every_grant<S: PlatformStore>(make: &dyn Fn() ->
         .unwrap();
     assert_eq!(applied.value.len(), 2);
     w.expect(&[("bob", "storage://c/alice/a/y/z", Read)]);
+}
+
+/// rules M1 to M3 in a mixed batch: grants, a forbid, a new role and revokes (one of a
+/// grant made earlier in the same batch) are ONE revision with one `batch` changelog entry.
+pub fn m3_write_batch_is_one_revision<S: PlatformStore>(make: &dyn Fn() -> S) {
+    let w = world(make);
+    w.users(&["alice", "bob", "carol"]);
+    w.grant("alice", "storage://c/alice/old", "carol", Read);
+    let before = w.dump().revision;
+    let ops = vec![
+        WriteOp::Grant {
+            uri: uri("storage://c/alice/x"),
+            grantee: name("bob"),
+            level: Write,
+        },
+        WriteOp::Grant {
+            uri: uri("storage://c/alice/tmp"),
+            grantee: name("bob"),
+            level: Read,
+        },
+        WriteOp::Forbid {
+            uri: uri("storage://c/alice/x/secret"),
+            grantee: name("bob"),
+        },
+        WriteOp::Revoke {
+            uri: uri("storage://c/alice/tmp"),
+            grantee: name("bob"),
+        },
+        WriteOp::Revoke {
+            uri: uri("storage://c/alice/old"),
+            grantee: name("carol"),
+        },
+        WriteOp::Grant {
+            uri: uri("storage://c/alice/x"),
+            grantee: name("bob"),
+            level: Read,
+        },
+    ];
+    let applied = w.engine.write_batch(&w.by("alice"), &ops).unwrap();
+    assert_eq!(
+        applied.revision,
+        before.next(),
+        "one revision for the batch"
+    );
+    assert_eq!(
+        applied.value,
+        vec![
+            WriteOutcome::Granted(GrantOutcome::Created),
+            WriteOutcome::Granted(GrantOutcome::Created),
+            WriteOutcome::Granted(GrantOutcome::Created),
+            WriteOutcome::Revoked(Read),
+            WriteOutcome::Revoked(Read),
+            WriteOutcome::Granted(GrantOutcome::Kept { existing: Write }),
+        ]
+    );
+    w.expect(&[
+        ("bob", "storage://c/alice/x", Write),
+        ("bob", "storage://c/alice/x/secret", Deny),
+        ("bob", "storage://c/alice/tmp", Deny),
+        ("carol", "storage://c/alice/old", Deny),
+    ]);
+    let dump = w.dump();
+    assert_eq!(dump.revision, applied.revision);
+    let last = dump.changes.last().unwrap();
+    assert_eq!(last.revision, applied.revision);
+    assert_eq!(last.change.action, "batch");
+    assert_eq!(last.change.actor, Some(name("alice")));
+    assert_eq!(last.change.target, "6 operations");
+    assert_eq!(
+        last.change.detail,
+        "3 grants, 1 forbids, 2 revokes, 0 roles; 5 changed"
+    );
+    // a role added in a batch is usable by the operations after it
+    let applied = w
+        .engine
+        .write_batch(
+            &w.by(ADMIN),
+            &[
+                WriteOp::AddRole {
+                    name: name("team"),
+                    kind: PrincipalKind::Group,
+                },
+                WriteOp::Grant {
+                    uri: uri("role://team"),
+                    grantee: name("bob"),
+                    level: Read,
+                },
+                WriteOp::Grant {
+                    uri: uri("storage://c/alice/shared"),
+                    grantee: name("team"),
+                    level: Read,
+                },
+            ],
+        )
+        .unwrap();
+    assert_eq!(applied.revision, dump.revision.next());
+    assert_eq!(applied.value[0], WriteOutcome::RoleAdded);
+    w.expect(&[("bob", "storage://c/alice/shared", Read)]);
+    // only kept grants: nothing committed, the revision stays
+    let kept = w
+        .engine
+        .write_batch(
+            &w.by("alice"),
+            &[WriteOp::Grant {
+                uri: uri("storage://c/alice/x"),
+                grantee: name("bob"),
+                level: Read,
+            }],
+        )
+        .unwrap();
+    assert_eq!(kept.revision, applied.revision);
+    assert_eq!(w.dump().revision, applied.revision);
+}
+
+/// rule M4 in a mixed batch: the first refused operation fails the whole batch, names its
+/// index, and the store is exactly as before (grants made earlier in the batch included).
+pub fn m4_write_batch_refused_writes_nothing<S: PlatformStore>(make: &dyn Fn() -> S) {
+    let w = world(make);
+    w.users(&["alice", "bob"]);
+    let batch = |ops: Vec<WriteOp>| {
+        move |w: &World<S>| {
+            w.engine
+                .write_batch(&w.by("alice"), &ops)
+                .map_err(|err| (err.index, err.error))
+        }
+    };
+    let grant = |at: &str| WriteOp::Grant {
+        uri: uri(at),
+        grantee: name("bob"),
+        level: Read,
+    };
+    let mut index = None;
+    let err = w.refused(ErrorKind::Forbidden, |w| {
+        batch(vec![
+            grant("storage://c/alice/a"),
+            grant("storage://c/alice/b"),
+            grant("storage://c/bob/not-hers"),
+        ])(w)
+        .map_err(|(i, e)| {
+            index = i;
+            e
+        })
+    });
+    assert_eq!(index, Some(2));
+    assert!(
+        err.to_string().contains("storage://c/bob/not-hers"),
+        "{err}"
+    );
+    // a revoke of nothing, after a grant: no effect, nothing written
+    let err = w.refused(ErrorKind::NoEffect, |w| {
+        batch(vec![
+            grant("storage://c/alice/a"),
+            WriteOp::Revoke {
+                uri: uri("storage://c/alice/none"),
+                grantee: name("bob"),
+            },
+        ])(w)
+        .map_err(|(i, e)| {
+            index = i;
+            e
+        })
+    });
+    assert_eq!(index, Some(1));
+    assert!(err.to_string().contains("no direct grant"), "{err}");
+    // a forbid over a grant made earlier in the batch is a conflict
+    w.refused(ErrorKind::Conflict, |w| {
+        batch(vec![
+            grant("storage://c/alice/a"),
+            WriteOp::Forbid {
+                uri: uri("storage://c/alice/a"),
+                grantee: name("bob"),
+            },
+        ])(w)
+        .map_err(|(_, e)| e)
+    });
+    // an empty batch is invalid input
+    let err = w.refused(ErrorKind::InvalidInput, |w| {
+        batch(Vec::new())(w).map_err(|(i, e)| {
+            index = i;
+            e
+        })
+    });
+    assert_eq!(index, None);
+    assert!(err.to_string().contains("at least one"), "{err}");
+    w.expect(&[("bob", "storage://c/alice/a", Deny)]);
 }
 
 /// rule M2: revoke removes the direct grant on exactly U; descendants stay.
