@@ -33,7 +33,8 @@
 //!     let engine = Engine::new(MemoryStore::new(), Schema::standard());
 //!     let admin = PrincipalName::new("admin").unwrap();
 //!     engine.init(&ClusterName::new("c").unwrap(), Some(&admin), Timestamp(0)).unwrap();
-//!     prop_assume!(user != admin);
+//!     // the admin exists already, and no user may take the cluster's name (rule A1)
+//!     prop_assume!(user != admin && user.as_str() != "c");
 //!     // rule P5: a new user holds manage on its home, so the service lets it in
 //!     engine.create_user(&Caller::new(admin, Timestamp(1)), &user).unwrap();
 //!     prop_assert!(may_open_home(&engine, &user));
