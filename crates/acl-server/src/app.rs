@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use acl_core::{Applied, Caller, Error, PrincipalName, Reader, Revision, Timestamp, Viewer};
 use acl_platform::Platform;
@@ -34,6 +34,11 @@ pub struct Limits {
     pub max_wait: Duration,
     /// How long in-flight requests may run on after a shutdown begins.
     pub shutdown_grace: Duration,
+    /// The most store calls run at once on blocking threads; requests beyond wait their
+    /// turn. More than the cores only adds contention inside the store, and each one
+    /// running holds a reader connection (keep the store's idle pool at least this big).
+    /// Default: 16.
+    pub store_workers: usize,
 }
 
 impl Default for Limits {
@@ -46,6 +51,7 @@ impl Default for Limits {
             max_connections: 1_024,
             max_wait: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
+            store_workers: 16,
         }
     }
 }
@@ -61,6 +67,8 @@ pub(crate) struct App {
     pub revision: watch::Sender<u64>,
     /// True once a shutdown began: watches and long polls end.
     pub stopping: watch::Receiver<bool>,
+    /// One permit per store call running ([`Limits::store_workers`]).
+    pub workers: Arc<Semaphore>,
 }
 
 /// How often a waiting read looks at the store itself, for commits of other processes.
@@ -73,10 +81,20 @@ impl App {
         self: &Arc<Self>,
         f: impl FnOnce(&App) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let app = Arc::clone(self);
-        tokio::task::spawn_blocking(move || f(&app))
+        // The permit moves into the blocking call, so it is held while the call runs even
+        // if the request is abandoned meanwhile.
+        let permit = Arc::clone(&self.workers)
+            .acquire_owned()
             .await
-            .map_err(|err| ApiError::Unavailable(format!("the worker failed: {err}")))?
+            .map_err(|err| ApiError::Unavailable(format!("the store workers stopped: {err}")))?;
+        let app = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let done = f(&app);
+            drop(permit);
+            done
+        })
+        .await
+        .map_err(|err| ApiError::Unavailable(format!("the worker failed: {err}")))?
     }
 
     /// Records that the store is at least at `revision`, waking waiters.

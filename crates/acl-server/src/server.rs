@@ -364,6 +364,7 @@ impl Server {
         let app = Arc::new(App {
             engine,
             key,
+            workers: Arc::new(Semaphore::new(limits.store_workers.max(1))),
             limits,
             metrics: Metrics::new(),
             revision: watch::channel(0).0,

@@ -182,9 +182,6 @@ use crate::sql::db_err;
 
 pub use crate::schema::{APPLICATION_ID, CURRENT_VERSION as SCHEMA_VERSION};
 
-/// Idle reader connections kept for reuse; more are opened on demand and closed after use.
-const MAX_IDLE_READERS: usize = 8;
-
 /// Prepared statements cached per connection: enough for every constant statement and
 /// every bucket size of the generated batch statements.
 const STATEMENT_CACHE: usize = 256;
@@ -198,13 +195,18 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// The most page cache, in MiB, each connection keeps (`PRAGMA cache_size`). A cache
     /// grows only with the pages its connection touches; the store has one writer
-    /// connection and keeps up to 8 idle reader connections. Default: 64 MiB, enough to
-    /// keep a 100k-grant store and the index pages of a 1M-grant import in memory.
+    /// connection and up to [`SqliteOptions::max_idle_readers`] idle reader connections.
+    /// Default: 64 MiB, enough to keep a 100k-grant store and the index pages of a
+    /// 1M-grant import in memory.
     pub cache_mib: u32,
     /// The most write transactions one SQLite `COMMIT` (one fsync) may commit together
     /// when writers queue for the writer connection (group commit); 1 commits each alone.
     /// Default: 64.
     pub max_group: usize,
+    /// The most idle reader connections kept for reuse; more are opened on demand and
+    /// closed after use. Opening one parses the schema (tens of microseconds), so a
+    /// service should keep at least as many as it runs reads at once. Default: 32.
+    pub max_idle_readers: usize,
 }
 
 impl Default for SqliteOptions {
@@ -213,6 +215,7 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(10),
             cache_mib: 64,
             max_group: 64,
+            max_idle_readers: 32,
         }
     }
 }
@@ -674,7 +677,7 @@ impl Drop for SqliteRead<'_> {
             return;
         }
         let mut pool = lock(&self.store.readers);
-        if pool.len() < MAX_IDLE_READERS {
+        if pool.len() < self.store.options.max_idle_readers {
             pool.push(conn);
         }
     }
