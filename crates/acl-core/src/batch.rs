@@ -7,8 +7,6 @@
 //! may remove a grant made earlier in the same batch. The first refused operation drops
 //! the transaction, and the error names its index.
 
-use thiserror::Error;
-
 use crate::engine::{Applied, Caller, Engine, GrantOutcome, Step};
 use crate::error::Error as CoreError;
 use crate::level::Level;
@@ -65,33 +63,23 @@ pub enum WriteOutcome {
     RoleAdded,
 }
 
-/// Why a batch wrote nothing: the error, and the 0-based index of the operation refused
-/// (`None` when the store failed outside any operation, at the commit).
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{}", match .index { Some(i) => format!("operation {i}: {error}"), None => error.to_string() })]
-pub struct BatchError {
-    /// The index of the refused operation, if one was.
-    pub index: Option<usize>,
-    /// Why.
-    pub error: CoreError,
-}
-
 impl<S: Store> Engine<S> {
     /// Applies `ops` in order in ONE write transaction committed with one changelog entry
     /// (action `batch`, one revision): all of them, or, on the first refused operation,
     /// none. Each operation is authorized and checked exactly as its own mutation, on the
     /// state the operations before it left. A batch where every operation changed nothing
-    /// (kept grants) commits nothing. An empty batch is refused.
+    /// (kept grants) commits nothing. An empty batch is refused. A refused operation is
+    /// [`CoreError::InBatch`] with its index; a store failure at the commit is the store's
+    /// error as it is.
     pub fn write_batch(
         &self,
         by: &Caller,
         ops: &[WriteOp],
-    ) -> Result<Applied<Vec<WriteOutcome>>, BatchError> {
+    ) -> crate::Result<Applied<Vec<WriteOutcome>>> {
         if ops.is_empty() {
-            return Err(BatchError {
-                index: None,
-                error: CoreError::InvalidInput("a batch needs at least one operation".into()),
-            });
+            return Err(CoreError::InvalidInput(
+                "a batch needs at least one operation".into(),
+            ));
         }
         let mut failed = None;
         self.mutate(|tx| {
@@ -159,9 +147,12 @@ impl<S: Store> Engine<S> {
                 },
             ))
         })
-        .map_err(|error| BatchError {
-            index: failed,
-            error,
+        .map_err(|error| match failed {
+            Some(index) => CoreError::InBatch {
+                index,
+                source: Box::new(error),
+            },
+            None => error,
         })
     }
 }

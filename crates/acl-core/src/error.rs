@@ -274,6 +274,15 @@ pub enum Error {
     /// The store failed; nothing was changed.
     #[error("storage error: {0}")]
     Storage(String),
+    /// An operation of a batch was refused, so the batch wrote nothing (rule M3): the
+    /// operation's 0-based index and why. Its kind is the refusal's.
+    #[error("operation {index}: {source}")]
+    InBatch {
+        /// The index of the refused operation in the batch.
+        index: usize,
+        /// Why it was refused.
+        source: Box<Error>,
+    },
 }
 
 fn join_path(path: &[String]) -> String {
@@ -304,6 +313,7 @@ impl Error {
             | Error::AdmissionRefused { .. } => ErrorKind::Forbidden,
             Error::NoEffect(_) => ErrorKind::NoEffect,
             Error::Storage(_) => ErrorKind::Storage,
+            Error::InBatch { source, .. } => source.kind(),
         }
     }
 

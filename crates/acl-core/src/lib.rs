@@ -95,7 +95,7 @@ mod viewer;
 #[cfg(feature = "proptest")]
 mod arbitrary;
 
-pub use batch::{BatchError, WriteOp, WriteOutcome};
+pub use batch::{WriteOp, WriteOutcome};
 pub use engine::Step;
 pub use engine::{
     Applied, CacheAudit, Caller, Engine, EngineOptions, GrantOutcome, INIT_ADMIN, Layer,

@@ -71,9 +71,10 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// Cuts a page out of `items`, which must be sorted by `key` ascending with distinct
-    /// keys: the items whose key is after the request's cursor, at most its limit.
-    pub(crate) fn cut(items: Vec<T>, request: &PageRequest, key: impl Fn(&T) -> String) -> Page<T> {
+    /// Cuts a page out of `items`, which must be sorted by `key` ascending (byte order)
+    /// with distinct keys: the items whose key is after the request's cursor, at most its
+    /// limit. For answers a store hands over whole (a user's sessions, the policies).
+    pub fn cut(items: Vec<T>, request: &PageRequest, key: impl Fn(&T) -> String) -> Page<T> {
         let after = request.after.as_ref().map(Cursor::as_str);
         let mut rest = items
             .into_iter()

@@ -469,7 +469,7 @@ pub(crate) fn level(text: &str) -> Result<Level> {
 }
 
 /// The page of a listing: 100 items by default, at most [`MAX_PAGE`].
-fn page(limit: Option<usize>, cursor: Option<String>) -> Result<PageRequest> {
+pub(crate) fn page(limit: Option<usize>, cursor: Option<String>) -> Result<PageRequest> {
     let limit = match limit {
         Some(0) => {
             return Err(ApiError::BadRequest(

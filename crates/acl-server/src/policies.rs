@@ -12,13 +12,13 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use acl_core::{Error, PrincipalName};
+use acl_core::{Error, Page, PrincipalName};
 use acl_platform::{
     AccountUpdate, Hosts, Limit, Limits, PlatformReads, PolicyName, Resource, ResourcePolicy,
     Session, SessionId, SessionRequest,
 };
 
-use crate::api::{Applied, Consistency, Errors};
+use crate::api::{Applied, Consistency, Errors, page};
 use crate::app::App;
 use crate::error::{ApiError, Result};
 use crate::extract::{Body, Identity, Params};
@@ -76,10 +76,26 @@ pub(crate) struct PolicyResponse {
 /// Policies listed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct PoliciesResponse {
-    /// Every policy, in name order.
+    /// The policies of this page, in name order.
     pub items: Vec<PolicyRow>,
+    /// The cursor of the next page; absent on the last.
+    pub next: Option<String>,
     /// The revision the answer was read at (at least).
     pub revision: u64,
+}
+
+/// Which page of the policies.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PoliciesQuery {
+    /// At most this many items (100 by default, at most 1,000).
+    #[param(minimum = 1)]
+    pub limit: Option<usize>,
+    /// Start after this cursor (a policy name).
+    pub cursor: Option<String>,
+    /// Answer only from a state at this revision or later.
+    #[param(minimum = 0)]
+    pub at_least: Option<u64>,
 }
 
 /// The policy to assign to a user.
@@ -163,25 +179,25 @@ pub(crate) async fn create(
     }))
 }
 
-/// Every resource policy, in name order; the identity needs `read` on `policy://`.
-#[utoipa::path(get, path = "/v1/policies", tag = "policies", params(Consistency),
+/// The resource policies, a page at a time in name order; the identity needs `read` on
+/// `policy://`.
+#[utoipa::path(get, path = "/v1/policies", tag = "policies", params(PoliciesQuery),
     responses((status = 200, body = PoliciesResponse), Errors), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(app): State<Arc<App>>,
     Identity(identity): Identity,
-    Params(consistency): Params<Consistency>,
+    Params(query): Params<PoliciesQuery>,
 ) -> Result<Json<PoliciesResponse>> {
-    let (items, revision) = platform_read(&app, identity, consistency.at_least, |app, identity| {
-        Ok(app
-            .engine
-            .policies(identity)?
-            .iter()
-            .map(policy_row)
-            .collect::<Vec<_>>())
+    let request = page(query.limit, query.cursor)?;
+    let (cut, revision) = platform_read(&app, identity, query.at_least, move |app, identity| {
+        let mut all = app.engine.policies(identity)?;
+        all.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+        Ok(Page::cut(all, &request, |p| p.name.as_str().to_owned()))
     })
     .await?;
     Ok(Json(PoliciesResponse {
-        items,
+        items: cut.items.iter().map(policy_row).collect(),
+        next: cut.next.map(|c| c.to_string()),
         revision: revision.0,
     }))
 }
@@ -371,8 +387,10 @@ pub(crate) struct SessionResponse {
 /// Sessions listed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct SessionsResponse {
-    /// The sessions, running and stopped, in id order.
+    /// The sessions of this page, running and stopped, in id order.
     pub items: Vec<SessionRow>,
+    /// The cursor of the next page; absent on the last.
+    pub next: Option<String>,
     /// The revision the answer was read at (at least).
     pub revision: u64,
 }
@@ -383,6 +401,11 @@ pub(crate) struct SessionsResponse {
 pub(crate) struct SessionsQuery {
     /// The user (default: the identity); another's needs `read` on `user://{user}`.
     pub user: Option<String>,
+    /// At most this many items (100 by default, at most 1,000).
+    #[param(minimum = 1)]
+    pub limit: Option<usize>,
+    /// Start after this cursor (a session id).
+    pub cursor: Option<String>,
     /// Answer only from a state at this revision or later.
     #[param(minimum = 0)]
     pub at_least: Option<u64>,
@@ -441,8 +464,8 @@ pub(crate) async fn stop_session(
     }))
 }
 
-/// A user's sessions, running and stopped, in id order; another user's need `read` on
-/// `user://{user}`.
+/// A user's sessions, running and stopped, a page at a time in id order; another user's
+/// need `read` on `user://{user}`.
 #[utoipa::path(get, path = "/v1/sessions", tag = "policies", params(SessionsQuery),
     responses((status = 200, body = SessionsResponse), Errors), security(("bearer" = [])))]
 pub(crate) async fn sessions(
@@ -450,21 +473,20 @@ pub(crate) async fn sessions(
     Identity(identity): Identity,
     Params(query): Params<SessionsQuery>,
 ) -> Result<Json<SessionsResponse>> {
-    let (items, revision) = platform_read(&app, identity, query.at_least, move |app, identity| {
+    let request = page(query.limit, query.cursor)?;
+    let (cut, revision) = platform_read(&app, identity, query.at_least, move |app, identity| {
         let user = match &query.user {
             Some(text) => app.engine.reader()?.user_named(text)?,
             None => identity.clone(),
         };
-        Ok(app
-            .engine
-            .sessions(identity, &user)?
-            .iter()
-            .map(session_row)
-            .collect::<Vec<_>>())
+        let mut all = app.engine.sessions(identity, &user)?;
+        all.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok(Page::cut(all, &request, |s| s.id.as_str().to_owned()))
     })
     .await?;
     Ok(Json(SessionsResponse {
-        items,
+        items: cut.items.iter().map(session_row).collect(),
+        next: cut.next.map(|c| c.to_string()),
         revision: revision.0,
     }))
 }

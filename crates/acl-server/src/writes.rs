@@ -9,7 +9,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use acl_core::{BatchError, PrincipalKind, WriteOp, WriteOutcome};
+use acl_core::{PrincipalKind, WriteOp, WriteOutcome};
 
 use crate::api::{Errors, GrantResult, batch_limit, grant_result, item, level, principal};
 use crate::app::App;
@@ -183,12 +183,12 @@ pub(crate) async fn batch(
                 .collect::<Result<Vec<_>>>()?;
             engine
                 .write_batch(caller, &ops)
-                .map_err(|BatchError { index, error }| match index {
-                    Some(index) => ApiError::Item {
+                .map_err(|error| match error {
+                    acl_core::Error::InBatch { index, source } => ApiError::Item {
                         index,
-                        source: Box::new(ApiError::Engine(error)),
+                        source: Box::new(ApiError::Engine(*source)),
                     },
-                    None => ApiError::Engine(error),
+                    error => ApiError::Engine(error),
                 })
         })
         .await?;

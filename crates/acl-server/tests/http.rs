@@ -1526,6 +1526,17 @@ async fn resource_policies() {
         .collect();
     assert_eq!(names, ["default", "gold"]);
     assert!(body["revision"].as_u64().unwrap() >= created);
+    assert_eq!(body["next"], Value::Null);
+    // cursor-paginated (rule S4)
+    let (status, body) = f.get("admin", "/v1/policies?limit=1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"][0]["name"], "default");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(body["next"], "default");
+    let (status, body) = f.get("admin", "/v1/policies?limit=1&cursor=default").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"][0]["name"], "gold");
+    assert_eq!(body["next"], Value::Null);
     let (status, body) = f.get("admin", "/v1/policies/gold").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["policy"]["limits"]["concurrent_sessions"], 1);
@@ -1773,6 +1784,23 @@ async fn sessions_start_stop_list() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["session"]["user"], "dave");
+    let second = body["session"]["id"].as_str().unwrap().to_owned();
+    // cursor-paginated (rule S4): one page of one each, in id order, then none
+    let mut ids = vec![id.clone(), second];
+    ids.sort();
+    let (status, body) = f.get("dave", "/v1/sessions?limit=1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(body["items"][0]["id"], ids[0].as_str());
+    assert_eq!(body["next"], ids[0].as_str());
+    let (status, body) = f
+        .get("dave", &format!("/v1/sessions?limit=1&cursor={}", ids[0]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"][0]["id"], ids[1].as_str());
+    assert_eq!(body["next"], Value::Null);
+    let (status, _) = f.get("dave", "/v1/sessions?limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     f.stop().await.unwrap();
 }
 

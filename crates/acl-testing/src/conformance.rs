@@ -1150,7 +1150,7 @@ pub fn m3_write_batch_is_one_revision<S: PlatformStore>(make: &dyn Fn() -> S) {
 }
 
 /// rule M4 in a mixed batch: the first refused operation fails the whole batch, names its
-/// index, and the store is exactly as before (grants made earlier in the batch included).
+/// index (`Error::InBatch`, of the refusal's kind), and the store is exactly as before (grants made earlier in the batch included).
 pub fn m4_write_batch_refused_writes_nothing<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
@@ -1158,7 +1158,10 @@ pub fn m4_write_batch_refused_writes_nothing<S: PlatformStore>(make: &dyn Fn() -
         move |w: &World<S>| {
             w.engine
                 .write_batch(&w.by("alice"), &ops)
-                .map_err(|err| (err.index, err.error))
+                .map_err(|err| match err {
+                    acl_core::Error::InBatch { index, source } => (Some(index), *source),
+                    err => (None, err),
+                })
         }
     };
     let grant = |at: &str| WriteOp::Grant {
