@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use acl_core::PrincipalName;
+use acl_core::{Applied, Caller, PrincipalName};
 use acl_platform::{Folder, FolderName, InvitationId, Permission, PlatformReads};
 
 use crate::api::Errors;
@@ -125,6 +125,24 @@ fn find(engine: &Engine, identity: &PrincipalName, name: &str) -> Result<Folder>
     Ok(viewer.reader().folder_by_name(viewer.viewer(), &name)?)
 }
 
+/// Runs the workflow `f` as `identity` on the folder named by the path, as the identity
+/// sees it, and answers the record it returns: what every folder mutation by name does.
+async fn on_folder<T: Serialize + Send + 'static>(
+    app: &Arc<App>,
+    identity: PrincipalName,
+    path: std::result::Result<Path<String>, PathRejection>,
+    f: impl FnOnce(&Engine, &Caller, &Folder) -> Result<Applied<T>> + Send + 'static,
+) -> Result<Json<Record>> {
+    let name = name_path(path)?;
+    let done = app
+        .write(identity, move |engine, caller| {
+            let folder = find(engine, &caller.principal, &name)?;
+            f(engine, caller, &folder)
+        })
+        .await?;
+    record(&done.value, done.revision)
+}
+
 fn user(engine: &Engine, text: &str) -> Result<PrincipalName> {
     Ok(engine.reader()?.user_named(text)?)
 }
@@ -192,15 +210,11 @@ pub(crate) async fn rename(
     path: std::result::Result<Path<String>, PathRejection>,
     Body(request): Body<Rename>,
 ) -> Result<Json<Record>> {
-    let name = name_path(path)?;
     let new = FolderName::new(&request.name)?;
-    let done = app
-        .write(identity, move |engine, caller| {
-            let folder = find(engine, &caller.principal, &name)?;
-            Ok(engine.rename_folder(caller, &folder.id, &new)?)
-        })
-        .await?;
-    record(&done.value, done.revision)
+    on_folder(&app, identity, path, move |engine, caller, folder| {
+        Ok(engine.rename_folder(caller, &folder.id, &new)?)
+    })
+    .await
 }
 
 /// Deletes a folder with its invitations, shares and grants (rule F9).
@@ -212,14 +226,10 @@ pub(crate) async fn delete(
     Identity(identity): Identity,
     path: std::result::Result<Path<String>, PathRejection>,
 ) -> Result<Json<Record>> {
-    let name = name_path(path)?;
-    let done = app
-        .write(identity, move |engine, caller| {
-            let folder = find(engine, &caller.principal, &name)?;
-            Ok(engine.delete_folder(caller, &folder.id)?)
-        })
-        .await?;
-    record(&done.value, done.revision)
+    on_folder(&app, identity, path, |engine, caller, folder| {
+        Ok(engine.delete_folder(caller, &folder.id)?)
+    })
+    .await
 }
 
 /// Invites users to a folder (rule F4): the report names who was invited, who already was,
@@ -291,16 +301,12 @@ pub(crate) async fn set_share(
     path: std::result::Result<Path<String>, PathRejection>,
     Body(request): Body<ShareChange>,
 ) -> Result<Json<Record>> {
-    let name = name_path(path)?;
     let permission = Permission::parse(request.permission.as_deref().unwrap_or(""))?;
-    let done = app
-        .write(identity, move |engine, caller| {
-            let folder = find(engine, &caller.principal, &name)?;
-            let sharee = user(engine, &request.user)?;
-            Ok(engine.update_share(caller, &folder.id, &sharee, permission)?)
-        })
-        .await?;
-    record(&done.value, done.revision)
+    on_folder(&app, identity, path, move |engine, caller, folder| {
+        let sharee = user(engine, &request.user)?;
+        Ok(engine.update_share(caller, &folder.id, &sharee, permission)?)
+    })
+    .await
 }
 
 /// Stops sharing a folder with a user (the owner, rule F7).
@@ -313,15 +319,11 @@ pub(crate) async fn unshare(
     path: std::result::Result<Path<String>, PathRejection>,
     Body(request): Body<ShareChange>,
 ) -> Result<Json<Record>> {
-    let name = name_path(path)?;
-    let done = app
-        .write(identity, move |engine, caller| {
-            let folder = find(engine, &caller.principal, &name)?;
-            let sharee = user(engine, &request.user)?;
-            Ok(engine.unshare_folder(caller, &folder.id, &sharee)?)
-        })
-        .await?;
-    record(&done.value, done.revision)
+    on_folder(&app, identity, path, move |engine, caller, folder| {
+        let sharee = user(engine, &request.user)?;
+        Ok(engine.unshare_folder(caller, &folder.id, &sharee)?)
+    })
+    .await
 }
 
 /// Leaves a folder shared with the identity (rule F7).
@@ -333,14 +335,10 @@ pub(crate) async fn leave(
     Identity(identity): Identity,
     path: std::result::Result<Path<String>, PathRejection>,
 ) -> Result<Json<Record>> {
-    let name = name_path(path)?;
-    let done = app
-        .write(identity, move |engine, caller| {
-            let folder = find(engine, &caller.principal, &name)?;
-            Ok(engine.leave_folder(caller, &folder.id)?)
-        })
-        .await?;
-    record(&done.value, done.revision)
+    on_folder(&app, identity, path, |engine, caller, folder| {
+        Ok(engine.leave_folder(caller, &folder.id)?)
+    })
+    .await
 }
 
 /// The pending invitations the identity received, or those it sent.

@@ -1786,7 +1786,7 @@ async fn sessions_start_stop_list() {
     assert_eq!(body["session"]["user"], "dave");
     let second = body["session"]["id"].as_str().unwrap().to_owned();
     // cursor-paginated (rule S4): one page of one each, in id order, then none
-    let mut ids = vec![id.clone(), second];
+    let mut ids = [id.clone(), second];
     ids.sort();
     let (status, body) = f.get("dave", "/v1/sessions?limit=1").await;
     assert_eq!(status, StatusCode::OK, "{body}");
