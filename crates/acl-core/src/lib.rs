@@ -114,7 +114,7 @@ pub use rows::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, Revision, RoleGraph,
 };
 pub use schema::{HomeGrant, Schema, SchemeDef, ShareScope};
-pub use store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt};
+pub use store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt, check_history};
 pub use text::clip;
 pub use time::Timestamp;
 pub use uri::{MAX_SEGMENT_BYTES, MAX_URI_BYTES, Uri, UriContext, UriForm};

@@ -210,6 +210,35 @@ pub trait WriteTxn: ReadView {
     /// Makes every write of the transaction durable and visible at once, appends `change`
     /// to the changelog at the next revision, and returns that revision.
     fn commit(self, change: Change) -> Result<Revision>;
+
+    /// Like [`WriteTxn::commit`], but with the changelog entries given whole, revisions
+    /// included: another store's history, replayed (a restore, rule D5). The entries must
+    /// be at least one and numbered from the next revision on, one apart; otherwise
+    /// [`crate::Error::InvalidInput`], and nothing is written. Returns the last revision,
+    /// which the store is then at.
+    fn commit_history(self, history: &[ChangeEntry]) -> Result<Revision>;
+}
+
+/// Checks that `history` may follow `current` (rule D5): at least one entry, numbered
+/// `current + 1`, `current + 2`, ... The check of [`WriteTxn::commit_history`], for
+/// backends.
+pub fn check_history(current: Revision, history: &[ChangeEntry]) -> Result<Revision> {
+    let mut expected = current;
+    for entry in history {
+        expected = expected.next();
+        if entry.revision != expected {
+            return Err(crate::Error::InvalidInput(format!(
+                "changelog entry at revision {} where revision {} was due",
+                entry.revision.0, expected.0
+            )));
+        }
+    }
+    if history.is_empty() {
+        return Err(crate::Error::InvalidInput(
+            "a history to commit needs at least one changelog entry".into(),
+        ));
+    }
+    Ok(expected)
 }
 
 /// How many rows a convenience asks for at a time when it pages through a range.

@@ -308,6 +308,23 @@ impl State {
         self.revision = revision;
         Ok(revision)
     }
+
+    /// Appends `history`, entry by entry, all or none; the caller checked its revisions
+    /// follow the store's ([`acl_core::check_history`]).
+    pub(crate) fn append_history(&mut self, history: &[ChangeEntry]) -> Result<Revision> {
+        let (len, revision) = (self.changelog.len(), self.revision);
+        for entry in history {
+            match self.changelog.append(entry.change.clone()) {
+                Ok(at) => self.revision = at,
+                Err(err) => {
+                    self.changelog.truncate(len);
+                    self.revision = revision;
+                    return Err(err);
+                }
+            }
+        }
+        Ok(self.revision)
+    }
 }
 
 impl State {

@@ -407,6 +407,15 @@ impl WriteTxn for MemoryWrite<'_> {
         self.undo.clear();
         Ok(revision)
     }
+
+    fn commit_history(mut self, history: &[ChangeEntry]) -> Result<Revision> {
+        acl_core::check_history(self.state.revision()?, history)?;
+        let noted = self.undo.iter().filter_map(Undo::noted).cloned().collect();
+        let revision = self.state.append_history(history)?;
+        self.state.note(revision, noted);
+        self.undo.clear();
+        Ok(revision)
+    }
 }
 
 impl PlatformTxn for MemoryWrite<'_> {

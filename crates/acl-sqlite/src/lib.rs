@@ -975,9 +975,26 @@ impl WriteTxn for SqliteWrite<'_> {
         write::set_fence(self.conn()?, fence, present)
     }
 
-    fn commit(mut self, change: Change) -> Result<Revision> {
+    fn commit(self, change: Change) -> Result<Revision> {
+        let revision = write::append_change(self.conn()?, &change)?;
+        self.finish(revision)
+    }
+
+    fn commit_history(self, history: &[ChangeEntry]) -> Result<Revision> {
         let conn = self.conn()?;
-        let revision = write::append_change(conn, &change)?;
+        let mut revision = acl_core::check_history(read::revision(conn)?, history)?;
+        for entry in history {
+            revision = write::append_change(conn, &entry.change)?;
+        }
+        self.finish(revision)
+    }
+}
+
+impl SqliteWrite<'_> {
+    /// Ends the transaction's body at `revision`, its changelog written: releases the
+    /// savepoint into the group's SQLite transaction and waits for the group's commit.
+    fn finish(mut self, revision: Revision) -> Result<Revision> {
+        let conn = self.conn()?;
         exec(conn, "RELEASE body").map_err(db_err("committing the write transaction"))?;
         let group = self
             .group

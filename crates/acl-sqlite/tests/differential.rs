@@ -520,6 +520,14 @@ impl<A: WriteTxn, B: WriteTxn> WriteTxn for Pair<A, B> {
             self.memory.commit(change),
         )
     }
+
+    fn commit_history(self, history: &[ChangeEntry]) -> Result<Revision> {
+        same(
+            "commit_history",
+            self.sqlite.commit_history(history),
+            self.memory.commit_history(history),
+        )
+    }
 }
 
 impl<A: PlatformTxn, B: PlatformTxn> PlatformTxn for Pair<A, B> {

@@ -23,6 +23,9 @@ pub use crate::admin::{
     a6_folder_admission, a6_policies, a6_session_admission, a6_sessions_on_behalf, a7_csv_export,
     audit_trail, init_with_account,
 };
+pub use crate::dump::{
+    d5_commit_history, d5_dump_restore_round_trip, d5_restore_refuses_and_changes_nothing,
+};
 pub use crate::folders::{
     bug_history_folders, f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity,
     f3_folder_actions, f4_invite, f5_invitation_states, f6_accept_rechecks,
@@ -55,7 +58,8 @@ macro_rules! conformance_tests {
             a1_update_account, a1_list_accounts, a3_deactivation, a4_roles_are_memberships,
             a5_keypairs, a4_groups, a6_policies, a6_session_admission, a6_sessions_on_behalf,
             a6_folder_admission,
-            a7_csv_export, audit_trail, init_with_account);
+            a7_csv_export, audit_trail, init_with_account,
+            d5_commit_history, d5_dump_restore_round_trip, d5_restore_refuses_and_changes_nothing);
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
         $(

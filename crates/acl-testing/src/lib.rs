@@ -56,6 +56,7 @@ pub mod cache_props;
 pub mod conformance;
 pub mod counting;
 pub mod differential;
+pub mod dump;
 pub mod folder_props;
 pub mod folders;
 pub mod model;

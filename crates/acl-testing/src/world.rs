@@ -161,6 +161,19 @@ impl<S: PlatformStore> World<S> {
         }
     }
 
+    /// A world over `store` as it is, already initialized (a restored store, say): the
+    /// standard schema and the least argon2 cost, no init.
+    pub fn adopt(store: S) -> World<S> {
+        let options = PlatformOptions {
+            hash_cost: acl_platform::HashCost::minimum(),
+            ..PlatformOptions::default()
+        };
+        World {
+            engine: Platform::with_options(store, Schema::standard(), options),
+            clock: Cell::new(0),
+        }
+    }
+
     /// `actor` acting now; the clock advances.
     pub fn by(&self, actor: &str) -> Caller {
         self.clock.set(self.clock.get() + 1);
