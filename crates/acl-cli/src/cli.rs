@@ -221,6 +221,18 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Write the whole database (every row and the changelog, hashes included) to FILE as
+    /// checksummed JSON lines, readable by its owner only (admins only).
+    Dump {
+        /// The dump file to write.
+        file: PathBuf,
+    },
+    /// Load a dump into an empty database (created when absent), in one transaction: a bad
+    /// checksum or a non-empty database changes nothing.
+    Restore {
+        /// The dump file to read.
+        file: PathBuf,
+    },
     /// Walk through the whole system on a fresh database, printing each command.
     Demo,
     /// Serve the database over HTTP: the v1 JSON API (docs/api.md).

@@ -3,6 +3,7 @@
 
 mod access;
 mod demo;
+mod dump;
 mod fence;
 mod folder;
 mod group;
@@ -44,6 +45,7 @@ pub fn dispatch(cli: &Cli) -> Result<Output> {
         Command::Test { files, junit } => model::test(files, junit.as_deref()),
         Command::Validate { files } => model::validate(files),
         Command::Serve(args) => serve::serve(cli, args),
+        Command::Restore { file } => dump::restore(&path, cli.acting.clone(), file),
         command => {
             let ctx = Ctx::open(&path, cli.acting.clone(), false)?;
             run_in(&ctx, command)
@@ -112,11 +114,13 @@ fn run_in(ctx: &Ctx, command: &Command) -> Result<Output> {
         } => model::import(ctx, file),
         Command::Import { file, batch, .. } => import::run(ctx, file, *batch),
         Command::Token(args) => serve::token(ctx, args),
+        Command::Dump { file } => dump::dump(ctx, file),
         Command::Init { .. }
         | Command::Demo
         | Command::Test { .. }
         | Command::Validate { .. }
-        | Command::Serve(_) => dispatch_elsewhere(),
+        | Command::Serve(_)
+        | Command::Restore { .. } => dispatch_elsewhere(),
     }
 }
 
