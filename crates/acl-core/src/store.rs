@@ -1,7 +1,7 @@
 //! The kernel's Store contract: what a backend must keep and answer for the ACL. Stores
 //! fetch; the core decides.
 //!
-//! A backend implements three traits, 26 methods in all, none with a default body:
+//! A backend implements three traits, 27 methods in all, none with a default body:
 //!
 //! - [`Store`] hands out read views and write transactions (2).
 //! - [`ReadView`] answers the indexed lookups resolution needs (15). Every method is a point
@@ -9,11 +9,12 @@
 //!   method returns rows "in order", the order is the byte order of the canonical texts,
 //!   which is what a SQL `ORDER BY` on TEXT columns gives.
 //! - [`WriteTxn`] is a read view plus row writes, applied atomically by
-//!   [`WriteTxn::commit`] (9).
+//!   [`WriteTxn::commit`], or by [`WriteTxn::commit_history`] with another store's
+//!   changelog entries (a restore) (10).
 //!
 //! Conveniences built on those methods live in the extension traits [`ReadViewExt`] and
 //! [`WriteTxnExt`], implemented for every view and transaction. They cannot be overridden,
-//! so a wrapper around a store (a cache, a counter) that forwards the 25 methods forwards
+//! so a wrapper around a store (a cache, a counter) that forwards the required methods forwards
 //! every path a real backend takes: no defaulted method can be silently dropped.
 //!
 //! # Contract
