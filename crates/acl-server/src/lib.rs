@@ -65,12 +65,13 @@ mod error;
 mod extract;
 mod folders;
 mod metrics;
+mod neuro;
 mod policies;
 mod server;
 mod users;
 mod writes;
 
 pub use app::{Engine, Limits, now};
-pub use auth::{JwtKey, KeyError, MIN_SECRET_BYTES, NEURO_IDENTITY_CLAIM};
+pub use auth::{JwtKey, KeyError, MIN_SECRET_BYTES, NEURO_IDENTITY_CLAIM, Verified};
 pub use error::{ApiError, ErrorBody, ErrorDetail, Result, kind_status};
 pub use server::{ApiDoc, ServeError, Server};
