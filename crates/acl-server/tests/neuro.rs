@@ -42,10 +42,14 @@ impl Answer {
 
 impl Neuro {
     async fn start() -> Neuro {
+        Neuro::start_with(Limits::default()).await
+    }
+
+    async fn start_with(limits: Limits) -> Neuro {
         let dir = tempfile::tempdir().unwrap();
         let engine = common::seed(&dir.path().join("acl.db"));
         Neuro {
-            running: Some(Running::start(engine, Limits::default()).await),
+            running: Some(Running::start(engine, limits).await),
             client: Client::new(),
             dir,
         }
@@ -919,4 +923,50 @@ async fn survives_a_restart() {
         )
         .await;
     assert_eq!(check.json, json!({"missing": []}));
+}
+
+/// Rule N1, S6: the lists of grant, set, check and revoke are bounded by the batch limit
+/// (413 in the Neu.ro error form), and a failed request changes nothing.
+#[tokio::test]
+async fn lists_are_bounded() {
+    let n = Neuro::start_with(Limits {
+        max_batch: 2,
+        ..Limits::default()
+    })
+    .await;
+    let three = json!([
+        {"uri": "job://c/alice/a", "action": "read"},
+        {"uri": "job://c/alice/b", "action": "read"},
+        {"uri": "job://c/alice/c", "action": "read"}
+    ]);
+    for (method, path) in [
+        (Method::POST, "/api/v1/users/bob/permissions"),
+        (Method::PUT, "/api/v1/users/bob/permissions"),
+        (Method::POST, "/api/v1/users/bob/permissions/check"),
+    ] {
+        let answer = n
+            .call(method.clone(), "alice", path, Some(three.clone()))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{method} {path}"
+        );
+        assert_eq!(
+            answer.error(),
+            "the batch has 3 items: the server's limit is 2"
+        );
+    }
+    let revoke = n
+        .delete(
+            "alice",
+            "/api/v1/users/bob/permissions?uri=job://c/a&uri=job://c/b&uri=job://c/c",
+        )
+        .await;
+    assert_eq!(revoke.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!has(
+        &n.listing("admin", "bob", "").await,
+        "job://c/alice/a",
+        "read"
+    ));
 }

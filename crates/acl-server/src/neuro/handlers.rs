@@ -23,6 +23,7 @@ use acl_sqlite::SqliteStore;
 
 use super::error::{NeuroError, Result, SELF_GRANT};
 use super::uris::{Purpose, parse_uri, principal_from_path};
+use crate::api::batch_limit;
 use crate::app::{App, Engine, now, require_live};
 use crate::extract::{Body, Identity};
 
@@ -168,12 +169,9 @@ pub(crate) struct Permission {
 
 /// The permissions of a grant or a set, parsed: at least one, each an absolute URI of the
 /// schema and a level.
-fn parse_permissions(engine: &Engine, permissions: &[Permission]) -> Result<Vec<(Uri, Level)>> {
-    if permissions.is_empty() {
-        return Err(NeuroError::bad_request(
-            "permissions: list length is less than 1",
-        ));
-    }
+fn parse_permissions(app: &App, permissions: &[Permission]) -> Result<Vec<(Uri, Level)>> {
+    sized(app, permissions.len())?;
+    let engine = &app.engine;
     permissions
         .iter()
         .map(|p| {
@@ -182,6 +180,17 @@ fn parse_permissions(engine: &Engine, permissions: &[Permission]) -> Result<Vec<
             Ok((uri, level))
         })
         .collect()
+}
+
+/// Refuses an empty list (400, as the real server's validation words it) and one over the
+/// server's batch limit (413, rule S6).
+fn sized(app: &App, len: usize) -> Result<()> {
+    if len == 0 {
+        return Err(NeuroError::bad_request(
+            "permissions: list length is less than 1",
+        ));
+    }
+    Ok(batch_limit(app, len)?)
 }
 
 fn level_text(level: Level) -> String {
@@ -292,7 +301,7 @@ pub(crate) async fn grant(
     NeuroJson(permissions): NeuroJson<Vec<Permission>>,
 ) -> Result<Response> {
     let target = target(path)?;
-    let parsed = parse_permissions(&app.engine, &permissions)?;
+    let parsed = parse_permissions(&app, &permissions)?;
     let levels = write(&app, identity, move |engine, caller| {
         refuse_self_change(&engine.reader()?, &caller.principal, &target)?;
         let grants: Vec<(Uri, PrincipalName, Level)> = parsed
@@ -335,7 +344,7 @@ pub(crate) async fn set(
     NeuroJson(permissions): NeuroJson<Vec<Permission>>,
 ) -> Result<StatusCode> {
     let target = target(path)?;
-    let parsed = parse_permissions(&app.engine, &permissions)?;
+    let parsed = parse_permissions(&app, &permissions)?;
     write(&app, identity, move |engine, caller| {
         refuse_self_change(&engine.reader()?, &caller.principal, &target)?;
         let done = engine.set_grants(caller, &target, &parsed)?;
@@ -367,6 +376,7 @@ pub(crate) async fn revoke(
     if uris.is_empty() {
         return Err(missing_parameter("uri"));
     }
+    batch_limit(&app, uris.len())?;
     let ops = uris
         .into_iter()
         .map(|text| {
@@ -397,11 +407,7 @@ pub(crate) async fn check(
     NeuroJson(permissions): NeuroJson<Vec<Permission>>,
 ) -> Result<Response> {
     let target = target(path)?;
-    if permissions.is_empty() {
-        return Err(NeuroError::bad_request(
-            "permissions: list length is less than 1",
-        ));
-    }
+    sized(&app, permissions.len())?;
     let missing = read(&app, identity, move |viewer| {
         let record = visible(viewer, &target)?;
         let schema = viewer.reader().engine().schema();
