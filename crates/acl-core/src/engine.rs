@@ -84,6 +84,15 @@ pub struct RemovedRole {
     pub edges: usize,
 }
 
+/// What [`Engine::set_grants`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GrantsSet {
+    /// Direct grants and forbids removed (those not in the new set at the same level).
+    pub revoked: usize,
+    /// Grants made (those of the new set not already held at that level).
+    pub granted: usize,
+}
+
 /// A filter for [`Reader::list`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListFilter {
@@ -774,6 +783,67 @@ impl<S: Store> Engine<S> {
         grantee: &PrincipalName,
     ) -> Result<Applied<Level>> {
         self.mutate(|tx| self.revoke_step(tx, by, uri, grantee))
+    }
+
+    /// Replaces `grantee`'s direct grants and forbids with exactly `grants` (Neu.ro's "set
+    /// permissions"), in ONE transaction with one changelog entry: every direct grant or
+    /// forbid not in `grants` at the same level is revoked, then every grant of `grants`
+    /// not already held at that level is made. Each revoke and grant is the body of
+    /// [`revoke`](Self::revoke) or [`grant`](Self::grant), so it is authorized (`manage`
+    /// on its URI) and checked exactly as alone; the first refusal changes nothing. A URI
+    /// named twice is invalid input; a set equal to the one held changes nothing (the
+    /// revision stays).
+    pub fn set_grants(
+        &self,
+        by: &Caller,
+        grantee: &PrincipalName,
+        grants: &[(Uri, Level)],
+    ) -> Result<Applied<GrantsSet>> {
+        self.mutate(|tx| {
+            let cluster = self.cluster(tx)?.clone();
+            let grantee = canonical_name(&cluster, grantee);
+            let actor = canonical_name(&cluster, &by.principal);
+            let mut wanted: Vec<(Uri, Level)> = Vec::with_capacity(grants.len());
+            for (uri, level) in grants {
+                let uri = self.canonical_uri(&cluster, uri)?;
+                if wanted.iter().any(|(u, _)| *u == uri) {
+                    return Err(Error::InvalidInput(format!(
+                        "`{uri}` is named twice in the permissions to set"
+                    )));
+                }
+                wanted.push((uri, *level));
+            }
+            if tx.principal(&grantee)?.is_none() && wanted.is_empty() {
+                return Err(Error::not_found("principal", grantee.as_str()));
+            }
+            let held = tx.grants_of(&grantee, None, None, ALL)?;
+            let mut report = GrantsSet::default();
+            for grant in &held {
+                if !wanted.contains(&(grant.uri.clone(), grant.level)) {
+                    self.revoke_step(tx, by, &grant.uri, &grantee)?;
+                    report.revoked += 1;
+                }
+            }
+            for (uri, level) in &wanted {
+                if !held.iter().any(|g| g.uri == *uri && g.level == *level) {
+                    self.grant_step(tx, by, uri, &grantee, *level)?;
+                    report.granted += 1;
+                }
+            }
+            if report.revoked == 0 && report.granted == 0 {
+                return Ok(Step::Unchanged(report));
+            }
+            Ok(Step::Changed(
+                report,
+                Change {
+                    at: by.at,
+                    actor: Some(actor),
+                    action: "set_grants".into(),
+                    target: grantee.to_string(),
+                    detail: format!("{} revoked, {} granted", report.revoked, report.granted),
+                },
+            ))
+        })
     }
 
     /// The body of [`revoke`](Self::revoke) in the caller's write transaction: the same

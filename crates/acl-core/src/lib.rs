@@ -98,7 +98,7 @@ mod arbitrary;
 pub use batch::{WriteOp, WriteOutcome};
 pub use engine::Step;
 pub use engine::{
-    Applied, CacheAudit, Caller, Engine, EngineOptions, GrantOutcome, INIT_ADMIN, Layer,
+    Applied, CacheAudit, Caller, Engine, EngineOptions, GrantOutcome, GrantsSet, INIT_ADMIN, Layer,
     ListFilter, Reader, RemovedRole, TreeNode,
 };
 pub use error::{Error, ErrorKind, NameProblem, Result, UriProblem};

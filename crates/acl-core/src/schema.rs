@@ -120,7 +120,7 @@ impl Schema {
     }
 
     /// The default schema: the Neu.ro schemes (storage, job, image, secret, disk, blob,
-    /// role, user), `vfolder` with the folder actions of rule F3, and `vm` with the actions
+    /// role, user, token, flow), `vfolder` with the folder actions of rule F3, and `vm` with the actions
     /// of rule V1 and the team share scope of rule V2; home grants as rule P5.
     pub fn standard() -> Schema {
         let mut schema = Schema::minimal();
@@ -130,6 +130,11 @@ impl Schema {
         }
         schema.add_home("role://{user}/roles", Level::Manage);
         schema.add_home("user://{user}", Level::Read);
+        // Neu.ro's other schemes: `token://` (a token minted for such a URI works while its
+        // holder can read the URI, rule N1) and `flow://`; no home grants.
+        for scheme in ["token", "flow"] {
+            schema.add_scheme(scheme, SchemeDef::plain());
+        }
         schema.add_scheme(
             "vfolder",
             SchemeDef::plain()

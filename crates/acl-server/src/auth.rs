@@ -63,6 +63,24 @@ struct Claims {
     iat: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exp: Option<u64>,
+    /// The URI a token was minted for (Neu.ro's `token://`, rule N1): the token works only
+    /// while its identity can read that URI.
+    #[serde(
+        default,
+        rename = "https://platform.neuromation.io/token_uri",
+        skip_serializing_if = "Option::is_none"
+    )]
+    token_uri: Option<String>,
+}
+
+/// What a verified token says: who the request acts as and, for a token minted for a
+/// URI, that URI (the token works only while the identity can read it, rule N1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The identity (rule S2).
+    pub identity: PrincipalName,
+    /// The URI the token was minted for, if any.
+    pub token_uri: Option<String>,
 }
 
 impl JwtKey {
@@ -93,11 +111,24 @@ impl JwtKey {
         now: u64,
         ttl_secs: Option<u64>,
     ) -> Result<String, ApiError> {
+        self.mint_for(identity, now, ttl_secs, None)
+    }
+
+    /// A token for `identity` as [`JwtKey::mint`], bound to `token_uri` when given: such a
+    /// token is refused (401) once the identity can no longer read that URI (rule N1).
+    pub fn mint_for(
+        &self,
+        identity: &PrincipalName,
+        now: u64,
+        ttl_secs: Option<u64>,
+        token_uri: Option<&str>,
+    ) -> Result<String, ApiError> {
         let claims = Claims {
             identity: Some(identity.to_string()),
             sub: Some(identity.to_string()),
             iat: Some(now),
             exp: ttl_secs.map(|ttl| now.saturating_add(ttl)),
+            token_uri: token_uri.map(str::to_owned),
             ..Claims::default()
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -107,6 +138,12 @@ impl JwtKey {
     /// The identity of a verified token: signature, algorithm and `exp` checked. Every
     /// failure is [`ApiError::Unauthenticated`] naming the problem, never the token.
     pub fn identity(&self, token: &str) -> Result<PrincipalName, ApiError> {
+        self.verify(token).map(|verified| verified.identity)
+    }
+
+    /// The identity of a verified token and the URI it was minted for, if any: signature,
+    /// algorithm and `exp` checked, as [`JwtKey::identity`].
+    pub fn verify(&self, token: &str) -> Result<Verified, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|err| ApiError::Unauthenticated(describe(err.kind()).to_owned()))?;
         let claims = data.claims;
@@ -120,8 +157,12 @@ impl JwtKey {
                      or `sub` claim"
                 ))
             })?;
-        PrincipalName::new(&identity).map_err(|err| {
+        let identity = PrincipalName::new(&identity).map_err(|err| {
             ApiError::Unauthenticated(format!("the token's identity is not a principal: {err}"))
+        })?;
+        Ok(Verified {
+            identity,
+            token_uri: claims.token_uri,
         })
     }
 }

@@ -10,7 +10,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use acl_core::PrincipalName;
+use acl_core::{Level, PrincipalName};
 
 use crate::app::App;
 use crate::auth::bearer;
@@ -31,7 +31,32 @@ impl FromRequestParts<Arc<App>> for Identity {
                 ApiError::Unauthenticated("the Authorization header is not ASCII".into())
             })?),
         };
-        Ok(Identity(app.key.identity(bearer(header)?)?))
+        let verified = app.key.verify(bearer(header)?)?;
+        let identity = verified.identity;
+        if let Some(token_uri) = verified.token_uri {
+            // A token minted for a URI (Neu.ro's `token://`, rule N1) works only while its
+            // identity can read that URI: the evaluator decides, on the current state.
+            let who = identity.clone();
+            app.blocking(move |app| {
+                let refused = || {
+                    ApiError::Unauthenticated(
+                        "the token was minted for a URI its identity can no longer read".into(),
+                    )
+                };
+                let uri = app
+                    .engine
+                    .schema()
+                    .uri(&token_uri, None)
+                    .map_err(|_| refused())?;
+                if app.engine.reader()?.check(&who, &uri, Level::Read)? {
+                    Ok(())
+                } else {
+                    Err(refused())
+                }
+            })
+            .await?;
+        }
+        Ok(Identity(identity))
     }
 }
 

@@ -4,7 +4,9 @@
 //! The main type is [`Server`]: [`Server::bind`] an address with a [`Platform`] engine on
 //! SQLite, a [`JwtKey`] and the [`Limits`], then [`Server::run`] it until a shutdown
 //! future completes. [`ApiDoc`] is the OpenAPI 3.1 document, generated from the handlers
-//! and served at `/openapi.json`. docs/api.md describes every endpoint.
+//! and served at `/openapi.json`. docs/api.md describes every endpoint. Under `/api/v1`
+//! the same listener speaks the Neu.ro-compatible auth API (rule N1, module `neuro`), so
+//! the published `neuro-auth-client` and the Neu.ro/Apolo SDK work against it unchanged.
 //!
 //! The key decision: **the server is an adapter and adds no rule.** A request acts as the
 //! identity of its bearer token (rule S2); a mutation is the engine's mutation as that
@@ -42,7 +44,8 @@
 //! # Invariants
 //!
 //! - No input makes the server panic or answer 500: every failure is an [`ApiError`] with
-//!   a status of rule S5 and a JSON body `{"error": {"kind", "message"}}`; a storage
+//!   a status of rule S5 and a JSON body `{"error": {"kind", "message"}}` (on the Neu.ro
+//!   routes `{"error": "TEXT"}`, with the statuses and texts its clients expect); a storage
 //!   failure is 503.
 //! - A failed request changes nothing: each mutation (a batch included) is one engine
 //!   transaction, refused before it commits. (A request timeout, 408, stops the waiting,
@@ -65,12 +68,13 @@ mod error;
 mod extract;
 mod folders;
 mod metrics;
+mod neuro;
 mod policies;
 mod server;
 mod users;
 mod writes;
 
 pub use app::{Engine, Limits, now};
-pub use auth::{JwtKey, KeyError, MIN_SECRET_BYTES, NEURO_IDENTITY_CLAIM};
+pub use auth::{JwtKey, KeyError, MIN_SECRET_BYTES, NEURO_IDENTITY_CLAIM, Verified};
 pub use error::{ApiError, ErrorBody, ErrorDetail, Result, kind_status};
 pub use server::{ApiDoc, ServeError, Server};

@@ -303,6 +303,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/openapi.json", get(openapi))
+        .merge(crate::neuro::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&app), deadline));
     let waiting = Router::new()
         .route("/v1/changes", get(changes::changes))

@@ -15,67 +15,37 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-use acl_core::{Caller, ClusterName, PrincipalName, Schema};
-use acl_platform::Platform;
-use acl_server::{Engine, JwtKey, Limits, Server, now};
-use acl_sqlite::SqliteStore;
+use acl_server::{Engine, JwtKey, Limits, now};
 
-const SECRET: &[u8] = b"a test secret that is long enough for HS256";
+mod common;
+
+use common::{Running, SECRET, name};
 
 struct Fixture {
     base: String,
     addr: std::net::SocketAddr,
     client: Client,
     key: JwtKey,
-    stop: Option<oneshot::Sender<()>>,
-    handle: Option<JoinHandle<Option<Engine>>>,
+    running: Option<Running>,
     _dir: TempDir,
-}
-
-fn name(text: &str) -> PrincipalName {
-    PrincipalName::new(text).unwrap()
 }
 
 /// A store with cluster `c`, admin `admin`, users alice, bob and carol (carol
 /// deactivated), alice holding manage on `storage://c/alice` (her home, rule P5).
 fn engine(dir: &TempDir) -> Engine {
-    let engine = Platform::new(
-        SqliteStore::open(dir.path().join("acl.db")).unwrap(),
-        Schema::standard(),
-    );
-    engine
-        .init(&ClusterName::new("c").unwrap(), Some(&name("admin")), now())
-        .unwrap();
-    let admin = Caller::new(name("admin"), now());
-    for user in ["alice", "bob", "carol"] {
-        engine.create_user(&admin, &name(user)).unwrap();
-    }
-    engine.set_active(&admin, &name("carol"), false).unwrap();
-    engine
+    common::seed(&dir.path().join("acl.db"))
 }
 
 async fn start(limits: Limits) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(&dir);
-    let key = JwtKey::new(SECRET).unwrap();
-    let server = Server::bind(engine, key.clone(), limits, "127.0.0.1:0")
-        .await
-        .unwrap();
-    let addr = server.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let handle = tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
+    let running = Running::start(engine(&dir), limits).await;
     Fixture {
-        base: format!("http://{addr}"),
-        addr,
+        base: running.base.clone(),
+        addr: running.addr,
         client: Client::new(),
-        key,
-        stop: Some(stop),
-        handle: Some(handle),
+        key: running.key.clone(),
+        running: Some(running),
         _dir: dir,
     }
 }
@@ -127,10 +97,7 @@ impl Fixture {
     }
 
     async fn stop(mut self) -> Option<Engine> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.handle.take().unwrap().await.unwrap()
+        self.running.take().unwrap().stop().await
     }
 }
 

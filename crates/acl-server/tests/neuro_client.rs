@@ -1,0 +1,177 @@
+//! The compatibility test of rule N1 with the REAL published client: builds a virtualenv
+//! with `neuro-auth-client==25.8.2` from PyPI (cached under the target directory, keyed
+//! by the client's and Python's versions), starts the real server on an ephemeral port
+//! and runs tests/neuro/compat.py against it: every `AuthClient` method, the SDK's raw
+//! calls, the error texts and statuses, and 50 concurrent checks.
+//!
+//! It fails loudly, never skips: without Python 3.11 or newer, or without PyPI, the test
+//! fails and says what was missing. `ACL_PYTHON` names the interpreter to use.
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use acl_server::Limits;
+use common::Running;
+
+/// The client release the test pins.
+const CLIENT: &str = "neuro-auth-client==25.8.2";
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `(major, minor)` of a Python interpreter, if it runs.
+fn version(python: &Path) -> Option<(u32, u32)> {
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import sys; print(sys.version_info[0], sys.version_info[1])",
+        ])
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let answer = String::from_utf8_lossy(&output.stdout).to_string();
+    let mut parts = answer.split_whitespace().map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+/// The first Python 3.11 or newer: `ACL_PYTHON`, then `python3` and `python3.1X` on the
+/// PATH, then pyenv's versions.
+fn python() -> (PathBuf, (u32, u32)) {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Ok(chosen) = std::env::var("ACL_PYTHON") {
+        candidates.push(chosen.into());
+    }
+    for name in [
+        "python3",
+        "python3.13",
+        "python3.12",
+        "python3.11",
+        "python",
+    ] {
+        candidates.push(name.into());
+    }
+    let pyenv = std::env::var("PYENV_ROOT")
+        .map(PathBuf::from)
+        .ok()
+        .or_else(|| {
+            std::env::var("HOME")
+                .ok()
+                .map(|home| Path::new(&home).join(".pyenv"))
+        });
+    for root in pyenv.into_iter().chain([PathBuf::from("/root/.pyenv")]) {
+        if let Ok(entries) = std::fs::read_dir(root.join("versions")) {
+            let mut versions: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path().join("bin/python3")))
+                .collect();
+            versions.sort();
+            candidates.extend(versions);
+        }
+    }
+    for candidate in &candidates {
+        if let Some(found) = version(candidate)
+            && found >= (3, 11)
+        {
+            return (candidate.clone(), found);
+        }
+    }
+    panic!(
+        "the Neu.ro compatibility test needs Python 3.11 or newer and found none among {candidates:?}; \
+         install one or set ACL_PYTHON"
+    );
+}
+
+/// The virtualenv with the client, built once per client and Python version.
+fn venv() -> PathBuf {
+    let (python, (major, minor)) = python();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("neuro-auth-client-25.8.2-py{major}.{minor}"));
+    let done = dir.join(".complete");
+    let bin = dir.join("bin/python");
+    if done.exists() && bin.exists() {
+        return bin;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    let made = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "cannot make a virtualenv with {}: {}",
+        python.display(),
+        text(&made)
+    );
+    let installed = Command::new(&bin)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            CLIENT,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        installed.status.success(),
+        "cannot install {CLIENT} from PyPI into {}: {}",
+        dir.display(),
+        text(&installed)
+    );
+    std::fs::write(&done, CLIENT).unwrap();
+    bin
+}
+
+/// Rule N1: the published client (and the SDK's raw calls) against the real server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_published_client_works_unchanged() {
+    let python = tokio::task::spawn_blocking(venv).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let running = Running::start(common::seed(&dir.path().join("acl.db")), Limits::default()).await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/neuro/compat.py");
+    let base = running.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .arg(base)
+            .env(
+                "ACL_SECRET",
+                String::from_utf8_lossy(common::SECRET).as_ref(),
+            )
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    drop(running.stop().await);
+    assert!(
+        output.status.success(),
+        "compat.py failed: {}",
+        text(&output)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("checks passed"), "{}", text(&output));
+    println!("{stdout}");
+}
