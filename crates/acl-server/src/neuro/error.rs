@@ -66,6 +66,12 @@ impl NeuroError {
 impl From<acl_core::Error> for NeuroError {
     fn from(err: acl_core::Error) -> NeuroError {
         use acl_core::Error;
+        // A refused operation of a batch answers as the refusal itself: the clients match
+        // its text.
+        let err = match err {
+            Error::InBatch { source, .. } => *source,
+            err => err,
+        };
         match &err {
             Error::NotFound { what, name } if matches!(*what, "principal" | "role" | "user") => {
                 NeuroError::no_user(name)
@@ -98,12 +104,6 @@ impl From<ApiError> for NeuroError {
             ApiError::Item { source, .. } => (*source).into(),
             other => NeuroError::new(other.status(), other.to_string()),
         }
-    }
-}
-
-impl From<acl_core::BatchError> for NeuroError {
-    fn from(err: acl_core::BatchError) -> NeuroError {
-        err.error.into()
     }
 }
 
