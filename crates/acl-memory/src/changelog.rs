@@ -59,7 +59,44 @@ fn id_of(found: Option<usize>, len: usize, what: &str) -> Result<u32> {
         .ok_or_else(|| full(what))
 }
 
+/// Where a [`Changelog`] ended at some moment: [`Changelog::truncate`] goes back to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChangelogMark {
+    rows: usize,
+    text: usize,
+    actors: usize,
+    actions: usize,
+}
+
 impl Changelog {
+    /// Where the log ends now.
+    pub(crate) fn mark(&self) -> ChangelogMark {
+        ChangelogMark {
+            rows: self.rows.len(),
+            text: self.text.len(),
+            actors: self.actors.len(),
+            actions: self.actions.len(),
+        }
+    }
+
+    /// Forgets every entry appended since `mark` was taken, exactly: the log is then equal
+    /// to what it was (values are interned in order, so the ones interned since are the
+    /// last ones, and every actor's rows are ascending).
+    pub(crate) fn truncate(&mut self, mark: ChangelogMark) {
+        self.rows.truncate(mark.rows);
+        self.text.truncate(mark.text);
+        self.actors.truncate(mark.actors);
+        self.actions.truncate(mark.actions);
+        for rows in self.actors.values_mut() {
+            while rows
+                .last()
+                .is_some_and(|&row| usize::try_from(row).unwrap_or(usize::MAX) >= mark.rows)
+            {
+                rows.pop();
+            }
+        }
+    }
+
     /// Appends `change` as the entry of the next revision, which it returns. Fails, changing
     /// nothing, when the log cannot take it (2^32 entries, or 4 GiB of text).
     pub(crate) fn append(&mut self, change: Change) -> Result<Revision> {
