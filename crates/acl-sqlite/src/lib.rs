@@ -953,66 +953,79 @@ read_view!(SqliteWrite<'_>);
 
 impl SqliteWrite<'_> {
     /// Notes `key` ([`write::note`]) unless the transaction has noted
-    /// [`NOTES_PER_COMMIT`] rows already; returns the connection to write the row on.
-    fn noting(&mut self, key: impl FnOnce() -> RowKey) -> Result<&Connection> {
+    /// [`NOTES_PER_COMMIT`] rows already, then runs `write`. A write that fails takes its
+    /// note back (unless an earlier write noted the key), so a refused call leaves every
+    /// table as it was.
+    fn noted<T>(&mut self, key: RowKey, write: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.notes = self.notes.saturating_add(1);
         let conn = self.conn()?;
-        if self.notes <= NOTES_PER_COMMIT {
-            write::note(conn, &key())?;
+        let fresh = if self.notes <= NOTES_PER_COMMIT {
+            write::note(conn, &key)?
+        } else {
+            false
+        };
+        let done = write(conn);
+        if done.is_err() && fresh {
+            // If even this fails, the note of a row left as it was remains: allowed.
+            let _ = write::unnote(conn, &key);
         }
-        Ok(conn)
+        done
     }
 }
 
 impl WriteTxn for SqliteWrite<'_> {
     fn set_cluster(&mut self, cluster: &ClusterName) -> Result<()> {
-        write::set_cluster(self.noting(|| RowKey::Cluster)?, cluster)
+        self.noted(RowKey::Cluster, |conn| write::set_cluster(conn, cluster))
     }
 
     fn insert_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
-        let conn = self.noting(|| RowKey::Principal(record.name.clone()))?;
-        write::insert_principal(conn, record)
+        self.noted(RowKey::Principal(record.name.clone()), |conn| {
+            write::insert_principal(conn, record)
+        })
     }
 
     fn update_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
-        let conn = self.noting(|| RowKey::Principal(record.name.clone()))?;
-        write::update_principal(conn, record)
+        self.noted(RowKey::Principal(record.name.clone()), |conn| {
+            write::update_principal(conn, record)
+        })
     }
 
     fn delete_principal(&mut self, name: &PrincipalName) -> Result<()> {
-        write::delete_principal(self.noting(|| RowKey::Principal(name.clone()))?, name)
+        self.noted(RowKey::Principal(name.clone()), |conn| {
+            write::delete_principal(conn, name)
+        })
     }
 
     fn put_grant(&mut self, grant: &Grant) -> Result<()> {
-        let conn = self.noting(|| RowKey::Grant {
+        let key = RowKey::Grant {
             holder: grant.holder.clone(),
             uri: grant.uri.clone(),
-        })?;
-        write::put_grant(conn, grant)
+        };
+        self.noted(key, |conn| write::put_grant(conn, grant))
     }
 
     fn delete_grant(&mut self, holder: &PrincipalName, uri: &Uri) -> Result<bool> {
-        let conn = self.noting(|| RowKey::Grant {
+        let key = RowKey::Grant {
             holder: holder.clone(),
             uri: uri.clone(),
-        })?;
-        write::delete_grant(conn, holder, uri)
+        };
+        self.noted(key, |conn| write::delete_grant(conn, holder, uri))
     }
 
     fn set_edge(&mut self, edge: &Edge, present: bool) -> Result<bool> {
-        let conn = self.noting(|| RowKey::Edge {
+        let key = RowKey::Edge {
             member: edge.member.clone(),
             role: edge.role.clone(),
-        })?;
-        write::set_edge(conn, edge, present)
+        };
+        self.noted(key, |conn| write::set_edge(conn, edge, present))
     }
 
     fn set_fence(&mut self, fence: &Fence, present: bool) -> Result<bool> {
-        let conn = self.noting(|| RowKey::Fence {
+        let key = RowKey::Fence {
             uri: fence.uri.clone(),
             group: fence.group.clone(),
-        })?;
-        write::set_fence(conn, fence, present)
+        };
+        self.noted(key, |conn| write::set_fence(conn, fence, present))
     }
 
     fn commit(mut self, change: Change) -> Result<Revision> {

@@ -183,6 +183,9 @@ pub(crate) const NOTES_KEPT_REVISIONS: i64 = 1_000;
 /// after the meta row's).
 pub(crate) const NOTE: &str = "INSERT OR IGNORE INTO changed (revision, kind, a, b) \
      SELECT revision + 1, ?1, ?2, ?3 FROM meta WHERE id = 1";
+/// Takes back the note (`?1`, `?2`, `?3`) of the commit in progress.
+pub(crate) const UNNOTE: &str = "DELETE FROM changed WHERE revision = \
+     (SELECT revision + 1 FROM meta WHERE id = 1) AND kind = ?1 AND a = ?2 AND b = ?3";
 /// The row keys noted by the commits after revision `?1`.
 pub(crate) const NOTED_AFTER: &str = "SELECT kind, a, b FROM changed WHERE revision > ?1";
 /// The revision below which notes may be gone.
@@ -495,6 +498,7 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
         ("NOTE", NOTE),
+        ("UNNOTE", UNNOTE),
         ("NOTED_AFTER", NOTED_AFTER),
         ("NOTES_FROM", NOTES_FROM),
         ("PRUNE_NOTES", PRUNE_NOTES),

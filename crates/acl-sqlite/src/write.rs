@@ -84,18 +84,32 @@ pub(crate) fn insert_principal(conn: &Connection, record: &PrincipalRecord) -> R
 /// store's write methods note a row before writing it, in the transaction's savepoint: a
 /// dropped transaction keeps no note, and a write that fails after its note leaves a note
 /// of a row it left as it was, which the contract allows.
-pub(crate) fn note(conn: &Connection, key: &RowKey) -> Result<()> {
-    let (kind, a, b): (i64, &str, &str) = match key {
+pub(crate) fn note(conn: &Connection, key: &RowKey) -> Result<bool> {
+    let (kind, a, b) = key_columns(key);
+    run(conn, sql::NOTE, &[&kind, &a, &b], || {
+        format!("noting the row `{}` `{}`", clip(a), clip(b))
+    })
+    .map(|inserted| inserted > 0)
+}
+
+/// Takes back the note of `key` for the commit in progress (its write failed).
+pub(crate) fn unnote(conn: &Connection, key: &RowKey) -> Result<()> {
+    let (kind, a, b) = key_columns(key);
+    run(conn, sql::UNNOTE, &[&kind, &a, &b], || {
+        format!("taking back the note of `{}` `{}`", clip(a), clip(b))
+    })
+    .map(drop)
+}
+
+/// The `changed` columns of a row key (schema step 8).
+fn key_columns(key: &RowKey) -> (i64, &str, &str) {
+    match key {
         RowKey::Cluster => (0, "", ""),
         RowKey::Principal(name) => (1, name.as_str(), ""),
         RowKey::Edge { member, role } => (2, member.as_str(), role.as_str()),
         RowKey::Grant { holder, uri } => (3, holder.as_str(), uri.as_str()),
         RowKey::Fence { uri, group } => (4, uri.as_str(), group.as_str()),
-    };
-    run(conn, sql::NOTE, &[&kind, &a, &b], || {
-        format!("noting the row `{}` `{}`", clip(a), clip(b))
-    })
-    .map(drop)
+    }
 }
 
 /// Ends the notes of the commit of `revision`: forgets the notes of revisions
