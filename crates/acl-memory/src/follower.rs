@@ -241,8 +241,16 @@ fn changes_between<V: ReadView + ?Sized>(
     Ok(out)
 }
 
-/// Every kernel row of `view`, present.
-pub(crate) fn all_rows<V: ReadView + ?Sized>(view: &V) -> Result<Vec<RowValue>> {
+/// Every kernel row of `view` (cluster, principals, edges, grants, fences), in key order:
+/// what a follower copies, and what a test compares a follower's store with its source's.
+pub fn kernel_rows<V: ReadView + ?Sized>(view: &V) -> Result<Vec<RowValue>> {
+    let mut rows = all_rows(view)?;
+    rows.sort_by_cached_key(RowValue::key);
+    Ok(rows)
+}
+
+/// Every kernel row of `view`, present, in no particular order.
+fn all_rows<V: ReadView + ?Sized>(view: &V) -> Result<Vec<RowValue>> {
     let mut rows = vec![RowValue::Cluster(view.cluster()?)];
     let mut after: Option<PrincipalName> = None;
     loop {
@@ -295,10 +303,7 @@ pub(crate) fn all_rows<V: ReadView + ?Sized>(view: &V) -> Result<Vec<RowValue>> 
 
 /// The current value on `view` of each row `keys` names, with batched lookups: one
 /// `roles_of` per edge member, one `grants_at` per grant holder, one `fences_at`.
-pub(crate) fn current_values<V: ReadView + ?Sized>(
-    view: &V,
-    keys: Vec<RowKey>,
-) -> Result<Vec<RowValue>> {
+fn current_values<V: ReadView + ?Sized>(view: &V, keys: Vec<RowKey>) -> Result<Vec<RowValue>> {
     let mut rows = Vec::with_capacity(keys.len());
     let mut edges: BTreeMap<PrincipalName, BTreeSet<PrincipalName>> = BTreeMap::new();
     let mut grants: BTreeMap<PrincipalName, BTreeSet<Uri>> = BTreeMap::new();
@@ -369,4 +374,313 @@ pub(crate) fn current_values<V: ReadView + ?Sized>(
         }
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use acl_core::{
+        Change, ClusterName, Grant, Level, PrincipalKind, PrincipalRecord, Timestamp, WriteTxn,
+    };
+
+    use super::*;
+    use crate::{MemoryRead, MemoryWrite};
+
+    fn n(s: &str) -> PrincipalName {
+        PrincipalName::new(s).unwrap()
+    }
+
+    fn u(s: &str) -> Uri {
+        Uri::parse(s).unwrap()
+    }
+
+    fn change(action: &str) -> Change {
+        Change {
+            at: Timestamp(0),
+            actor: Some(n("admin")),
+            action: action.into(),
+            target: "t".into(),
+            detail: String::new(),
+        }
+    }
+
+    fn record(name: &str, kind: PrincipalKind, active: bool) -> PrincipalRecord {
+        PrincipalRecord {
+            name: n(name),
+            kind,
+            active,
+        }
+    }
+
+    /// A store whose reads fail while `failing` is set.
+    #[derive(Default)]
+    struct Flaky {
+        inner: MemoryStore,
+        failing: AtomicBool,
+    }
+
+    impl Store for Flaky {
+        type Read<'a> = MemoryRead<'a>;
+        type Write<'a> = MemoryWrite<'a>;
+
+        fn read(&self) -> Result<MemoryRead<'_>> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(Error::storage("the disk is gone"));
+            }
+            self.inner.read()
+        }
+
+        fn write(&self) -> Result<MemoryWrite<'_>> {
+            self.inner.write()
+        }
+    }
+
+    /// Writes a commit of every kind of kernel row.
+    fn populate(store: &impl Store) {
+        let mut txn = store.write().unwrap();
+        txn.set_cluster(&ClusterName::new("c").unwrap()).unwrap();
+        for (name, kind) in [
+            ("admin", PrincipalKind::User),
+            ("bob", PrincipalKind::User),
+            ("r/team", PrincipalKind::Group),
+        ] {
+            txn.insert_principal(&record(name, kind, true)).unwrap();
+        }
+        txn.set_edge(
+            &Edge {
+                member: n("bob"),
+                role: n("r/team"),
+            },
+            true,
+        )
+        .unwrap();
+        txn.put_grant(&Grant {
+            holder: n("r/team"),
+            uri: u("storage://c/data"),
+            level: Level::Read,
+        })
+        .unwrap();
+        txn.set_fence(
+            &Fence {
+                uri: u("storage://c/data/secret"),
+                group: n("r/team"),
+            },
+            true,
+        )
+        .unwrap();
+        txn.commit(change("populate")).unwrap();
+    }
+
+    fn same_as_source(follower: &Follower, source: &impl Store) {
+        let view = source.read().unwrap();
+        let replica = follower.engine().store().read().unwrap();
+        assert_eq!(replica.revision().unwrap(), view.revision().unwrap());
+        assert_eq!(follower.applied(), view.revision().unwrap());
+        assert_eq!(kernel_rows(&replica).unwrap(), kernel_rows(&view).unwrap());
+        assert_eq!(
+            replica.changes(Revision(0), None, 10_000).unwrap(),
+            view.changes(Revision(0), None, 10_000).unwrap()
+        );
+    }
+
+    // rule D3: built from one view, then caught up with every kind of write, as one
+    // replica commit at the source's revision that notes what it wrote
+    #[test]
+    fn follows_every_kind_of_write_d3() {
+        let source = MemoryStore::new();
+        let follower =
+            Follower::build(&source, Schema::standard(), EngineOptions::default()).unwrap();
+        assert_eq!(follower.applied(), Revision(0));
+        populate(&source);
+        assert_eq!(follower.catch_up(&source).unwrap(), Revision(1));
+        same_as_source(&follower, &source);
+        assert!(
+            follower
+                .engine()
+                .check(&n("bob"), &u("storage://c/data/x"), Level::Read)
+                .unwrap()
+        );
+
+        // Two commits: an update, a removal of each kind; caught up as one.
+        let mut txn = source.write().unwrap();
+        txn.update_principal(&record("bob", PrincipalKind::User, false))
+            .unwrap();
+        txn.commit(change("deactivate")).unwrap();
+        let mut txn = source.write().unwrap();
+        txn.set_fence(
+            &Fence {
+                uri: u("storage://c/data/secret"),
+                group: n("r/team"),
+            },
+            false,
+        )
+        .unwrap();
+        txn.delete_grant(&n("r/team"), &u("storage://c/data"))
+            .unwrap();
+        txn.set_edge(
+            &Edge {
+                member: n("bob"),
+                role: n("r/team"),
+            },
+            false,
+        )
+        .unwrap();
+        txn.delete_principal(&n("r/team")).unwrap();
+        txn.commit(change("remove")).unwrap();
+        let before = follower.applied();
+        assert_eq!(follower.catch_up(&source).unwrap(), Revision(3));
+        same_as_source(&follower, &source);
+        let replica = follower.engine().store().read().unwrap();
+        let noted = replica.changed_rows(before).unwrap().unwrap();
+        for key in [
+            RowKey::Principal(n("bob")),
+            RowKey::Principal(n("r/team")),
+            RowKey::Edge {
+                member: n("bob"),
+                role: n("r/team"),
+            },
+            RowKey::Grant {
+                holder: n("r/team"),
+                uri: u("storage://c/data"),
+            },
+        ] {
+            assert!(noted.contains(&key), "{key:?} in {noted:?}");
+        }
+        drop(replica);
+        // Nothing new: nothing applied.
+        assert_eq!(follower.catch_up(&source).unwrap(), Revision(3));
+        assert_eq!(follower.status().catch_ups, 2);
+    }
+
+    // rule D3: when the source no longer keeps notes that far back, the follower rebuilds
+    // (rows added and removed in one commit)
+    #[test]
+    fn rebuilds_when_the_notes_are_gone_d3() {
+        let source = MemoryStore::new();
+        populate(&source);
+        let follower =
+            Follower::build(&source, Schema::standard(), EngineOptions::default()).unwrap();
+        let mut txn = source.write().unwrap();
+        txn.delete_grant(&n("r/team"), &u("storage://c/data"))
+            .unwrap();
+        for i in 0..crate::state::NOTES_KEPT + 10 {
+            txn.put_grant(&Grant {
+                holder: n("bob"),
+                uri: u(&format!("storage://c/bulk/{i}")),
+                level: Level::Write,
+            })
+            .unwrap();
+        }
+        txn.commit(change("bulk")).unwrap();
+        assert!(
+            source
+                .read()
+                .unwrap()
+                .changed_rows(Revision(1))
+                .unwrap()
+                .is_none()
+        );
+        follower.catch_up(&source).unwrap();
+        assert_eq!(follower.status().rebuilds, 1);
+        same_as_source(&follower, &source);
+    }
+
+    // rule D3: a failed catch-up changes nothing; the follower keeps answering at its last
+    // revision, reports the failure, and the next catch-up recovers
+    #[test]
+    fn a_failed_catch_up_keeps_the_last_revision_d3() {
+        let source = Flaky::default();
+        populate(&source);
+        let follower =
+            Follower::build(&source, Schema::standard(), EngineOptions::default()).unwrap();
+        let mut txn = source.write().unwrap();
+        txn.delete_grant(&n("r/team"), &u("storage://c/data"))
+            .unwrap();
+        txn.commit(change("revoke")).unwrap();
+        source.failing.store(true, Ordering::SeqCst);
+        assert!(follower.catch_up(&source).is_err());
+        let status = follower.status();
+        assert_eq!(status.applied, Revision(1));
+        assert_eq!(status.failures, 1);
+        assert!(status.last_error.unwrap().contains("the disk is gone"));
+        assert!(
+            follower
+                .engine()
+                .check(&n("bob"), &u("storage://c/data/x"), Level::Read)
+                .unwrap(),
+            "still answering at revision 1"
+        );
+        source.failing.store(false, Ordering::SeqCst);
+        assert_eq!(follower.catch_up(&source).unwrap(), Revision(2));
+        assert_eq!(follower.status().last_error, None);
+        same_as_source(&follower, &source);
+    }
+
+    // a replica batch that does not continue the replica's changelog, or whose rows break
+    // an invariant, changes nothing
+    #[test]
+    fn a_bad_replica_batch_changes_nothing() {
+        let source = MemoryStore::new();
+        populate(&source);
+        let follower =
+            Follower::build(&source, Schema::standard(), EngineOptions::default()).unwrap();
+        let replica = follower.engine().store();
+        let before = kernel_rows(&replica.read().unwrap()).unwrap();
+        let entry = |revision| ChangeEntry {
+            revision: Revision(revision),
+            change: change("x"),
+        };
+        let grant = RowValue::Grant {
+            holder: n("bob"),
+            uri: u("storage://c/new"),
+            level: Some(Level::Read),
+        };
+        assert!(
+            replica
+                .replicate(vec![grant.clone()], vec![entry(3)])
+                .is_err()
+        );
+        assert!(replica.replicate(vec![grant], vec![]).is_err());
+        let orphan = RowValue::Grant {
+            holder: n("nobody"),
+            uri: u("storage://c/new"),
+            level: Some(Level::Read),
+        };
+        let fine =
+            RowValue::Principal(n("carol"), Some(record("carol", PrincipalKind::User, true)));
+        assert!(
+            replica
+                .replicate(vec![fine, orphan], vec![entry(2)])
+                .is_err()
+        );
+        let view = replica.read().unwrap();
+        assert_eq!(view.revision().unwrap(), Revision(1));
+        assert_eq!(kernel_rows(&view).unwrap(), before);
+        assert_eq!(view.changes(Revision(0), None, 10).unwrap().len(), 1);
+    }
+
+    // `wait_for` is bounded, and wakes at the revision
+    #[test]
+    fn wait_for_is_bounded() {
+        let source = MemoryStore::new();
+        let follower =
+            Follower::build(&source, Schema::standard(), EngineOptions::default()).unwrap();
+        assert_eq!(
+            follower.wait_for(Revision(1), Duration::from_millis(20)),
+            Revision(0)
+        );
+        populate(&source);
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| follower.wait_for(Revision(1), Duration::from_secs(10)));
+            follower.catch_up(&source).unwrap();
+            assert_eq!(waiter.join().unwrap(), Revision(1));
+        });
+    }
 }

@@ -123,7 +123,7 @@ mod replica;
 mod state;
 mod store;
 
-pub use follower::{Follower, FollowerStatus};
+pub use follower::{Follower, FollowerStatus, kernel_rows};
 pub use replica::RowValue;
 pub use store::{MemoryRead, MemoryStore, MemoryWrite};
 
