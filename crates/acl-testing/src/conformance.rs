@@ -1323,8 +1323,8 @@ pub fn m3_revisions_and_changelog<S: PlatformStore>(make: &dyn Fn() -> S) {
 /// the closure caches forget entries by.
 pub fn d3_every_kernel_write_is_noted<S: PlatformStore>(make: &dyn Fn() -> S) {
     use acl_core::{
-        Change, ClusterName, Edge, Fence, Grant, PrincipalRecord, ReadView, RowKey, Store,
-        Timestamp, WriteTxn,
+        Change, ClusterName, Edge, Fence, Grant, PrincipalRecord, ReadView, RowKey, Timestamp,
+        WriteTxn,
     };
     let store = make();
     let change = |action: &str| Change {
