@@ -33,6 +33,17 @@
 //! keep views and transactions short, and never open a write transaction on a thread that
 //! holds a view of the same store (or the reverse): it would wait forever.
 //!
+//! # The follower index (DESIGN rule D3)
+//!
+//! [`Follower`] keeps a `MemoryStore` at exactly another store's revision (SQLite in
+//! `acl serve`) with its kernel rows and changelog, and an engine over it: checks at
+//! memory speed with the one evaluator. It catches up from the source's
+//! [`ReadView::changed_rows`](acl_core::ReadView::changed_rows) through
+//! [`MemoryStore::replicate`], the replica-only write (one commit at the source's
+//! revision, through the same transaction methods and undo log, all or nothing), and
+//! rebuilds when the source's notes are gone. [`kernel_rows`] lists a view's kernel rows,
+//! which is what a follower copies and what tests compare.
+//!
 //! # Indexes
 //!
 //! Every [`ReadView`](acl_core::ReadView) method is a point or range lookup (rule E7):
