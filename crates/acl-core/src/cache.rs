@@ -6,7 +6,7 @@
 //! A closure depends on the records of the principals its walk reached and on the edges
 //! out of them, nothing else (rule P3): a grant, a forbid, a fence or a platform row never
 //! changes one. Every store notes the principals whose record or own edges a commit wrote
-//! ([`crate::ReadView::membership_changes`]). When the cache meets a view newer than what it
+//! ([`crate::ReadViewExt::membership_changes`]). When the cache meets a view newer than what it
 //! knows, it reads those notes once and drops exactly the entries whose walk reached a
 //! noted principal; every other entry stays valid at the newer revision. A store that no
 //! longer keeps the notes (`None`) empties the cache.
@@ -140,7 +140,7 @@ impl<C> ClosureCache<C> {
 
     /// Brings the entries up to revision `revision`: drops those whose walk reached a
     /// principal noted by the commits in between, and keeps the rest. `notes(after)` is
-    /// [`crate::ReadView::membership_changes`] of a view at `revision`.
+    /// [`crate::ReadViewExt::membership_changes`] of a view at `revision`.
     pub(crate) fn catch_up(
         &self,
         notes: impl FnOnce(Revision) -> Result<Option<Vec<PrincipalName>>>,

@@ -65,7 +65,7 @@
 //!   the size of the principal's closure.
 //! - A cached closure is the closure a fresh walk would give at the reader's revision: it
 //!   is kept across a write only when the write noted no principal the closure reaches
-//!   ([`ReadView::membership_changes`]), and a cached check locks only its own thread's
+//!   ([`ReadViewExt::membership_changes`]), and a cached check locks only its own thread's
 //!   shard of the cache (it writes no cache line another core reads).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -112,6 +112,7 @@ pub use page::{Cursor, Page, PageRequest};
 pub use resolve::{Decision, Reason};
 pub use rows::{
     Change, ChangeEntry, Edge, Fence, Grant, PrincipalKind, PrincipalRecord, Revision, RoleGraph,
+    RowKey,
 };
 pub use schema::{HomeGrant, Schema, SchemeDef, ShareScope};
 pub use store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt, check_history};

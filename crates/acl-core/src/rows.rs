@@ -149,6 +149,50 @@ pub struct ChangeEntry {
     pub change: Change,
 }
 
+/// The key of one kernel row, as [`ReadView::changed_rows`](crate::ReadView::changed_rows)
+/// reports the rows a commit wrote: enough to read the row's current value back from any
+/// view (rule D3, a follower index re-reads each key a commit noted).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RowKey {
+    /// The cluster name (written once, at init).
+    Cluster,
+    /// A principal's record (inserted, updated or deleted).
+    Principal(PrincipalName),
+    /// The membership edge `member -> role` (added or removed).
+    Edge {
+        /// The member end.
+        member: PrincipalName,
+        /// The role end.
+        role: PrincipalName,
+    },
+    /// The grant (or forbid) of `holder` on exactly `uri` (set, replaced or removed).
+    Grant {
+        /// Who holds it.
+        holder: PrincipalName,
+        /// On what.
+        uri: Uri,
+    },
+    /// The fence of `group` on `uri` (added or removed).
+    Fence {
+        /// The fenced URI.
+        uri: Uri,
+        /// The group it admits.
+        group: PrincipalName,
+    },
+}
+
+impl RowKey {
+    /// The principal whose closure this row's write may change: the principal whose
+    /// record it is, or the member of the edge. What the closure caches forget.
+    pub fn membership_note(&self) -> Option<&PrincipalName> {
+        match self {
+            RowKey::Principal(name) => Some(name),
+            RowKey::Edge { member, .. } => Some(member),
+            RowKey::Cluster | RowKey::Grant { .. } | RowKey::Fence { .. } => None,
+        }
+    }
+}
+
 /// The part of the role graph reachable from one principal, each principal once: the
 /// answer of [`ReadView::reachable_graph`](crate::ReadView::reachable_graph). Nodes are numbers: 0 is the start, `i + 1` is
 /// `roles[i]`.

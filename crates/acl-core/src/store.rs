@@ -41,12 +41,14 @@
 //! - **Invariants the core keeps** (a store may check them): a grant's holder, an edge's
 //!   two ends and a fence's group are existing principals; at most one grant per (holder,
 //!   URI); edges and fences are sets.
-//! - **Membership changes.** Every write of a principal's record (insert, update, delete)
-//!   and every edge write notes the principal written or the edge's member; `commit`
-//!   keeps those names under the commit's revision, and [`ReadView::membership_changes`]
-//!   answers them. This is bookkeeping of which rows were written, not a derivation: it is
-//!   what lets the engine keep every cached closure that no write reached (DESIGN rule E7,
-//!   section 9 "under writes").
+//! - **Changed rows.** Every write of a kernel row (the cluster, a principal's record, an
+//!   edge, a grant, a fence) notes the row's [`RowKey`]; `commit` keeps those keys under
+//!   the commit's revision, and [`ReadView::changed_rows`] answers them; a dropped or
+//!   failed transaction notes nothing. This is bookkeeping of which rows were written, not
+//!   a derivation: it lets the engine keep every cached closure that no write reached
+//!   ([`ReadViewExt::membership_changes`], DESIGN rule E7, section 9 "under writes") and a
+//!   follower index re-read only the rows that changed (rule D3). A store may bound what
+//!   it keeps (answering `None` further back).
 //! - **Errors.** Backend failures map to [`Error::Storage`]; the documented not-found and
 //!   already-exists cases to [`Error::NotFound`] and [`Error::AlreadyExists`]. Every
 //!   backend maps into this one [`Error`].
@@ -65,7 +67,7 @@ use crate::error::Result;
 use crate::index::Index;
 use crate::name::{ClusterName, PrincipalName};
 use crate::rows::Change;
-use crate::rows::{ChangeEntry, Edge, Fence, Grant, PrincipalRecord, Revision, RoleGraph};
+use crate::rows::{ChangeEntry, Edge, Fence, Grant, PrincipalRecord, Revision, RoleGraph, RowKey};
 use crate::uri::Uri;
 
 /// A store: hands out consistent read views and one write transaction at a time.
@@ -161,12 +163,13 @@ pub trait ReadView {
         limit: usize,
     ) -> Result<Vec<Fence>>;
 
-    /// The principals noted by the commits after revision `after` up to this view's
-    /// revision: each whose record was written (inserted, updated or deleted) and the
-    /// member of each edge written, each name at least once, in any order. `None` when the
-    /// store no longer keeps the notes that far back; the engine then forgets every cached
-    /// closure. A store may note a name whose row a write left as it was.
-    fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>>;
+    /// The key of every kernel row (cluster, principal, edge, grant, fence) written by the
+    /// commits after revision `after` up to this view's revision, each at least once, in
+    /// any order. `None` when the store no longer keeps the notes that far back (a reader
+    /// of them then starts afresh: the closure caches forget everything, a follower index
+    /// rebuilds). A store may note a key whose row a write left as it was. Rule D3: this
+    /// is how a follower index and the closure caches learn what changed, one mechanism.
+    fn changed_rows(&self, after: Revision) -> Result<Option<Vec<RowKey>>>;
 
     /// Changelog entries with revisions after `after` (exclusive), by `actor` when given,
     /// in revision order, at most `limit`.
@@ -248,6 +251,23 @@ const PAGE: usize = 256;
 /// Conveniences over [`ReadView`], for every view: each is built on the contract's own
 /// lookups, so a backend never writes them and a wrapper never drops them.
 pub trait ReadViewExt: ReadView {
+    /// The principals whose record or own membership edges the commits after `after`
+    /// wrote, each once, in name order: the [`RowKey::membership_note`] of each of
+    /// [`ReadView::changed_rows`]. `None` when the notes are gone. What the closure caches
+    /// forget entries by (a write of a grant or fence reaches no closure).
+    fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
+        Ok(self.changed_rows(after)?.map(|keys| {
+            let mut names: Vec<PrincipalName> = keys
+                .iter()
+                .filter_map(RowKey::membership_note)
+                .cloned()
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        }))
+    }
+
     /// The roles each of `members` is a direct member of: one `(member, role record)` pair
     /// per edge, in any order, each member asked once (as a SQL `IN (...)` would): the
     /// edges out of node 0 of each member's [`ReadView::reachable_graph`].

@@ -60,7 +60,44 @@ fn id_of(found: Option<usize>, len: usize, what: &str) -> Result<u32> {
         .ok_or_else(|| full(what))
 }
 
+/// Where a [`Changelog`] ended at some moment: [`Changelog::truncate`] goes back to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChangelogMark {
+    rows: usize,
+    text: usize,
+    actors: usize,
+    actions: usize,
+}
+
 impl Changelog {
+    /// Where the log ends now.
+    pub(crate) fn mark(&self) -> ChangelogMark {
+        ChangelogMark {
+            rows: self.rows.len(),
+            text: self.text.len(),
+            actors: self.actors.len(),
+            actions: self.actions.len(),
+        }
+    }
+
+    /// Forgets every entry appended since `mark` was taken, exactly: the log is then equal
+    /// to what it was (values are interned in order, so the ones interned since are the
+    /// last ones, and every actor's rows are ascending).
+    pub(crate) fn truncate(&mut self, mark: ChangelogMark) {
+        self.rows.truncate(mark.rows);
+        self.text.truncate(mark.text);
+        self.actors.truncate(mark.actors);
+        self.actions.truncate(mark.actions);
+        for rows in self.actors.values_mut() {
+            while rows
+                .last()
+                .is_some_and(|&row| usize::try_from(row).unwrap_or(usize::MAX) >= mark.rows)
+            {
+                rows.pop();
+            }
+        }
+    }
+
     /// Appends `change` as the entry of the next revision, which it returns. Fails, changing
     /// nothing, when the log cannot take it (2^32 entries, or 4 GiB of text).
     pub(crate) fn append(&mut self, change: Change) -> Result<Revision> {
@@ -110,30 +147,6 @@ impl Changelog {
             detail_end,
         });
         Ok(Revision(u64::from(row) + 1))
-    }
-
-    /// How many entries it holds: the revision of the last one.
-    pub(crate) fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Drops every entry after the first `len`, as if they had never been appended.
-    /// Actors and actions interned meanwhile stay interned, unused (an id that names no
-    /// row is harmless: every id still names an interned value).
-    pub(crate) fn truncate(&mut self, len: usize) {
-        if len >= self.rows.len() {
-            return;
-        }
-        let end = len
-            .checked_sub(1)
-            .and_then(|last| self.rows.get(last))
-            .map_or(0, |row| row.detail_end as usize);
-        self.rows.truncate(len);
-        self.text.truncate(end);
-        for rows in self.actors.values_mut() {
-            let keep = rows.partition_point(|&row| (row as usize) < len);
-            rows.truncate(keep);
-        }
     }
 
     /// The entry of row `i` (revision `i + 1`), rebuilt.
@@ -289,31 +302,6 @@ mod tests {
     }
 
     // Repeated actors and actions are stored once.
-    #[test]
-    fn truncate_forgets_the_entries_after() {
-        let mut log = Changelog::default();
-        for change in sample() {
-            log.append(change).unwrap();
-        }
-        let kept = log.changes(Revision(0), None, 2).unwrap();
-        let mut short = log.clone();
-        short.truncate(2);
-        assert_eq!(short.len(), 2);
-        assert_eq!(short.changes(Revision(0), None, 100).unwrap(), kept);
-        // appending again continues from revision 3, its text where it belongs
-        let next = sample().remove(0);
-        assert_eq!(short.append(next.clone()).unwrap(), Revision(3));
-        let third = short.changes(Revision(2), None, 10).unwrap();
-        assert_eq!(third.len(), 1);
-        assert_eq!(third[0].change, next);
-        for entry in short.changes(Revision(0), None, 100).unwrap() {
-            if let Some(actor) = &entry.change.actor {
-                let by = short.changes(Revision(0), Some(actor), 100).unwrap();
-                assert!(by.iter().all(|e| e.revision.0 <= 3), "{by:?}");
-            }
-        }
-    }
-
     #[test]
     fn actors_and_actions_are_interned() {
         let mut log = Changelog::default();

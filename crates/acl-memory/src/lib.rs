@@ -20,10 +20,10 @@
 //! - A write transaction holds the write lock: there is one writer at a time, and no
 //!   reader can see its writes before it ends. Each write is applied to the state at once
 //!   (so the transaction reads its own writes) and pushes its inverse onto an undo log.
-//!   `commit` appends the changelog entry, raises the revision by one, notes the
-//!   principals whose record or edges the log shows written (for
-//!   [`ReadView::membership_changes`](acl_core::ReadView::membership_changes), the last
-//!   1,024 names kept) and forgets the log. Dropping the transaction without committing, on an error or a panic, replays the
+//!   `commit` appends the changelog entry, raises the revision by one, notes the key of
+//!   every kernel row the log shows written (for
+//!   [`ReadView::changed_rows`](acl_core::ReadView::changed_rows), the last 4,096 keys
+//!   kept) and forgets the log. Dropping the transaction without committing, on an error or a panic, replays the
 //!   log backwards, so the store is exactly as before: same rows, same revision, same
 //!   changelog.
 //!
@@ -32,6 +32,17 @@
 //! that a writer waits for every open read view, and readers wait for the open writer:
 //! keep views and transactions short, and never open a write transaction on a thread that
 //! holds a view of the same store (or the reverse): it would wait forever.
+//!
+//! # The follower index (DESIGN rule D3)
+//!
+//! [`Follower`] keeps a `MemoryStore` at exactly another store's revision (SQLite in
+//! `acl serve`) with its kernel rows and changelog, and an engine over it: checks at
+//! memory speed with the one evaluator. It catches up from the source's
+//! [`ReadView::changed_rows`](acl_core::ReadView::changed_rows) through
+//! [`MemoryStore::replicate`], the replica-only write (one commit at the source's
+//! revision, through the same transaction methods and undo log, all or nothing), and
+//! rebuilds when the source's notes are gone. [`kernel_rows`] lists a view's kernel rows,
+//! which is what a follower copies and what tests compare.
 //!
 //! # Indexes
 //!
@@ -118,9 +129,13 @@
 #![deny(missing_docs)]
 
 mod changelog;
+mod follower;
+mod replica;
 mod state;
 mod store;
 
+pub use follower::{Follower, FollowerStatus, kernel_rows};
+pub use replica::RowValue;
 pub use store::{MemoryRead, MemoryStore, MemoryWrite};
 
 /// The README's embedding example, compiled and run as a doctest so it cannot rot.

@@ -16,11 +16,11 @@ use std::ops::Bound;
 
 use acl_core::Index;
 
-use crate::changelog::Changelog;
+use crate::changelog::{Changelog, ChangelogMark};
 use acl_core::RoleGraph;
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Fence, Grant, Level, PrincipalName, PrincipalRecord,
-    Result, Revision, Uri,
+    Result, Revision, RowKey, Uri,
 };
 use acl_platform::{
     AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
@@ -30,11 +30,12 @@ use acl_platform::{
     Folder, FolderId, Invitation, InvitationId, InvitationKey, Permission, Share, Vm, VmId,
 };
 
-/// How many noted names the store keeps for `ReadView::membership_changes`: about 60 KiB,
-/// under 1 byte per grant on the medium workload. An engine refreshes its cache after each
-/// of its own commits, so it is never that far behind; one further behind (a view opened
-/// before a thousand membership writes) empties its cache instead.
-pub(crate) const NOTES_KEPT: usize = 1_024;
+/// How many noted row keys the store keeps for `ReadView::changed_rows`: a few hundred
+/// KiB at most, under 4 bytes per grant on the medium workload. An engine refreshes its
+/// cache after each of its own commits and a follower catches up after each write it
+/// serves, so neither is usually that far behind; one further behind (a view opened before
+/// four thousand row writes, a bulk import) empties its cache or rebuilds instead.
+pub(crate) const NOTES_KEPT: usize = 4_096;
 
 /// One committed (or, inside a write transaction, in-progress) state of the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,9 +48,9 @@ pub(crate) struct State {
     index: Index,
     /// Entry `i` has revision `i + 1`, with its index by actor.
     changelog: Changelog,
-    /// The principals the latest commits noted (`ReadView::membership_changes`), by
-    /// revision, oldest first: at most [`NOTES_KEPT`] names.
-    notes: VecDeque<(Revision, PrincipalName)>,
+    /// The kernel rows the latest commits wrote (`ReadView::changed_rows`), by revision,
+    /// oldest first: at most [`NOTES_KEPT`] keys.
+    notes: VecDeque<(Revision, RowKey)>,
     /// The notes of this revision and older ones may be partly forgotten: asking after an
     /// older revision gets `None`.
     notes_from: Revision,
@@ -273,14 +274,12 @@ impl State {
         self.index.set_fence(fence, present)
     }
 
-    /// Appends `change` at the next revision and moves to it. Fails, changing nothing,
-    /// only when the changelog is full.
-    /// Keeps the principals commit `revision` noted, forgetting the oldest notes beyond
+    /// Keeps the row keys commit `revision` noted, forgetting the oldest notes beyond
     /// [`NOTES_KEPT`].
-    pub(crate) fn note(&mut self, revision: Revision, mut names: Vec<PrincipalName>) {
-        names.sort_unstable();
-        names.dedup();
-        self.notes.extend(names.into_iter().map(|n| (revision, n)));
+    pub(crate) fn note(&mut self, revision: Revision, mut keys: Vec<RowKey>) {
+        keys.sort_unstable();
+        keys.dedup();
+        self.notes.extend(keys.into_iter().map(|k| (revision, k)));
         while self.notes.len() > NOTES_KEPT {
             if let Some((forgotten, _)) = self.notes.pop_front() {
                 self.notes_from = self.notes_from.max(forgotten);
@@ -288,8 +287,8 @@ impl State {
         }
     }
 
-    /// The principals noted by the commits after `after`, or `None` if some are forgotten.
-    pub(crate) fn membership_changes(&self, after: Revision) -> Option<Vec<PrincipalName>> {
+    /// The row keys noted by the commits after `after`, or `None` if some are forgotten.
+    pub(crate) fn changed_rows(&self, after: Revision) -> Option<Vec<RowKey>> {
         if after < self.notes_from {
             return None;
         }
@@ -298,11 +297,13 @@ impl State {
                 .iter()
                 .rev()
                 .take_while(|(revision, _)| *revision > after)
-                .map(|(_, name)| name.clone())
+                .map(|(_, key)| key.clone())
                 .collect(),
         )
     }
 
+    /// Appends `change` at the next revision and moves to it. Fails, changing nothing,
+    /// only when the changelog is full.
     pub(crate) fn append_change(&mut self, change: Change) -> Result<Revision> {
         let revision = self.changelog.append(change)?;
         self.revision = revision;
@@ -310,20 +311,28 @@ impl State {
     }
 
     /// Appends `history`, entry by entry, all or none; the caller checked its revisions
-    /// follow the store's ([`acl_core::check_history`]).
+    /// follow the store's ([`acl_core::check_history`]). What both a restore
+    /// (`WriteTxn::commit_history`) and a replica batch commit with.
     pub(crate) fn append_history(&mut self, history: &[ChangeEntry]) -> Result<Revision> {
-        let (len, revision) = (self.changelog.len(), self.revision);
+        let mark = self.changes_mark();
         for entry in history {
-            match self.changelog.append(entry.change.clone()) {
-                Ok(at) => self.revision = at,
-                Err(err) => {
-                    self.changelog.truncate(len);
-                    self.revision = revision;
-                    return Err(err);
-                }
+            if let Err(err) = self.append_change(entry.change.clone()) {
+                self.truncate_changes(mark);
+                return Err(err);
             }
         }
         Ok(self.revision)
+    }
+
+    /// Where the changelog ends now: what [`State::truncate_changes`] goes back to.
+    pub(crate) fn changes_mark(&self) -> (Revision, ChangelogMark) {
+        (self.revision, self.changelog.mark())
+    }
+
+    /// Forgets the entries appended since `mark` was taken, and their revisions.
+    pub(crate) fn truncate_changes(&mut self, (revision, mark): (Revision, ChangelogMark)) {
+        self.changelog.truncate(mark);
+        self.revision = revision;
     }
 }
 

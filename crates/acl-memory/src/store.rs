@@ -7,7 +7,8 @@ use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteG
 
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, Index, InvitationState, Level,
-    PrincipalName, PrincipalRecord, ReadView, Result, Revision, RoleGraph, Store, Uri, WriteTxn,
+    PrincipalName, PrincipalRecord, ReadView, Result, Revision, RoleGraph, RowKey, Store, Uri,
+    WriteTxn,
 };
 use acl_platform::{
     AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
@@ -27,7 +28,7 @@ use crate::state::State;
 /// [crate documentation](crate) for the design and its consequences.
 #[derive(Default)]
 pub struct MemoryStore {
-    state: ShardedLock<State>,
+    pub(crate) state: ShardedLock<State>,
 }
 
 impl MemoryStore {
@@ -49,7 +50,7 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-fn poisoned() -> Error {
+pub(crate) fn poisoned() -> Error {
     Error::storage("memory store lock poisoned by a panic in an earlier writer")
 }
 
@@ -92,9 +93,9 @@ pub struct MemoryRead<'a> {
 /// A write that fails (a taken or missing principal, a broken invariant) changes nothing,
 /// and the transaction stays usable.
 pub struct MemoryWrite<'a> {
-    state: ShardedLockWriteGuard<'a, State>,
+    pub(crate) state: ShardedLockWriteGuard<'a, State>,
     /// The inverse of every write so far, oldest first.
-    undo: Vec<Undo>,
+    pub(crate) undo: Vec<Undo>,
 }
 
 impl fmt::Debug for MemoryRead<'_> {
@@ -115,12 +116,24 @@ impl fmt::Debug for MemoryWrite<'_> {
 }
 
 impl Undo {
-    /// The principal this write notes for [`ReadView::membership_changes`]: the one whose
-    /// record it wrote, or the member of the edge it wrote.
-    fn noted(&self) -> Option<&PrincipalName> {
+    /// The kernel row this write notes for [`ReadView::changed_rows`]; `None` for the
+    /// platform's rows.
+    pub(crate) fn noted(&self) -> Option<RowKey> {
         match self {
-            Undo::Principal { name, .. } => Some(name),
-            Undo::Edge { edge, .. } => Some(&edge.member),
+            Undo::Cluster(_) => Some(RowKey::Cluster),
+            Undo::Principal { name, .. } => Some(RowKey::Principal(name.clone())),
+            Undo::Grant { holder, uri, .. } => Some(RowKey::Grant {
+                holder: holder.clone(),
+                uri: uri.clone(),
+            }),
+            Undo::Edge { edge, .. } => Some(RowKey::Edge {
+                member: edge.member.clone(),
+                role: edge.role.clone(),
+            }),
+            Undo::Fence { fence, .. } => Some(RowKey::Fence {
+                uri: fence.uri.clone(),
+                group: fence.group.clone(),
+            }),
             _ => None,
         }
     }
@@ -128,7 +141,7 @@ impl Undo {
 
 /// The inverse of one write: what to put back.
 #[derive(Debug)]
-enum Undo {
+pub(crate) enum Undo {
     /// Restore the cluster name.
     Cluster(Option<ClusterName>),
     /// Restore the principal `name` to `before` (`None`: remove it).
@@ -401,7 +414,7 @@ impl WriteTxn for MemoryWrite<'_> {
         // Only a full changelog refuses the entry, and then dropping `self` rolls the
         // writes back. The undo log holds exactly the writes that changed a row, so the
         // notes are read off it.
-        let noted = self.undo.iter().filter_map(Undo::noted).cloned().collect();
+        let noted = self.undo.iter().filter_map(Undo::noted).collect();
         let revision = self.state.append_change(change)?;
         self.state.note(revision, noted);
         self.undo.clear();
@@ -410,7 +423,7 @@ impl WriteTxn for MemoryWrite<'_> {
 
     fn commit_history(mut self, history: &[ChangeEntry]) -> Result<Revision> {
         acl_core::check_history(self.state.revision()?, history)?;
-        let noted = self.undo.iter().filter_map(Undo::noted).cloned().collect();
+        let noted = self.undo.iter().filter_map(Undo::noted).collect();
         let revision = self.state.append_history(history)?;
         self.state.note(revision, noted);
         self.undo.clear();
@@ -654,8 +667,8 @@ macro_rules! forward_read_view {
                 Some(self.state.index())
             }
 
-            fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
-                Ok(self.state.membership_changes(after))
+            fn changed_rows(&self, after: Revision) -> Result<Option<Vec<RowKey>>> {
+                Ok(self.state.changed_rows(after))
             }
 
             fn principals(

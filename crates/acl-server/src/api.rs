@@ -553,7 +553,7 @@ pub(crate) async fn check(
     Body(request): Body<CheckRequest>,
 ) -> Result<Json<CheckResponse>> {
     let (allowed, revision) = app
-        .read(identity, consistency.at_least, move |viewer| {
+        .decide(identity, consistency.at_least, move |viewer| {
             let principal = principal(&request.principal)?;
             let uri = viewer.uri(&request.uri)?;
             Ok(viewer.check_action(&principal, &uri, &request.level)?)
@@ -579,7 +579,7 @@ pub(crate) async fn check_batch(
 ) -> Result<Json<BatchCheckResponse>> {
     batch_limit(&app, request.checks.len())?;
     let (allowed, revision) = app
-        .read(identity, consistency.at_least, move |viewer| {
+        .decide(identity, consistency.at_least, move |viewer| {
             request
                 .checks
                 .iter()
@@ -618,7 +618,7 @@ pub(crate) async fn explain(
     Body(request): Body<ExplainRequest>,
 ) -> Result<Json<ExplainResponse>> {
     let (decision, revision) = app
-        .read(identity, consistency.at_least, move |viewer| {
+        .decide(identity, consistency.at_least, move |viewer| {
             let principal = principal(&request.principal)?;
             let uri = viewer.uri(&request.uri)?;
             Ok(viewer.explain(&principal, &uri)?)

@@ -1,12 +1,21 @@
-//! The state every worker shares: the engine, the key, the limits, the metrics, and the
-//! revision watch that wakes readers waiting for `at_least` and watchers of the changelog.
+//! The state every worker shares: the engine, the follower index, the key, the limits, the
+//! metrics, and the revision watch that wakes readers waiting for `at_least` and watchers
+//! of the changelog.
+//!
+//! Decisions (check, batch check, explain) are answered by the follower index (DESIGN rule
+//! D3, [`acl_memory::Follower`]): an engine over an in-memory replica of the store's
+//! kernel rows, kept at the store's revision. Its reads are microseconds of memory work,
+//! so they run on the async executor, with the same `Viewer` calls as every other read.
+//! The server catches the follower up after each write it commits (a client reads its own
+//! writes), and every [`FOLLOW`] for other processes' commits ([`App::follow`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{Semaphore, watch};
 
-use acl_core::{Applied, Caller, Error, PrincipalName, Reader, Revision, Timestamp, Viewer};
+use acl_core::{Applied, Caller, Error, PrincipalName, Reader, Revision, Store, Timestamp, Viewer};
+use acl_memory::{Follower, MemoryStore};
 use acl_platform::Platform;
 use acl_sqlite::SqliteStore;
 
@@ -59,6 +68,8 @@ impl Default for Limits {
 /// The shared state of one server.
 pub(crate) struct App {
     pub engine: Engine,
+    /// The follower index that answers decisions (rule D3).
+    pub follower: Follower,
     pub key: JwtKey,
     pub limits: Limits,
     pub metrics: Metrics,
@@ -73,6 +84,11 @@ pub(crate) struct App {
 
 /// How often a waiting read looks at the store itself, for commits of other processes.
 const POLL: Duration = Duration::from_millis(100);
+
+/// How often the follower index looks for commits of other processes: a foreign commit
+/// reaches the server's decisions within this (plus the catch-up), well inside rule D3's
+/// second.
+pub(crate) const FOLLOW: Duration = Duration::from_millis(50);
 
 impl App {
     /// Runs `f` on the engine on a blocking thread: store calls (SQLite) never run on the
@@ -95,6 +111,89 @@ impl App {
         })
         .await
         .map_err(|err| ApiError::Unavailable(format!("the worker failed: {err}")))?
+    }
+
+    /// Catches the follower up with the store (on the calling, blocking thread). A failure
+    /// leaves it serving its last applied revision; it is counted and kept for
+    /// `/readyz` and `/metrics`, and the next catch-up tries again.
+    pub fn catch_up(&self) {
+        match self.follower.catch_up(self.engine.store()) {
+            Ok(revision) => self.saw(revision),
+            Err(err) => tracing::warn!(error = %err, "the follower index could not catch up"),
+        }
+        self.metrics.follower(&self.follower.status());
+    }
+
+    /// Follows the store until the server stops: a catch-up every [`FOLLOW`], on a
+    /// blocking thread, for the commits of other processes.
+    pub async fn follow(self: Arc<Self>) {
+        let mut stopping = self.stopping.clone();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(FOLLOW) => {}
+                _ = stopping.changed() => {}
+            }
+            if *stopping.borrow() {
+                return;
+            }
+            let app = Arc::clone(&self);
+            // A panic in a catch-up ends this round only.
+            let _ = tokio::task::spawn_blocking(move || app.catch_up()).await;
+        }
+    }
+
+    /// Waits, at most [`Limits::max_wait`], until the follower has applied `wanted` (rule
+    /// D3), catching it up on the way; past the bound, [`Error::RevisionNotReached`] (409).
+    pub async fn wait_for_follower(self: &Arc<Self>, wanted: Revision) -> Result<()> {
+        if self.follower.applied() >= wanted {
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.limits.max_wait;
+        loop {
+            self.blocking(|app| {
+                app.catch_up();
+                Ok(())
+            })
+            .await?;
+            let current = self.follower.applied();
+            if current >= wanted {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || *self.stopping.borrow() {
+                return Err(Error::RevisionNotReached {
+                    wanted: wanted.0,
+                    current: current.0,
+                }
+                .into());
+            }
+            tokio::time::sleep(left.min(POLL)).await;
+        }
+    }
+
+    /// Runs the decision `f` as `identity` on the follower index, on this (async) thread:
+    /// one consistent view of the replica that has reached `at_least` (waiting for the
+    /// follower, bounded), the identity live on it (rule S2), the viewer authorizing the
+    /// read in the core (rule S3) exactly as [`App::read`] does on the store.
+    pub async fn decide<T>(
+        self: &Arc<Self>,
+        identity: PrincipalName,
+        at_least: Option<u64>,
+        f: impl for<'e> FnOnce(&Viewer<'e, MemoryStore>) -> Result<T>,
+    ) -> Result<(T, Revision)> {
+        if let Some(wanted) = at_least {
+            self.wait_for_follower(Revision(wanted)).await?;
+        }
+        let engine = self.follower.engine();
+        let reader = match at_least {
+            Some(wanted) => engine.reader_at_least(Revision(wanted))?,
+            None => engine.reader()?,
+        };
+        require_live(&reader, &identity)?;
+        let viewer = reader.bind(&identity)?;
+        let revision = viewer.revision()?;
+        let value = f(&viewer)?;
+        Ok((value, revision))
     }
 
     /// Records that the store is at least at `revision`, waking waiters.
@@ -198,6 +297,9 @@ impl App {
             let caller = Caller::new(identity, now());
             let done = f(&app.engine, &caller)?;
             app.saw(done.revision);
+            // Read-your-writes through this server: the follower has the write before the
+            // client hears of it.
+            app.catch_up();
             Ok(done)
         })
         .await
@@ -206,8 +308,8 @@ impl App {
 
 /// Refuses (401) an identity that is not a live principal on `reader`: unknown, or a
 /// deactivated user (rule S2).
-pub(crate) fn require_live(
-    reader: &Reader<'_, SqliteStore>,
+pub(crate) fn require_live<S: Store>(
+    reader: &Reader<'_, S>,
     identity: &PrincipalName,
 ) -> Result<()> {
     let name = reader.canonical_name(identity)?;

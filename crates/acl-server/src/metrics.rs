@@ -47,6 +47,9 @@ pub(crate) struct Metrics {
     decisions: Family<DecisionLabels, Counter>,
     revision: Gauge,
     rejected_connections: Counter,
+    follower_revision: Gauge,
+    follower_failures: Gauge,
+    follower_rebuilds: Gauge,
 }
 
 impl Metrics {
@@ -82,7 +85,28 @@ impl Metrics {
             "Connections refused because the connection cap was reached",
             rejected_connections.clone(),
         );
+        let follower_revision = Gauge::default();
+        let follower_failures = Gauge::default();
+        let follower_rebuilds = Gauge::default();
+        registry.register(
+            "follower_revision",
+            "The store revision the follower index (which answers decisions) has applied",
+            follower_revision.clone(),
+        );
+        registry.register(
+            "follower_failures",
+            "Catch-ups of the follower index that failed (it kept its last revision)",
+            follower_failures.clone(),
+        );
+        registry.register(
+            "follower_rebuilds",
+            "Catch-ups of the follower index that rebuilt it from every row",
+            follower_rebuilds.clone(),
+        );
         Metrics {
+            follower_revision,
+            follower_failures,
+            follower_rebuilds,
             registry,
             requests,
             latency,
@@ -125,6 +149,14 @@ impl Metrics {
     pub fn revision(&self, revision: u64) {
         self.revision
             .set(i64::try_from(revision).unwrap_or(i64::MAX));
+    }
+
+    /// Records what the follower index has done.
+    pub fn follower(&self, status: &acl_memory::FollowerStatus) {
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.follower_revision.set(gauge(status.applied.0));
+        self.follower_failures.set(gauge(status.failures));
+        self.follower_rebuilds.set(gauge(status.rebuilds));
     }
 
     /// Counts a connection refused over the cap.

@@ -126,6 +126,13 @@ async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Health>, ApiError> {
         .blocking(|app| Ok(app.engine.reader()?.revision()?))
         .await?;
     app.saw(revision);
+    let follower = app.follower.status();
+    if let Some(error) = &follower.last_error {
+        return Err(ApiError::Unavailable(format!(
+            "the follower index is at revision {} and cannot catch up: {error}",
+            follower.applied
+        )));
+    }
     Ok(Json(Health {
         status: "ready".into(),
         revision: Some(revision.0),
@@ -329,6 +336,9 @@ pub enum ServeError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The follower index (rule D3) could not be built from the store.
+    #[error("cannot build the follower index: {0}")]
+    Follower(acl_core::Error),
 }
 
 /// A server bound to its address, not yet serving.
@@ -362,8 +372,17 @@ impl Server {
                 source,
             })?;
         let (stop, stopping) = watch::channel(false);
+        // The follower index of rule D3, built from one view of the store (blocking
+        // store reads, once, before serving).
+        let follower = acl_memory::Follower::build(
+            engine.store(),
+            engine.schema().clone(),
+            engine.engine().options(),
+        )
+        .map_err(ServeError::Follower)?;
         let app = Arc::new(App {
             engine,
+            follower,
             key,
             workers: Arc::new(Semaphore::new(limits.store_workers.max(1))),
             limits,
@@ -399,6 +418,7 @@ impl Server {
             stop,
         } = self;
         let router = router(Arc::clone(&app));
+        tokio::spawn(Arc::clone(&app).follow());
         let slots = Arc::new(Semaphore::new(app.limits.max_connections));
         let graceful = GracefulShutdown::new();
         let mut builder = hyper::server::conn::http1::Builder::new();

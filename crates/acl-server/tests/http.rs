@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use acl_core::{Caller, Schema};
+use acl_platform::Platform;
 use acl_server::{Engine, JwtKey, Limits, now};
+use acl_sqlite::SqliteStore;
 
 mod common;
 
@@ -1404,11 +1407,15 @@ async fn request_timeout_is_408() {
         ..Limits::default()
     })
     .await;
-    let checks: Vec<Value> = (0..1000)
-        .map(|i| json!({"principal": "alice", "uri": format!("storage://c/alice/t/{i}"), "level": "read"}))
-        .collect();
+    // A batch of checks on the follower index answers within the millisecond now, so the
+    // request that outlives the timeout waits for a revision nobody writes (the wait's own
+    // bound is 10 s).
     let (status, body) = f
-        .post("admin", "/v1/check/batch", json!({ "checks": checks }))
+        .post(
+            "admin",
+            "/v1/check?at_least=999999",
+            json!({"principal": "alice", "uri": "storage://c/alice/t", "level": "read"}),
+        )
         .await;
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
     assert_eq!(kind(&body), "timeout");
@@ -1910,5 +1917,174 @@ async fn atomic_write_batches() {
         body["revision"].as_u64().unwrap(),
         state["revision"].as_u64().unwrap() + 1
     );
+    f.stop().await.unwrap();
+}
+
+/// The engine of another process on the fixture's SQLite file: a second store handle.
+fn other_process(f: &Fixture) -> Engine {
+    Platform::new(
+        SqliteStore::open(f._dir.path().join("acl.db")).unwrap(),
+        Schema::standard(),
+    )
+}
+
+async fn bob_reads_x(f: &Fixture, at_least: Option<u64>) -> (bool, u64) {
+    let path = match at_least {
+        Some(r) => format!("/v1/check?at_least={r}"),
+        None => "/v1/check".to_owned(),
+    };
+    let (status, body) = f
+        .post(
+            "bob",
+            &path,
+            json!({"principal": "bob", "uri": "storage://c/alice/x", "level": "read"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (
+        body["allowed"].as_bool().unwrap(),
+        body["revision"].as_u64().unwrap(),
+    )
+}
+
+// rule D3: decisions come from the follower index, which the server catches up after each
+// write it commits, so a client reads its own writes through one server without a token
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follower_reads_your_writes_d3() {
+    let f = start(Limits::default()).await;
+    assert!(!bob_reads_x(&f, None).await.0);
+    for (verb, allowed) in [("grant", true), ("revoke", false), ("grant", true)] {
+        let body = match verb {
+            "grant" => json!({"uri": "storage:x", "principal": "bob", "level": "read"}),
+            _ => json!({"uri": "storage:x", "principal": "bob"}),
+        };
+        let (status, body) = f.post("alice", &format!("/v1/{verb}"), body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let revision = body["revision"].as_u64().unwrap();
+        let (seen, at) = bob_reads_x(&f, None).await;
+        assert_eq!(seen, allowed, "after {verb} at revision {revision}");
+        assert_eq!(at, revision, "the decision is at the write's revision");
+    }
+    // The explanation comes from the same replica.
+    let (status, body) = f
+        .post(
+            "bob",
+            "/v1/explain",
+            json!({"principal": "bob", "uri": "storage://c/alice/x/y"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["level"], "read");
+    f.stop().await.unwrap();
+}
+
+// rule D3: a commit of another process on the same file reaches the server's decisions
+// within 1 s without a token, and at once with its revision as `at_least`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_commits_reach_the_follower_d3() {
+    let f = start(Limits::default()).await;
+    let other = other_process(&f);
+    let alice = Caller::new(name("alice"), now());
+    let x = other.uri_for("storage:x", &name("alice")).unwrap();
+
+    // With the token: the read waits for the follower to apply it.
+    let granted = other
+        .grant(&alice, &x, &name("bob"), acl_core::Level::Read)
+        .unwrap()
+        .revision;
+    let (allowed, at) = bob_reads_x(&f, Some(granted.0)).await;
+    assert!(allowed);
+    assert!(at >= granted.0);
+
+    // Without one: within a second.
+    let revoked = other.revoke(&alice, &x, &name("bob")).unwrap().revision;
+    let started = std::time::Instant::now();
+    loop {
+        let (allowed, at) = bob_reads_x(&f, None).await;
+        if !allowed {
+            assert!(at >= revoked.0);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "a foreign revocation was still not applied after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A foreign deactivation ends the identity's access to decisions too (rule S2 on the
+    // replica).
+    let admin = Caller::new(name("admin"), now());
+    let off = other
+        .set_active(&admin, &name("bob"), false)
+        .unwrap()
+        .revision;
+    let (status, body) = f
+        .post(
+            "bob",
+            &format!("/v1/check?at_least={}", off.0),
+            json!({"principal": "bob", "uri": "storage://c/alice/x", "level": "read"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    f.stop().await.unwrap();
+}
+
+// rule D3: `at_least` past what any process wrote waits, bounded, then is 409
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_least_on_the_follower_is_bounded_d3() {
+    let f = start(Limits {
+        max_wait: Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await;
+    let (_, at) = bob_reads_x(&f, None).await;
+    let (status, body) = f
+        .post(
+            "bob",
+            &format!("/v1/check?at_least={}", at + 1),
+            json!({"principal": "bob", "uri": "storage://c/alice/x", "level": "read"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // A commit of another process within the bound is waited for.
+    let other = other_process(&f);
+    let waiting = tokio::spawn({
+        let client = f.client.clone();
+        let url = format!("{}/v1/check?at_least={}", f.base, at + 1);
+        let token = f.token("bob");
+        async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"principal": "bob", "uri": "storage://c/alice/x", "level": "read"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let alice = Caller::new(name("alice"), now());
+    let x = other.uri_for("storage:x", &name("alice")).unwrap();
+    other
+        .grant(&alice, &x, &name("bob"), acl_core::Level::Read)
+        .unwrap();
+    assert_eq!(waiting.await.unwrap(), StatusCode::OK);
+    let metrics = f
+        .client
+        .get(format!("{}/metrics", f.base))
+        .bearer_auth(f.token("admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("acl_follower_revision "))
+        .unwrap_or_else(|| panic!("no follower revision in {metrics}"));
+    assert_eq!(line, format!("acl_follower_revision {}", at + 1));
+    assert!(metrics.contains("acl_follower_failures 0"), "{metrics}");
     f.stop().await.unwrap();
 }

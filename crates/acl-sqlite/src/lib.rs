@@ -65,7 +65,7 @@
 //! | `edges` | `(member, role)`, principal ids | both → principals (`id`) | `(role, member)` |
 //! | `reach` | `(start, member, role)`, principal ids | `role_name`, `role_kind`, `role_active` (copies of the role's record); `start`, `role` → principals (`id`) | `(role, start)` |
 //! | `fences` | `(uri, grp)` | `grp` → principals | `(grp, uri)` |
-//! | `noted` | `(revision, name)` | the principals whose record or own edges the commit at `revision` wrote (step 7) | |
+//! | `changed` | `(revision, kind, a, b)` | the key of every kernel row the commit at `revision` wrote, the last 1,000 revisions, none for a commit of more than 4,096 rows (step 8; `meta.notes_from`: where they start) | |
 //! | `changelog` | `revision` | `at`, `actor`, `action`, `target`, `detail` | `(actor, revision)` |
 //! | `folders` | `id` | `name`, `owner` → principals, `kind`, `host`, `status`, `group_permission` | `(owner, id)`; unique `(owner, name)` where active |
 //! | `shares` | `(folder, sharee)` | `permission`; `folder` → folders, `sharee` → principals | `(sharee, folder, permission)` |
@@ -167,7 +167,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord,
-    ReadView, Result, Revision, Store, Uri, WriteTxn,
+    ReadView, Result, Revision, RowKey, Store, Uri, WriteTxn,
 };
 use acl_platform::{
     AccessKey, Account, AccountKey, GroupInfo, Keypair, PolicyName, ResourcePolicy, Session,
@@ -600,6 +600,7 @@ impl Store for SqliteStore {
             conn: None,
             group: None,
             ended: false,
+            notes: 0,
         };
         match group {
             // A group's open transaction, handed over with its connection.
@@ -692,7 +693,15 @@ pub struct SqliteWrite<'a> {
     group: Option<Arc<Group>>,
     /// Whether the turn was already ended (by commit).
     ended: bool,
+    /// How many rows the transaction has noted ([`NOTES_PER_COMMIT`] at most).
+    notes: usize,
 }
+
+/// The most row keys one commit notes for [`ReadView::changed_rows`]: a commit writing
+/// more (a bulk import) notes none and moves `meta.notes_from` to its revision, so a
+/// follower index or closure cache behind it starts afresh instead of re-reading a
+/// million rows one by one, and the notes stay small.
+pub const NOTES_PER_COMMIT: usize = 4_096;
 
 impl SqliteWrite<'_> {
     fn conn(&self) -> Result<&Connection> {
@@ -762,8 +771,8 @@ macro_rules! read_view {
                 None
             }
 
-            fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
-                read::membership_changes(self.conn()?, after).map(Some)
+            fn changed_rows(&self, after: Revision) -> Result<Option<Vec<RowKey>>> {
+                read::changed_rows(self.conn()?, after)
             }
 
             fn principals(
@@ -942,37 +951,81 @@ macro_rules! read_view {
 read_view!(SqliteRead<'_>);
 read_view!(SqliteWrite<'_>);
 
+impl SqliteWrite<'_> {
+    /// Notes `key` ([`write::note`]) unless the transaction has noted
+    /// [`NOTES_PER_COMMIT`] rows already, then runs `write`. A write that fails takes its
+    /// note back (unless an earlier write noted the key), so a refused call leaves every
+    /// table as it was.
+    fn noted<T>(&mut self, key: RowKey, write: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.notes = self.notes.saturating_add(1);
+        let conn = self.conn()?;
+        let fresh = if self.notes <= NOTES_PER_COMMIT {
+            write::note(conn, &key)?
+        } else {
+            false
+        };
+        let done = write(conn);
+        if done.is_err() && fresh {
+            // If even this fails, the note of a row left as it was remains: allowed.
+            let _ = write::unnote(conn, &key);
+        }
+        done
+    }
+}
+
 impl WriteTxn for SqliteWrite<'_> {
     fn set_cluster(&mut self, cluster: &ClusterName) -> Result<()> {
-        write::set_cluster(self.conn()?, cluster)
+        self.noted(RowKey::Cluster, |conn| write::set_cluster(conn, cluster))
     }
 
     fn insert_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
-        write::insert_principal(self.conn()?, record)
+        self.noted(RowKey::Principal(record.name.clone()), |conn| {
+            write::insert_principal(conn, record)
+        })
     }
 
     fn update_principal(&mut self, record: &PrincipalRecord) -> Result<()> {
-        write::update_principal(self.conn()?, record)
+        self.noted(RowKey::Principal(record.name.clone()), |conn| {
+            write::update_principal(conn, record)
+        })
     }
 
     fn delete_principal(&mut self, name: &PrincipalName) -> Result<()> {
-        write::delete_principal(self.conn()?, name)
+        self.noted(RowKey::Principal(name.clone()), |conn| {
+            write::delete_principal(conn, name)
+        })
     }
 
     fn put_grant(&mut self, grant: &Grant) -> Result<()> {
-        write::put_grant(self.conn()?, grant)
+        let key = RowKey::Grant {
+            holder: grant.holder.clone(),
+            uri: grant.uri.clone(),
+        };
+        self.noted(key, |conn| write::put_grant(conn, grant))
     }
 
     fn delete_grant(&mut self, holder: &PrincipalName, uri: &Uri) -> Result<bool> {
-        write::delete_grant(self.conn()?, holder, uri)
+        let key = RowKey::Grant {
+            holder: holder.clone(),
+            uri: uri.clone(),
+        };
+        self.noted(key, |conn| write::delete_grant(conn, holder, uri))
     }
 
     fn set_edge(&mut self, edge: &Edge, present: bool) -> Result<bool> {
-        write::set_edge(self.conn()?, edge, present)
+        let key = RowKey::Edge {
+            member: edge.member.clone(),
+            role: edge.role.clone(),
+        };
+        self.noted(key, |conn| write::set_edge(conn, edge, present))
     }
 
     fn set_fence(&mut self, fence: &Fence, present: bool) -> Result<bool> {
-        write::set_fence(self.conn()?, fence, present)
+        let key = RowKey::Fence {
+            uri: fence.uri.clone(),
+            group: fence.group.clone(),
+        };
+        self.noted(key, |conn| write::set_fence(conn, fence, present))
     }
 
     fn commit(self, change: Change) -> Result<Revision> {
@@ -995,6 +1048,7 @@ impl SqliteWrite<'_> {
     /// savepoint into the group's SQLite transaction and waits for the group's commit.
     fn finish(mut self, revision: Revision) -> Result<Revision> {
         let conn = self.conn()?;
+        write::end_notes(conn, revision, self.notes > NOTES_PER_COMMIT)?;
         exec(conn, "RELEASE body").map_err(db_err("committing the write transaction"))?;
         let group = self
             .group

@@ -8,7 +8,7 @@ use rusqlite::{CachedStatement, Connection, Params, Row, ToSql};
 
 use acl_core::{
     Change, ChangeEntry, ClusterName, Error, Fence, Grant, InvitationState, Level, PrincipalKind,
-    PrincipalName, PrincipalRecord, Result, Revision, RoleGraph, Timestamp, Uri,
+    PrincipalName, PrincipalRecord, Result, Revision, RoleGraph, RowKey, Timestamp, Uri,
 };
 
 use acl_platform::{
@@ -797,23 +797,53 @@ pub(crate) fn fences(
     Ok(out)
 }
 
-/// The principals noted by the commits after `after` (schema step 7), each once.
-pub(crate) fn membership_changes(conn: &Connection, after: Revision) -> Result<Vec<PrincipalName>> {
+/// The row keys noted by the commits after `after` (schema step 8), each once; `None`
+/// when notes that far back may be gone (`meta.notes_from`).
+pub(crate) fn changed_rows(conn: &Connection, after: Revision) -> Result<Option<Vec<RowKey>>> {
     let after = i64::try_from(after.0).unwrap_or(i64::MAX);
+    let mut from = Vec::with_capacity(1);
+    collect(
+        &mut prepare(conn, sql::NOTES_FROM)?,
+        [],
+        |row| int(row, 0, "meta"),
+        &mut from,
+    )?;
+    if from.first().is_none_or(|&from| after < from) {
+        return Ok(None);
+    }
     let mut stmt = prepare(conn, sql::NOTED_AFTER)?;
     let mut out = Vec::new();
-    collect(
-        &mut stmt,
-        [after],
-        |row| {
-            PrincipalName::new(text(row, 0, "noted")?)
-                .map_err(|e| corrupt("noted", format!("name: {e}")))
-        },
-        &mut out,
-    )?;
+    collect(&mut stmt, [after], row_key, &mut out)?;
     out.sort_unstable();
     out.dedup();
-    Ok(out)
+    Ok(Some(out))
+}
+
+/// A `changed` row as its key.
+fn row_key(row: &rusqlite::Row<'_>) -> Result<RowKey> {
+    let kind = int(row, 0, "changed")?;
+    let a = text(row, 1, "changed")?;
+    let b = text(row, 2, "changed")?;
+    let name =
+        |s: &str| PrincipalName::new(s).map_err(|e| corrupt("changed", format!("name: {e}")));
+    let uri = |s: &str| Uri::parse(s).map_err(|e| corrupt("changed", format!("uri: {e}")));
+    Ok(match kind {
+        0 => RowKey::Cluster,
+        1 => RowKey::Principal(name(a)?),
+        2 => RowKey::Edge {
+            member: name(a)?,
+            role: name(b)?,
+        },
+        3 => RowKey::Grant {
+            holder: name(a)?,
+            uri: uri(b)?,
+        },
+        4 => RowKey::Fence {
+            uri: uri(a)?,
+            group: name(b)?,
+        },
+        other => return Err(corrupt("changed", format!("kind {other}"))),
+    })
 }
 
 pub(crate) fn changes(

@@ -59,6 +59,10 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "the principals each commit noted, for caches that survive writes",
         sql: V7,
     },
+    Migration {
+        summary: "every kernel row each commit wrote, pruned, for caches and follower indexes",
+        sql: V8,
+    },
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`): the number of migration
@@ -343,6 +347,29 @@ CREATE TABLE noted (
     name     TEXT NOT NULL,
     PRIMARY KEY (revision, name)
 ) STRICT, WITHOUT ROWID;
+";
+
+/// Step 8: `changed` generalises `noted` to every kernel row a commit writes (DESIGN rule
+/// D3: `ReadView::changed_rows`, what a follower index re-reads and what the closure
+/// caches forget entries by): one row `(revision, kind, a, b)` per row key, kind 0 the
+/// cluster (`''`, `''`), 1 a principal (name, `''`), 2 an edge (member, role), 3 a grant
+/// (holder, URI), 4 a fence (URI, group). Written in the same savepoint as the row, and
+/// pruned: each commit drops the notes of revisions [`crate::sql::NOTES_KEPT_REVISIONS`]
+/// back, and a commit writing more than [`crate::NOTES_PER_COMMIT`] rows keeps none. Below
+/// `meta.notes_from` the notes may be gone (`changed_rows` answers `None`). The old notes
+/// named only principals and edge members, too little for a follower: they are dropped,
+/// and the notes start at the revision the file is migrated at.
+const V8: &str = "
+CREATE TABLE changed (
+    revision INTEGER NOT NULL CHECK (revision >= 1),
+    kind     INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 4),
+    a        TEXT NOT NULL,
+    b        TEXT NOT NULL,
+    PRIMARY KEY (revision, kind, a, b)
+) STRICT, WITHOUT ROWID;
+DROP TABLE noted;
+ALTER TABLE meta ADD COLUMN notes_from INTEGER NOT NULL DEFAULT 0 CHECK (notes_from >= 0);
+UPDATE meta SET notes_from = revision;
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally

@@ -172,13 +172,31 @@ pub(crate) const CHANGES: &str = "SELECT revision, at, actor, action, target, de
 pub(crate) const CHANGES_BY: &str = "SELECT revision, at, actor, action, target, detail \
      FROM changelog WHERE actor = +?1 AND revision > ?2 ORDER BY revision LIMIT +?3";
 
-// ---- membership notes (schema step 7) ------------------------------------------------
+// ---- changed rows (schema step 8) -----------------------------------------------------
 
-/// Notes principal `?1` for the commit in progress (the revision after the meta row's).
-pub(crate) const NOTE: &str = "INSERT OR IGNORE INTO noted (revision, name) \
-     SELECT revision + 1, ?1 FROM meta WHERE id = 1";
-/// The principals noted by the commits after revision `?1`.
-pub(crate) const NOTED_AFTER: &str = "SELECT name FROM noted WHERE revision > ?1";
+/// How many revisions back the notes of `changed` are kept: a follower or a closure cache
+/// further behind rebuilds. A process catching up every 50 ms is that far behind only
+/// past 20,000 commits a second.
+pub(crate) const NOTES_KEPT_REVISIONS: i64 = 1_000;
+
+/// Notes the row key (`?1` kind, `?2`, `?3`) for the commit in progress (the revision
+/// after the meta row's).
+pub(crate) const NOTE: &str = "INSERT OR IGNORE INTO changed (revision, kind, a, b) \
+     SELECT revision + 1, ?1, ?2, ?3 FROM meta WHERE id = 1";
+/// Takes back the note (`?1`, `?2`, `?3`) of the commit in progress.
+pub(crate) const UNNOTE: &str = "DELETE FROM changed WHERE revision = \
+     (SELECT revision + 1 FROM meta WHERE id = 1) AND kind = ?1 AND a = ?2 AND b = ?3";
+/// The row keys noted by the commits after revision `?1`.
+pub(crate) const NOTED_AFTER: &str = "SELECT kind, a, b FROM changed WHERE revision > ?1";
+/// The revision below which notes may be gone.
+pub(crate) const NOTES_FROM: &str = "SELECT notes_from FROM meta WHERE id = 1";
+/// Forgets the notes of revisions `?1` and older (pruning), and says so in the meta row.
+pub(crate) const PRUNE_NOTES: &str = "DELETE FROM changed WHERE revision <= ?1";
+/// Records that the notes of revision `?1` and older may be gone.
+pub(crate) const SET_NOTES_FROM: &str =
+    "UPDATE meta SET notes_from = max(notes_from, ?1) WHERE id = 1";
+/// Forgets the notes of the one revision `?1` (a commit that wrote too many rows).
+pub(crate) const FORGET_NOTES_OF: &str = "DELETE FROM changed WHERE revision = ?1";
 
 // ---- generated batch statements ------------------------------------------------------
 
@@ -480,7 +498,12 @@ pub(crate) fn all_statements() -> Vec<(String, String)> {
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
         ("NOTE", NOTE),
+        ("UNNOTE", UNNOTE),
         ("NOTED_AFTER", NOTED_AFTER),
+        ("NOTES_FROM", NOTES_FROM),
+        ("PRUNE_NOTES", PRUNE_NOTES),
+        ("SET_NOTES_FROM", SET_NOTES_FROM),
+        ("FORGET_NOTES_OF", FORGET_NOTES_OF),
         ("GRANT_AT", GRANT_AT),
         ("GRANTS_BELOW", GRANTS_BELOW),
         ("FOLDER", FOLDER),

@@ -4,7 +4,7 @@ use rusqlite::{Connection, ErrorCode, ToSql};
 
 use acl_core::{
     Change, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord, Result,
-    Revision, Uri,
+    Revision, RowKey, Uri,
 };
 
 use acl_platform::{Folder, FolderId, Invitation, Share, Vm};
@@ -76,17 +76,67 @@ pub(crate) fn insert_principal(conn: &Connection, record: &PrincipalRecord) -> R
         if run(conn, sql::INSERT_PRINCIPAL, &params, what)? == 0 {
             return Err(Error::already_exists("principal", &record.name));
         }
-        note(conn, &record.name)
+        Ok(())
     })
 }
 
-/// Notes `name` for the commit in progress ([`acl_core::ReadView::membership_changes`]):
-/// its record or its own edges were written.
-fn note(conn: &Connection, name: &PrincipalName) -> Result<()> {
-    run(conn, sql::NOTE, &[&name.as_str()], || {
-        format!("noting principal `{}`", clip(name.as_str()))
+/// Notes `key` for the commit in progress ([`acl_core::ReadView::changed_rows`]). The
+/// store's write methods note a row before writing it, in the transaction's savepoint: a
+/// dropped transaction keeps no note, and a write that fails after its note leaves a note
+/// of a row it left as it was, which the contract allows.
+pub(crate) fn note(conn: &Connection, key: &RowKey) -> Result<bool> {
+    let (kind, a, b) = key_columns(key);
+    run(conn, sql::NOTE, &[&kind, &a, &b], || {
+        format!("noting the row `{}` `{}`", clip(a), clip(b))
+    })
+    .map(|inserted| inserted > 0)
+}
+
+/// Takes back the note of `key` for the commit in progress (its write failed).
+pub(crate) fn unnote(conn: &Connection, key: &RowKey) -> Result<()> {
+    let (kind, a, b) = key_columns(key);
+    run(conn, sql::UNNOTE, &[&kind, &a, &b], || {
+        format!("taking back the note of `{}` `{}`", clip(a), clip(b))
     })
     .map(drop)
+}
+
+/// The `changed` columns of a row key (schema step 8).
+fn key_columns(key: &RowKey) -> (i64, &str, &str) {
+    match key {
+        RowKey::Cluster => (0, "", ""),
+        RowKey::Principal(name) => (1, name.as_str(), ""),
+        RowKey::Edge { member, role } => (2, member.as_str(), role.as_str()),
+        RowKey::Grant { holder, uri } => (3, holder.as_str(), uri.as_str()),
+        RowKey::Fence { uri, group } => (4, uri.as_str(), group.as_str()),
+    }
+}
+
+/// Ends the notes of the commit of `revision`: forgets the notes of revisions
+/// [`sql::NOTES_KEPT_REVISIONS`] back, and, when the commit wrote more rows than it
+/// noted (`overflowed`), its own notes too, recording in the meta row where the notes
+/// now start.
+pub(crate) fn end_notes(conn: &Connection, revision: Revision, overflowed: bool) -> Result<()> {
+    let revision = i64::try_from(revision.0)
+        .map_err(|_| Error::Storage(format!("revision {revision} does not fit SQLite")))?;
+    let old = revision.saturating_sub(sql::NOTES_KEPT_REVISIONS);
+    if old > 0 {
+        run(conn, sql::PRUNE_NOTES, &[&old], || {
+            "pruning the notes".to_owned()
+        })?;
+        run(conn, sql::SET_NOTES_FROM, &[&old], || {
+            "the notes' start".to_owned()
+        })?;
+    }
+    if overflowed {
+        run(conn, sql::FORGET_NOTES_OF, &[&revision], || {
+            "forgetting the notes of a large commit".to_owned()
+        })?;
+        run(conn, sql::SET_NOTES_FROM, &[&revision], || {
+            "the notes' start".to_owned()
+        })?;
+    }
+    Ok(())
 }
 
 /// Updates the principal and, in the same savepoint, the copies of its record that the
@@ -105,7 +155,7 @@ pub(crate) fn update_principal(conn: &Connection, record: &PrincipalRecord) -> R
         run(conn, sql::REACH_UPDATE_ROLE, &params, || {
             format!("reach of principal `{}`", clip(record.name.as_str()))
         })?;
-        note(conn, &record.name)
+        Ok(())
     })
 }
 
@@ -115,7 +165,7 @@ pub(crate) fn delete_principal(conn: &Connection, name: &PrincipalName) -> Resul
         if run(conn, sql::DELETE_PRINCIPAL, &[&name.as_str()], what)? == 0 {
             return Err(Error::not_found("principal", name));
         }
-        note(conn, name)
+        Ok(())
     })
 }
 
@@ -210,7 +260,6 @@ fn insert_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
             run(conn, sql::REACH_INSERT_EDGE, &params, || {
                 edge_what("reach of ", edge)
             })?;
-            note(conn, &edge.member)?;
         }
         Ok(inserted)
     })
@@ -256,7 +305,6 @@ fn delete_edge(conn: &Connection, edge: &Edge) -> Result<bool> {
             run(conn, sql::REACH_CLEAR, &[&start], what)?;
             run(conn, sql::REACH_REBUILD, &[&start], what)?;
         }
-        note(conn, &edge.member)?;
         Ok(true)
     })
 }

@@ -20,7 +20,8 @@ use std::fmt::Debug;
 
 use acl_core::{
     Change, ChangeEntry, ClusterName, Edge, Fence, Grant, Level, PrincipalKind, PrincipalName,
-    PrincipalRecord, ReadView, Result, Revision, RoleGraph, Store, Timestamp, Uri, WriteTxn,
+    PrincipalRecord, ReadView, Result, Revision, RoleGraph, RowKey, Store, Timestamp, Uri,
+    WriteTxn,
 };
 use acl_memory::MemoryStore;
 use acl_platform::{
@@ -127,23 +128,21 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
         None
     }
 
-    /// The same names, in any order and however often each comes; a store that forgot
-    /// the notes (`None`) is allowed to, and then the pair has none.
-    fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
-        let set = |notes: Result<Option<Vec<PrincipalName>>>| {
-            notes.map(|n| {
-                n.map(|mut names| {
-                    names.sort();
-                    names.dedup();
-                    names
-                })
-            })
-        };
-        let sqlite = set(self.sqlite.membership_changes(after))?;
-        let memory = set(self.memory.membership_changes(after))?;
+    /// Every row the memory store noted (it notes exactly the rows a write changed) is
+    /// noted by SQLite too, which may note more (rule D3: each changed row at least once);
+    /// a store that forgot the notes (`None`) is allowed to, and then the pair has none.
+    fn changed_rows(&self, after: Revision) -> Result<Option<Vec<RowKey>>> {
+        let sqlite = self.sqlite.changed_rows(after)?;
+        let memory = self.memory.changed_rows(after)?;
         match (sqlite, memory) {
-            (Some(a), Some(b)) => {
-                same(&format!("membership_changes({after:?})"), Ok(a), Ok(b)).map(Some)
+            (Some(sqlite), Some(memory)) => {
+                let noted: std::collections::HashSet<&RowKey> = sqlite.iter().collect();
+                if let Some(missed) = memory.iter().find(|key| !noted.contains(key)) {
+                    return Err(acl_core::Error::storage(format!(
+                        "changed_rows({after:?}): sqlite did not note {missed:?}"
+                    )));
+                }
+                Ok(Some(sqlite))
             }
             _ => Ok(None),
         }

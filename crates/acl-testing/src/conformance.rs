@@ -48,7 +48,7 @@ macro_rules! conformance_tests {
             e6_list_filters_and_pages, e6_shared, e6_who, e6_reads_for_a_viewer, e7_check_cost_ignores_unrelated_grants,
             m1_grant_outcomes, m1_grant_many_authorizes_every_grant, m2_revoke, m3_revisions_and_changelog,
             m3_write_batch_is_one_revision, m4_write_batch_refused_writes_nothing,
-            m4_failed_calls_change_nothing, v2_share_scope,
+            m4_failed_calls_change_nothing, d3_every_kernel_write_is_noted, v2_share_scope,
             f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity, f3_folder_actions,
             f4_invite, f5_invitation_states, f6_accept_rechecks,
             f6_share_grants_follow_the_folder_workflows, f7_share_changes_and_leave,
@@ -1322,6 +1322,125 @@ pub fn m3_revisions_and_changelog<S: PlatformStore>(make: &dyn Fn() -> S) {
         }
     );
     assert_eq!(err.kind(), ErrorKind::Conflict);
+}
+
+/// rule D3 (and the Store contract's "changed rows"): every kind of kernel write a commit
+/// makes is reported by `changed_rows` for the commits after the one before it, and only
+/// from there on; a dropped transaction notes nothing. What a follower index re-reads and
+/// the closure caches forget entries by.
+pub fn d3_every_kernel_write_is_noted<S: PlatformStore>(make: &dyn Fn() -> S) {
+    use acl_core::{
+        Change, ClusterName, Edge, Fence, Grant, PrincipalRecord, ReadView, RowKey, Timestamp,
+        WriteTxn,
+    };
+    let store = make();
+    let change = |action: &str| Change {
+        at: Timestamp(0),
+        actor: None,
+        action: action.into(),
+        target: String::new(),
+        detail: String::new(),
+    };
+    let record = |who: &str, kind| PrincipalRecord {
+        name: name(who),
+        kind,
+        active: true,
+    };
+    let edge = Edge {
+        member: name("bob"),
+        role: name("r/team"),
+    };
+    let fence = Fence {
+        uri: uri("storage://c/data/secret"),
+        group: name("r/team"),
+    };
+    let grant = Grant {
+        holder: name("r/team"),
+        uri: uri("storage://c/data"),
+        level: Read,
+    };
+    let keys = |after: u64| -> BTreeSet<RowKey> {
+        let view = store.read().unwrap();
+        match view.changed_rows(Revision(after)).unwrap() {
+            Some(keys) => keys.into_iter().collect(),
+            None => panic!("a fresh store keeps the notes of its first commits"),
+        }
+    };
+    let mut txn = store.write().unwrap();
+    txn.set_cluster(&ClusterName::new("c").unwrap()).unwrap();
+    txn.insert_principal(&record("bob", PrincipalKind::User))
+        .unwrap();
+    txn.insert_principal(&record("r/team", PrincipalKind::Group))
+        .unwrap();
+    txn.set_edge(&edge, true).unwrap();
+    txn.put_grant(&grant).unwrap();
+    txn.set_fence(&fence, true).unwrap();
+    let first = txn.commit(change("first")).unwrap();
+    let written = [
+        RowKey::Cluster,
+        RowKey::Principal(name("bob")),
+        RowKey::Principal(name("r/team")),
+        RowKey::Edge {
+            member: name("bob"),
+            role: name("r/team"),
+        },
+        RowKey::Grant {
+            holder: name("r/team"),
+            uri: uri("storage://c/data"),
+        },
+        RowKey::Fence {
+            uri: uri("storage://c/data/secret"),
+            group: name("r/team"),
+        },
+    ];
+    let noted = keys(0);
+    for key in &written {
+        assert!(noted.contains(key), "{key:?} noted in {noted:?}");
+    }
+    assert!(keys(first.0).is_empty(), "nothing after the last commit");
+
+    // A dropped transaction notes nothing, whatever it wrote.
+    let mut txn = store.write().unwrap();
+    txn.insert_principal(&record("carol", PrincipalKind::User))
+        .unwrap();
+    txn.put_grant(&Grant {
+        holder: name("carol"),
+        uri: uri("storage://c/other"),
+        level: Write,
+    })
+    .unwrap();
+    txn.delete_grant(&grant.holder, &grant.uri).unwrap();
+    drop(txn);
+    assert!(
+        keys(first.0).is_empty(),
+        "a dropped transaction notes nothing"
+    );
+
+    // Removals and updates are noted too, under the later commit only.
+    let mut txn = store.write().unwrap();
+    txn.update_principal(&PrincipalRecord {
+        active: false,
+        ..record("bob", PrincipalKind::User)
+    })
+    .unwrap();
+    txn.set_fence(&fence, false).unwrap();
+    txn.delete_grant(&grant.holder, &grant.uri).unwrap();
+    txn.set_edge(&edge, false).unwrap();
+    txn.delete_principal(&name("r/team")).unwrap();
+    let second = txn.commit(change("second")).unwrap();
+    let noted = keys(first.0);
+    for key in written.iter().skip(1) {
+        assert!(noted.contains(key), "{key:?} noted in {noted:?}");
+    }
+    assert!(keys(second.0).is_empty());
+    let view = store.read().unwrap();
+    assert_eq!(
+        view.changed_rows(Revision(0))
+            .unwrap()
+            .map(|k| k.into_iter().collect::<BTreeSet<_>>()),
+        Some(keys(0)),
+        "the same answer from any view at the same revision"
+    );
 }
 
 /// rule M4 and M3: every failed call, whatever its kind, leaves the store exactly as it

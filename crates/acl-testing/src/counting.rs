@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use acl_core::Result;
 use acl_core::Uri;
-use acl_core::{ChangeEntry, Fence, Grant, PrincipalRecord, Revision, RoleGraph};
+use acl_core::{ChangeEntry, Fence, Grant, PrincipalRecord, Revision, RoleGraph, RowKey};
 use acl_core::{ClusterName, PrincipalName};
 use acl_core::{ReadView, Store};
 use acl_platform::PlatformView;
@@ -181,11 +181,11 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
         self.inner.index()
     }
 
-    fn membership_changes(&self, after: Revision) -> Result<Option<Vec<PrincipalName>>> {
-        let notes = self.inner.membership_changes(after);
+    fn changed_rows(&self, after: Revision) -> Result<Option<Vec<RowKey>>> {
+        let notes = self.inner.changed_rows(after);
         self.calls.fetch_add(1, Ordering::SeqCst);
-        if let Ok(Some(names)) = &notes {
-            self.rows.fetch_add(names.len(), Ordering::SeqCst);
+        if let Ok(Some(keys)) = &notes {
+            self.rows.fetch_add(keys.len(), Ordering::SeqCst);
         }
         notes
     }

@@ -198,7 +198,11 @@ fn the_schema_refuses_bad_rows() {
         "INSERT INTO edges SELECT m.id, r.id FROM principals AS m, principals AS r \
          WHERE m.name = 'alice' AND r.name = 'r/readers'",
         "INSERT INTO fences VALUES ('storage://c/x', 'nobody')",
-        "INSERT INTO meta VALUES (2, 0, NULL)",
+        "INSERT INTO meta VALUES (2, 0, NULL, 0)",
+        "UPDATE meta SET notes_from = -1",
+        "INSERT INTO changed VALUES (0, 1, 'alice', '')",
+        "INSERT INTO changed VALUES (1, 5, 'alice', '')",
+        "INSERT INTO changed VALUES (1, 1, NULL, '')",
         "UPDATE meta SET revision = -1",
         "UPDATE meta SET revision = 'two'",
         "INSERT INTO changelog VALUES (0, 0, NULL, 'a', 't', 'd')",

@@ -929,7 +929,7 @@ fn refused_writes_change_nothing() {
             .cloned()
             .collect::<Vec<_>>()
     };
-    assert_eq!(meta(&after), vec!["meta: 1 | 3 | \"c\"".to_owned()]);
+    assert_eq!(meta(&after), vec!["meta: 1 | 3 | \"c\" | 0".to_owned()]);
     after.retain(|row| !row.starts_with("meta:"));
     let mut before = before;
     before.retain(|row| !row.starts_with("meta:"));

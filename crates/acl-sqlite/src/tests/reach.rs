@@ -227,7 +227,7 @@ fn a_failed_reach_update_undoes_its_edge() {
     // removed); every other row is as before.
     after.retain(|row| {
         !row.starts_with("changelog: 3 |")
-            && !row.starts_with("noted: 3 |")
+            && !row.starts_with("changed: 3 |")
             && !row.starts_with("meta:")
     });
     let mut before = before;
