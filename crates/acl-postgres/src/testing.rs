@@ -5,8 +5,8 @@
 //! listening only on a unix socket in that directory (no TCP port, so nothing collides
 //! with another cluster or a real server). PostgreSQL refuses to run as root, and CI runs
 //! as root: then both run as the `postgres` user through `runuser`, in a directory given
-//! to it. The binaries are those of PostgreSQL 15 (`/usr/lib/postgresql/15/bin`, or the
-//! directory in `ACL_PG_BIN`).
+//! to it. The binaries are those of PostgreSQL 15 (`/usr/lib/postgresql/15/bin`), or of
+//! the directory in `ACL_PG_BIN`, or else of the newest `/usr/lib/postgresql/*/bin`.
 //!
 //! The server is watched by a small shell process reading a pipe from the test process:
 //! when the test process ends, however it ends (even killed), the pipe closes and the
@@ -98,8 +98,7 @@ fn run(mut command: Command, what: &str) -> Result<(), String> {
 impl Cluster {
     /// Starts a new cluster; why it could not, naming the step and the server's words.
     pub fn start() -> Result<Cluster, String> {
-        let bin = std::env::var("ACL_PG_BIN").unwrap_or_else(|_| DEFAULT_BIN.to_owned());
-        let bin = PathBuf::from(bin);
+        let bin = binaries();
         if !bin.join("postgres").exists() {
             return Err(format!(
                 "PostgreSQL 15 is not installed: no `{}` (install Debian's `postgresql-15` \
@@ -338,6 +337,30 @@ impl Drop for Throwaway {
     fn drop(&mut self) {
         let _ = self.cluster.drop_database(&self.name);
     }
+}
+
+/// The directory of `initdb` and `postgres`: `ACL_PG_BIN`, else [`DEFAULT_BIN`], else the
+/// newest `/usr/lib/postgresql/*/bin` (Debian's layout).
+fn binaries() -> PathBuf {
+    if let Ok(dir) = std::env::var("ACL_PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let default = PathBuf::from(DEFAULT_BIN);
+    if default.join("postgres").exists() {
+        return default;
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let major = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("postgres").exists().then_some((major, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map_or(default, |(_, bin)| bin)
 }
 
 /// A fresh directory under the system temporary directory (removed by the watcher).

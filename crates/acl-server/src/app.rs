@@ -8,14 +8,14 @@ use tokio::sync::watch;
 
 use acl_core::{Applied, Caller, Error, PrincipalName, Reader, Revision, Timestamp, Viewer};
 use acl_platform::Platform;
-use acl_sqlite::SqliteStore;
 
 use crate::auth::JwtKey;
 use crate::error::{ApiError, Result};
 use crate::metrics::Metrics;
+use crate::store::AnyStore;
 
-/// The engine the server serves.
-pub type Engine = Platform<SqliteStore>;
+/// The engine the server serves, on SQLite or PostgreSQL.
+pub type Engine = Platform<AnyStore>;
 
 /// The limits of rule S6, each configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +148,7 @@ impl App {
         self: &Arc<Self>,
         identity: PrincipalName,
         at_least: Option<u64>,
-        f: impl for<'e> FnOnce(&Viewer<'e, SqliteStore>) -> Result<T> + Send + 'static,
+        f: impl for<'e> FnOnce(&Viewer<'e, AnyStore>) -> Result<T> + Send + 'static,
     ) -> Result<(T, Revision)> {
         if let Some(wanted) = at_least {
             self.wait_for(Revision(wanted)).await?;
@@ -188,10 +188,7 @@ impl App {
 
 /// Refuses (401) an identity that is not a live principal on `reader`: unknown, or a
 /// deactivated user (rule S2).
-pub(crate) fn require_live(
-    reader: &Reader<'_, SqliteStore>,
-    identity: &PrincipalName,
-) -> Result<()> {
+pub(crate) fn require_live(reader: &Reader<'_, AnyStore>, identity: &PrincipalName) -> Result<()> {
     let name = reader.canonical_name(identity)?;
     match reader.principal(&name)? {
         Some(record) if record.is_live() => Ok(()),

@@ -43,7 +43,7 @@ fn name(text: &str) -> PrincipalName {
 /// deactivated), alice holding manage on `storage://c/alice` (her home, rule P5).
 fn engine(dir: &TempDir) -> Engine {
     let engine = Platform::new(
-        SqliteStore::open(dir.path().join("acl.db")).unwrap(),
+        SqliteStore::open(dir.path().join("acl.db")).unwrap().into(),
         Schema::standard(),
     );
     engine
