@@ -1,10 +1,9 @@
 //! The `acl` binary on PostgreSQL (issue 19 item 3): `--db postgres://...` runs the demo,
 //! the commands and `acl serve` against a throwaway cluster started by the test harness
 //! of acl-postgres, and a password in the URL never appears in any output, error or log.
-#![expect(
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::panic,
     reason = "a test fails by panicking"
 )]
 

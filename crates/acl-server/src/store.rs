@@ -71,16 +71,16 @@ impl AnyStore {
 pub enum AnyRead<'a> {
     /// On SQLite.
     Sqlite(SqliteRead<'a>),
-    /// On PostgreSQL.
-    Postgres(PgRead<'a>),
+    /// On PostgreSQL (boxed: a pooled connection is large).
+    Postgres(Box<PgRead<'a>>),
 }
 
 /// A write transaction of an [`AnyStore`].
 pub enum AnyWrite<'a> {
     /// On SQLite.
     Sqlite(SqliteWrite<'a>),
-    /// On PostgreSQL.
-    Postgres(PgWrite<'a>),
+    /// On PostgreSQL (boxed: a pooled connection is large).
+    Postgres(Box<PgWrite<'a>>),
 }
 
 impl Store for AnyStore {
@@ -90,14 +90,14 @@ impl Store for AnyStore {
     fn read(&self) -> Result<AnyRead<'_>> {
         match self {
             AnyStore::Sqlite(s) => s.read().map(AnyRead::Sqlite),
-            AnyStore::Postgres(s) => s.read().map(AnyRead::Postgres),
+            AnyStore::Postgres(s) => s.read().map(|v| AnyRead::Postgres(Box::new(v))),
         }
     }
 
     fn write(&self) -> Result<AnyWrite<'_>> {
         match self {
             AnyStore::Sqlite(s) => s.write().map(AnyWrite::Sqlite),
-            AnyStore::Postgres(s) => s.write().map(AnyWrite::Postgres),
+            AnyStore::Postgres(s) => s.write().map(|w| AnyWrite::Postgres(Box::new(w))),
         }
     }
 }
@@ -210,7 +210,7 @@ impl WriteTxn for AnyWrite<'_> {
     fn commit(self, change: Change) -> Result<Revision> {
         match self {
             AnyWrite::Sqlite(w) => w.commit(change),
-            AnyWrite::Postgres(w) => w.commit(change),
+            AnyWrite::Postgres(w) => (*w).commit(change),
         }
     }
 }
