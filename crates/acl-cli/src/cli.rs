@@ -9,8 +9,9 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Clone, Parser)]
 #[command(name = "acl", version, about, long_about = None)]
 pub struct Cli {
-    /// The database file [default: $ACL_DB, else ./acl.db].
-    #[arg(long, global = true, env = "ACL_DB", value_name = "PATH")]
+    /// The database: a SQLite file, or a PostgreSQL URL (`postgres://user:pw@host/db`)
+    /// [default: $ACL_DB, else ./acl.db].
+    #[arg(long, global = true, env = "ACL_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// The acting user [default: $ACL_AS, else the admin created by `init`].
     #[arg(long = "as", global = true, env = "ACL_AS", value_name = "PRINCIPAL")]
@@ -27,6 +28,22 @@ impl Cli {
     /// The database path: `--db`, `$ACL_DB`, else `./acl.db`.
     pub fn db_path(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| PathBuf::from("acl.db"))
+    }
+
+    /// The database as messages name it: the file's path, or the PostgreSQL URL with
+    /// every password replaced by `***`.
+    pub fn db_shown(&self) -> String {
+        shown_db(&self.db_path())
+    }
+}
+
+/// `db` as messages name it: a PostgreSQL URL without its password, or a file's path.
+pub fn shown_db(db: &std::path::Path) -> String {
+    let text = db.display().to_string();
+    if acl_server::is_postgres_url(&text) {
+        acl_postgres::redact(&text)
+    } else {
+        text
     }
 }
 

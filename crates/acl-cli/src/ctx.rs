@@ -1,8 +1,9 @@
-//! The context every command runs in: the engine over the SQLite file, the acting user,
+//! The context every command runs in: the engine over the SQLite file or the PostgreSQL
+//! database ([`AnyStore`]), the acting user,
 //! and the adapter's clock (the core reads none).
 
 use std::cell::OnceCell;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acl_core::{
@@ -10,22 +11,34 @@ use acl_core::{
 };
 
 use acl_platform::{Platform, PlatformReads};
-use acl_sqlite::SqliteStore;
+use acl_server::{AnyStore, is_postgres_url};
 
 use crate::error::Result;
 
-/// The engine over a SQLite file, and who acts.
+/// The engine over its store, and who acts.
 pub struct Ctx {
-    engine: Platform<SqliteStore>,
-    path: PathBuf,
+    engine: Platform<AnyStore>,
+    /// The database as messages name it (a URL without its password).
+    shown: String,
     acting: Option<String>,
     actor: OnceCell<PrincipalName>,
 }
 
 impl Ctx {
-    /// Opens (creating when `create`) the database at `path`, acting as `acting` when given
-    /// or else as the admin created by `acl init`.
+    /// Opens (creating when `create`) the database at `path` (a SQLite file, or a
+    /// PostgreSQL URL), acting as `acting` when given or else as the admin created by
+    /// `acl init`.
     pub fn open(path: &Path, acting: Option<String>, create: bool) -> Result<Ctx> {
+        let text = path.display().to_string();
+        if is_postgres_url(&text) {
+            let store = AnyStore::open(&text)?;
+            return Ok(Ctx {
+                engine: Platform::new(store, Schema::standard()),
+                shown: crate::cli::shown_db(path),
+                acting,
+                actor: OnceCell::new(),
+            });
+        }
         if !create && !path.exists() {
             return Err(Error::not_found(
                 "database",
@@ -33,34 +46,35 @@ impl Ctx {
             )
             .into());
         }
-        let store = SqliteStore::open(path)?;
+        let store = AnyStore::Sqlite(acl_sqlite::SqliteStore::open(path)?);
         Ok(Ctx {
             engine: Platform::new(store, Schema::standard()),
-            path: path.to_owned(),
+            shown: path.display().to_string(),
             acting,
             actor: OnceCell::new(),
         })
     }
 
     /// The engine.
-    pub fn engine(&self) -> &Platform<SqliteStore> {
+    pub fn engine(&self) -> &Platform<AnyStore> {
         &self.engine
     }
 
     /// The engine, taken out of the context (for `acl serve`, which shares it).
-    pub fn into_engine(self) -> Platform<SqliteStore> {
+    pub fn into_engine(self) -> Platform<AnyStore> {
         self.engine
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The database as messages name it: the file's path, or the PostgreSQL URL without
+    /// its password.
+    pub fn shown(&self) -> &str {
+        &self.shown
     }
 
     /// One consistent read view of the latest state, bound to the acting user: every read
     /// of a command goes through it, so the decision to show an answer and the answer see
     /// the same state, and the viewer authorizes what the acting user may see.
-    pub fn viewer(&self) -> Result<Viewer<'_, SqliteStore>> {
+    pub fn viewer(&self) -> Result<Viewer<'_, AnyStore>> {
         let reader = self.engine.reader()?;
         let actor = self.actor_on(&reader)?;
         Ok(reader.bind(&actor)?)
@@ -75,7 +89,7 @@ impl Ctx {
     }
 
     /// The acting principal, resolved on `reader` the first time.
-    fn actor_on(&self, reader: &Reader<'_, SqliteStore>) -> Result<PrincipalName> {
+    fn actor_on(&self, reader: &Reader<'_, AnyStore>) -> Result<PrincipalName> {
         if let Some(actor) = self.actor.get() {
             return Ok(actor.clone());
         }

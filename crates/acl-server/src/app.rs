@@ -17,14 +17,14 @@ use tokio::sync::{Semaphore, watch};
 use acl_core::{Applied, Caller, Error, PrincipalName, Reader, Revision, Store, Timestamp, Viewer};
 use acl_memory::{Follower, MemoryStore};
 use acl_platform::Platform;
-use acl_sqlite::SqliteStore;
 
 use crate::auth::JwtKey;
 use crate::error::{ApiError, Result};
 use crate::metrics::Metrics;
+use crate::store::AnyStore;
 
-/// The engine the server serves.
-pub type Engine = Platform<SqliteStore>;
+/// The engine the server serves, on SQLite or PostgreSQL.
+pub type Engine = Platform<AnyStore>;
 
 /// The limits of rule S6, each configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +265,7 @@ impl App {
         self: &Arc<Self>,
         identity: PrincipalName,
         at_least: Option<u64>,
-        f: impl for<'e> FnOnce(&Viewer<'e, SqliteStore>) -> Result<T> + Send + 'static,
+        f: impl for<'e> FnOnce(&Viewer<'e, AnyStore>) -> Result<T> + Send + 'static,
     ) -> Result<(T, Revision)> {
         if let Some(wanted) = at_least {
             self.wait_for(Revision(wanted)).await?;

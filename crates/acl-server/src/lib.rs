@@ -2,7 +2,7 @@
 //! document (DESIGN section 10, rules S1 to S8).
 //!
 //! The main type is [`Server`]: [`Server::bind`] an address with a [`Platform`] engine on
-//! SQLite, a [`JwtKey`] and the [`Limits`], then [`Server::run`] it until a shutdown
+//! SQLite or PostgreSQL ([`AnyStore`]), a [`JwtKey`] and the [`Limits`], then [`Server::run`] it until a shutdown
 //! future completes. [`ApiDoc`] is the OpenAPI 3.1 document, generated from the handlers
 //! and served at `/openapi.json`. docs/api.md describes every endpoint. Under `/api/v1`
 //! the same listener speaks the Neu.ro-compatible auth API (rule N1, module `neuro`), so
@@ -27,7 +27,7 @@
 //! use acl_sqlite::SqliteStore;
 //!
 //! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-//! let engine = Platform::new(SqliteStore::open("acl.db")?, Schema::standard());
+//! let engine = Platform::new(SqliteStore::open("acl.db")?.into(), Schema::standard());
 //! let key = JwtKey::new(std::env::var("ACL_JWT_SECRET")?.as_bytes())?;
 //! let server = Server::bind(engine, key, Limits::default(), "127.0.0.1:8080").await?;
 //! eprintln!("listening on http://{}", server.local_addr()?);
@@ -71,6 +71,7 @@ mod metrics;
 mod neuro;
 mod policies;
 mod server;
+mod store;
 mod users;
 mod writes;
 
@@ -78,3 +79,4 @@ pub use app::{Engine, Limits, now};
 pub use auth::{JwtKey, KeyError, MIN_SECRET_BYTES, NEURO_IDENTITY_CLAIM, Verified};
 pub use error::{ApiError, ErrorBody, ErrorDetail, Result, kind_status};
 pub use server::{ApiDoc, ServeError, Server};
+pub use store::{AnyRead, AnyStore, AnyWrite, is_postgres_url};

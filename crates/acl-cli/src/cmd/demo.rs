@@ -47,7 +47,8 @@ pub fn run(cli: &Cli) -> Result<Output> {
             dir.join("acl.db")
         }
     };
-    let mut text = format!("database: {}\n", path.display());
+    let shown = crate::cli::shown_db(&path);
+    let mut text = format!("database: {shown}\n");
     let mut steps = Vec::new();
     let mut invitation = String::new();
     for (number, mut step) in scenario().into_iter().enumerate() {
@@ -87,9 +88,18 @@ pub fn run(cli: &Cli) -> Result<Output> {
     }
     text.push_str(&format!(
         "\nexplore it: acl --db {} --as bob folder list\n",
-        path.display()
+        shell_word(&shown)
     ));
-    Ok(Output::new(text, json!({ "db": path, "steps": steps })))
+    Ok(Output::new(text, json!({ "db": shown, "steps": steps })))
+}
+
+/// `word` quoted for a shell when it needs it (a URL's `?` and `&`).
+fn shell_word(word: &str) -> String {
+    if word.contains(|c: char| c.is_whitespace() || "!$&*;|'\"?#".contains(c)) {
+        format!("'{word}'")
+    } else {
+        word.to_owned()
+    }
 }
 
 /// `acl [--as USER] ARGS...` as a reader would type it.

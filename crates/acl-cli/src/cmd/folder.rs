@@ -3,7 +3,7 @@
 
 use acl_core::Viewer;
 use acl_platform::PlatformReads;
-use acl_sqlite::SqliteStore;
+use acl_server::AnyStore;
 
 use acl_platform::{Folder, FolderAccess, FolderName, Permission};
 use serde_json::json;
@@ -112,12 +112,12 @@ fn find(ctx: &Ctx, name: &str) -> Result<Folder> {
 }
 
 /// The folder named `name` among those the viewer sees (rule F2), on its view.
-fn find_in(viewer: &Viewer<'_, SqliteStore>, name: &str) -> Result<Folder> {
+fn find_in(viewer: &Viewer<'_, AnyStore>, name: &str) -> Result<Folder> {
     let name = FolderName::new(name)?;
     Ok(viewer.reader().folder_by_name(viewer.viewer(), &name)?)
 }
 
-fn folder_uri(viewer: &Viewer<'_, SqliteStore>, folder: &Folder) -> Result<acl_core::Uri> {
+fn folder_uri(viewer: &Viewer<'_, AnyStore>, folder: &Folder) -> Result<acl_core::Uri> {
     Ok(folder.id.uri(&viewer.reader().cluster()?)?)
 }
 

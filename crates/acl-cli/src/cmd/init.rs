@@ -40,9 +40,9 @@ pub fn run(
     Ok(Output::new(
         format!(
             "initialized cluster `{cluster}` in {} with admin `{admin}` (revision {})\n",
-            ctx.path().display(),
+            ctx.shown(),
             done
         ),
-        json!({ "revision": done, "cluster": cluster.as_str(), "admin": admin, "db": ctx.path() }),
+        json!({ "revision": done, "cluster": cluster.as_str(), "admin": admin, "db": ctx.shown() }),
     ))
 }

@@ -173,7 +173,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<Output> {
         .build()
         .map_err(|source| CliError::Io {
             action: "start the runtime for",
-            path: cli.db_path(),
+            path: cli.db_shown().into(),
             source,
         })?;
     runtime.block_on(async {

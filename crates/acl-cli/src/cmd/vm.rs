@@ -3,7 +3,7 @@
 
 use acl_core::Viewer;
 use acl_platform::PlatformReads;
-use acl_sqlite::SqliteStore;
+use acl_server::AnyStore;
 
 use acl_platform::{FolderName, PlatformViewerReads, Vm, VmShareMode};
 use serde_json::json;
@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, command: &VmCommand) -> Result<Output> {
 
 /// The VM named `name` in one of the acting user's teams, or else the VM whose id is
 /// `name`, on the viewer's view.
-fn find_in(viewer: &Viewer<'_, SqliteStore>, name: &str) -> Result<Vm> {
+fn find_in(viewer: &Viewer<'_, AnyStore>, name: &str) -> Result<Vm> {
     Ok(viewer.reader().vm_named(viewer.viewer(), name)?)
 }
 

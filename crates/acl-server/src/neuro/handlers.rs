@@ -15,11 +15,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::store::AnyStore;
 use acl_core::{
     Applied, Level, ListFilter, PageRequest, PrincipalKind, PrincipalName, PrincipalRecord,
     ReadView, Reader, Uri, Viewer, WriteOp,
 };
-use acl_sqlite::SqliteStore;
 
 use super::error::{NeuroError, Result, SELF_GRANT};
 use super::uris::{Purpose, parse_uri, principal_from_path};
@@ -88,7 +88,7 @@ fn missing_parameter(key: &str) -> NeuroError {
 async fn read<T: Send + 'static>(
     app: &Arc<App>,
     identity: PrincipalName,
-    f: impl for<'e> FnOnce(&Viewer<'e, SqliteStore>) -> Result<T> + Send + 'static,
+    f: impl for<'e> FnOnce(&Viewer<'e, AnyStore>) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let (value, _) = app
         .read(identity, None, move |viewer| Ok(f(viewer)))
@@ -127,7 +127,7 @@ fn record_uri(record: &PrincipalRecord) -> Result<Uri> {
 /// `target` as the viewer may see it (rule S3: itself, or `read` on its `user://` or
 /// `role://` URI; 403 otherwise), and live (404 `user "NAME" was not found` otherwise: a
 /// deleted, that is deactivated, user is gone for this API).
-fn visible(viewer: &Viewer<'_, SqliteStore>, target: &PrincipalName) -> Result<PrincipalRecord> {
+fn visible(viewer: &Viewer<'_, AnyStore>, target: &PrincipalName) -> Result<PrincipalRecord> {
     viewer.may_see(target)?;
     let name = viewer.reader().canonical_name(target)?.into_owned();
     match viewer.reader().principal(&name)? {
@@ -140,7 +140,7 @@ fn visible(viewer: &Viewer<'_, SqliteStore>, target: &PrincipalName) -> Result<P
 /// unless the caller manages its own record (`manage` on `user://self`: an administrator,
 /// not a normal user, who holds only `read` there, rule P5). The evaluator decides.
 fn refuse_self_change(
-    reader: &Reader<'_, SqliteStore>,
+    reader: &Reader<'_, AnyStore>,
     caller: &PrincipalName,
     target: &PrincipalName,
 ) -> Result<()> {

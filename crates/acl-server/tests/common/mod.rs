@@ -23,7 +23,7 @@ pub fn name(text: &str) -> PrincipalName {
 
 /// The engine on the SQLite file `db`, as it is (no init).
 pub fn open(db: &Path) -> Engine {
-    Platform::new(SqliteStore::open(db).unwrap(), Schema::standard())
+    Platform::new(SqliteStore::open(db).unwrap().into(), Schema::standard())
 }
 
 /// A store at `db` with cluster `c`, admin `admin`, users alice, bob and carol (carol
