@@ -1923,7 +1923,9 @@ async fn atomic_write_batches() {
 /// The engine of another process on the fixture's SQLite file: a second store handle.
 fn other_process(f: &Fixture) -> Engine {
     Platform::new(
-        SqliteStore::open(f._dir.path().join("acl.db")).unwrap().into(),
+        SqliteStore::open(f._dir.path().join("acl.db"))
+            .unwrap()
+            .into(),
         Schema::standard(),
     )
 }
