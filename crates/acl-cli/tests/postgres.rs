@@ -150,7 +150,10 @@ fn serve_runs_on_postgres_and_logs_no_password() {
             Instant::now() < deadline,
             "no `listening on` line: {seen:?}"
         );
-        let line = lines.next().expect("the server prints a line").unwrap();
+        let Some(line) = lines.next() else {
+            panic!("acl serve ended before listening: {seen:?}");
+        };
+        let line = line.unwrap();
         if let Some(addr) = line.strip_prefix("listening on http://") {
             break addr.to_owned();
         }

@@ -372,14 +372,24 @@ impl Server {
                 source,
             })?;
         let (stop, stopping) = watch::channel(false);
-        // The follower index of rule D3, built from one view of the store (blocking
-        // store reads, once, before serving).
-        let follower = acl_memory::Follower::build(
-            engine.store(),
-            engine.schema().clone(),
-            engine.engine().options(),
-        )
-        .map_err(ServeError::Follower)?;
+        // The follower index of rule D3, built from one view of the store: blocking store
+        // reads, once, before serving, on a blocking thread (a PostgreSQL client must not
+        // block an executor thread).
+        let (engine, follower) = tokio::task::spawn_blocking(move || {
+            let follower = acl_memory::Follower::build(
+                engine.store(),
+                engine.schema().clone(),
+                engine.engine().options(),
+            );
+            (engine, follower)
+        })
+        .await
+        .map_err(|err| {
+            ServeError::Follower(acl_core::Error::Storage(format!(
+                "building the follower index failed: {err}"
+            )))
+        })?;
+        let follower = follower.map_err(ServeError::Follower)?;
         let app = Arc::new(App {
             engine,
             follower,
