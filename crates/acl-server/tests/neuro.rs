@@ -1,7 +1,7 @@
 //! End-to-end tests of the Neu.ro-compatible auth API (DESIGN rule N1): the real server on
 //! an ephemeral port, spoken to over HTTP as `neuro-auth-client` and the SDK speak it
 //! (`/` of a name as `:` in paths, absolute URIs, `{"error": TEXT}`), so a failure points
-//! at our code rather than at the Python client (tests/neuro_client.rs runs that one).
+//! at our code rather than at the Python client (acl-cli's tests/neuro_client.rs runs that one against `acl serve`).
 
 #![allow(
     missing_docs,

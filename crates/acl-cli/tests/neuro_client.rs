@@ -1,7 +1,7 @@
 //! The compatibility test of rule N1 with the REAL published client: builds a virtualenv
 //! with `neuro-auth-client==25.8.2` from PyPI (cached under the target directory, keyed
-//! by the client's and Python's versions), starts the real server on an ephemeral port
-//! and runs tests/neuro/compat.py against it: every `AuthClient` method, the SDK's raw
+//! by the client's and Python's versions), starts the real `acl serve` binary on an
+//! ephemeral port of a seeded SQLite file and runs tests/neuro/compat.py against it: every `AuthClient` method, the SDK's raw
 //! calls, the error texts and statuses, and 50 concurrent checks.
 //!
 //! It fails loudly, never skips: without Python 3.11 or newer, or without PyPI, the test
@@ -17,11 +17,36 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-use acl_server::Limits;
-use common::Running;
+use acl_core::{Caller, ClusterName, PrincipalName, Schema};
+use acl_platform::Platform;
+use acl_server::now;
+use acl_sqlite::SqliteStore;
+
+/// The HS256 secret the server is started with and compat.py signs its tokens with.
+const SECRET: &str = "the neuro compatibility test's secret, 32 bytes or more";
+
+fn name(text: &str) -> PrincipalName {
+    PrincipalName::new(text).unwrap()
+}
+
+/// The store compat.py expects: cluster `c`, admin `admin`, users alice, bob and carol
+/// (carol deactivated), each with its home grants (rule P5).
+fn seed(db: &Path) {
+    let engine = Platform::new(SqliteStore::open(db).unwrap(), Schema::standard());
+    engine
+        .init(&ClusterName::new("c").unwrap(), Some(&name("admin")), now())
+        .unwrap();
+    let admin = Caller::new(name("admin"), now());
+    for user in ["alice", "bob", "carol"] {
+        engine.create_user(&admin, &name(user)).unwrap();
+    }
+    engine.set_active(&admin, &name("carol"), false).unwrap();
+}
 
 /// The client release the test pins.
 const CLIENT: &str = "neuro-auth-client==25.8.2";
@@ -144,33 +169,60 @@ fn venv() -> PathBuf {
 }
 
 /// Rule N1: the published client (and the SDK's raw calls) against the real server.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_published_client_works_unchanged() {
-    let python = tokio::task::spawn_blocking(venv).await.unwrap();
+#[test]
+fn the_published_client_works_unchanged() {
+    let python = venv();
     let dir = tempfile::tempdir().unwrap();
-    let running = Running::start(common::seed(&dir.path().join("acl.db")), Limits::default()).await;
+    let db = dir.path().join("acl.db");
+    seed(&db);
+    let mut server = Command::new(common::bin())
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "warn"])
+        .env("ACL_JWT_SECRET", SECRET)
+        .env_remove("ACL_DB")
+        .env_remove("ACL_AS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        assert!(
+            Instant::now() < deadline,
+            "no `listening on` line from acl serve"
+        );
+        let line = lines.next().expect("acl serve prints a line").unwrap();
+        if let Some(addr) = line.strip_prefix("listening on http://") {
+            break addr.to_owned();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/neuro/compat.py");
-    let base = running.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .arg(base)
-            .env(
-                "ACL_SECRET",
-                String::from_utf8_lossy(common::SECRET).as_ref(),
-            )
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    drop(running.stop().await);
+    let output = Command::new(python)
+        .arg(script)
+        .arg(format!("http://{addr}"))
+        .env("ACL_SECRET", SECRET)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    // A graceful stop (rule S1): SIGTERM, then the exit.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = server.wait().unwrap();
+    let logs = logs.join().unwrap();
     assert!(
         output.status.success(),
-        "compat.py failed: {}",
-        text(&output)
+        "compat.py failed: {}\n--- acl serve\n{}",
+        text(&output),
+        logs.join("\n")
     );
+    assert!(status.success(), "acl serve exited with {status}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("checks passed"), "{}", text(&output));
     println!("{stdout}");
