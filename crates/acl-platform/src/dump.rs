@@ -358,17 +358,17 @@ fn parse(input: &mut dyn BufRead) -> Result<Parsed> {
             return finish(header, rows, changes, counts, number - 1, sha256);
         }
         hash.update(&text);
-        let order = ORDER
+        let order = DUMP_ORDER
             .iter()
             .position(|k| *k == line.kind())
-            .unwrap_or(ORDER.len());
+            .unwrap_or(DUMP_ORDER.len());
         if order < rank {
             return Err(bad(
                 number,
                 format_args!(
                     "a {} line after the {} lines",
                     line.kind(),
-                    ORDER.get(rank).copied().unwrap_or("last")
+                    DUMP_ORDER.get(rank).copied().unwrap_or("last")
                 ),
             ));
         }
@@ -415,8 +415,8 @@ fn parse(input: &mut dyn BufRead) -> Result<Parsed> {
     }
 }
 
-/// The kinds in the order a dump holds them.
-const ORDER: [&str; 15] = [
+/// The kinds of line in the order a dump holds them (the `end` line last, not listed).
+pub const DUMP_ORDER: [&str; 15] = [
     "header",
     "principal",
     "edge",

@@ -80,7 +80,7 @@ pub use account::{
 pub use admin::{
     AccountFilter, AccountList, AccountUpdate, AuditQuery, CreatedKeypair, NewAccount, UsageReport,
 };
-pub use dump::{DUMP_FORMAT, DUMP_VERSION, DumpSummary, dump_view, restore_into};
+pub use dump::{DUMP_FORMAT, DUMP_ORDER, DUMP_VERSION, DumpSummary, dump_view, restore_into};
 pub use export::{ExportFileName, MAX_EXPORT_FILE_NAME};
 pub use folder::{
     Folder, FolderId, FolderKind, FolderName, FolderStatus, Invitation, InvitationId,
