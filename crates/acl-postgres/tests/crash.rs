@@ -38,37 +38,43 @@ fn grant_uri(i: u64, j: usize) -> Uri {
     Uri::parse(&format!("storage://c/w-{i}/{j}")).unwrap()
 }
 
-/// The child: writes transactions of a principal `w-{i}` and its [`GRANTS`] grants until
-/// it is killed, printing `acked {i} {revision}` after each commit returned.
+/// Commits, in one transaction, the user `holder` with a read grant on each of `uris`;
+/// the revision the commit answered.
+fn commit_user(store: &PgStore, holder: &PrincipalName, uris: &[Uri], at: i64) -> Revision {
+    let mut txn = store.write().unwrap();
+    txn.insert_principal(&PrincipalRecord {
+        name: holder.clone(),
+        kind: PrincipalKind::User,
+        active: true,
+    })
+    .unwrap();
+    for uri in uris {
+        txn.put_grant(&Grant {
+            holder: holder.clone(),
+            uri: uri.clone(),
+            level: Level::Read,
+        })
+        .unwrap();
+    }
+    txn.commit(Change {
+        at: Timestamp(at),
+        actor: None,
+        action: "crash-test".to_owned(),
+        target: holder.to_string(),
+        detail: String::new(),
+    })
+    .unwrap()
+}
+
+/// The child: commits users `w-{i}` with their [`GRANTS`] grants until it is killed,
+/// printing `acked {i} {revision}` after each commit returned.
 fn write_until_killed(url: &str) {
     let store = PgStore::open(url).unwrap();
     let mut out = std::io::stdout().lock();
     for i in 0u64.. {
-        let holder = name(&format!("w-{i}"));
-        let mut txn = store.write().unwrap();
-        txn.insert_principal(&PrincipalRecord {
-            name: holder.clone(),
-            kind: PrincipalKind::User,
-            active: true,
-        })
-        .unwrap();
-        for j in 0..GRANTS {
-            txn.put_grant(&Grant {
-                holder: holder.clone(),
-                uri: grant_uri(i, j),
-                level: Level::Read,
-            })
-            .unwrap();
-        }
-        let revision = txn
-            .commit(Change {
-                at: Timestamp(i64::try_from(i).unwrap()),
-                actor: None,
-                action: "crash-test".to_owned(),
-                target: holder.to_string(),
-                detail: String::new(),
-            })
-            .unwrap();
+        let uris: Vec<Uri> = (0..GRANTS).map(|j| grant_uri(i, j)).collect();
+        let at = i64::try_from(i).unwrap();
+        let revision = commit_user(&store, &name(&format!("w-{i}")), &uris, at);
         writeln!(out, "acked {i} {}", revision.0).unwrap();
         out.flush().unwrap();
     }
@@ -124,18 +130,19 @@ fn a_writer_killed_mid_write_leaves_every_acknowledged_write_and_no_partial_one(
         .filter_map(|p| p.name.as_str().strip_prefix("w-")?.parse().ok())
         .collect();
     let acked_ids: BTreeSet<u64> = acked.iter().map(|(i, _)| *i).collect();
+    // revisions dense: one per committed write, one changelog entry each
+    assert_eq!(revision, Revision(present.len() as u64));
+    let changes = view.changes(Revision(0), None, 10_000).unwrap();
+    let revisions: Vec<u64> = changes.iter().map(|c| c.revision.0).collect();
+    assert_eq!(revisions, (1..=revision.0).collect::<Vec<_>>());
     // every acknowledged write is there, at the revision its commit answered
     assert!(
         acked_ids.is_subset(&present),
         "acknowledged {acked_ids:?}, present {present:?}"
     );
     for (i, answered) in &acked {
-        let entry = view
-            .changes(Revision(answered - 1), None, 1)
-            .unwrap()
-            .into_iter()
-            .next()
-            .unwrap();
+        // dense, so revision r is the changelog's r-th entry
+        let entry = &changes[usize::try_from(answered - 1).unwrap()];
         assert_eq!(entry.revision, Revision(*answered));
         assert_eq!(entry.change.target, format!("w-{i}"));
     }
@@ -160,29 +167,9 @@ fn a_writer_killed_mid_write_leaves_every_acknowledged_write_and_no_partial_one(
             );
         }
     }
-    // revisions dense: one per committed write, one changelog entry each
-    assert_eq!(revision, Revision(present.len() as u64));
-    let changes = view.changes(Revision(0), None, 10_000).unwrap();
-    let revisions: Vec<u64> = changes.iter().map(|c| c.revision.0).collect();
-    assert_eq!(revisions, (1..=revision.0).collect::<Vec<_>>());
     drop(view);
     // the database takes writes again at the next revision
-    let mut txn = store.write().unwrap();
-    txn.insert_principal(&PrincipalRecord {
-        name: name("after"),
-        kind: PrincipalKind::User,
-        active: true,
-    })
-    .unwrap();
-    let after = txn
-        .commit(Change {
-            at: Timestamp(0),
-            actor: None,
-            action: "crash-test".to_owned(),
-            target: "after".to_owned(),
-            detail: String::new(),
-        })
-        .unwrap();
+    let after = commit_user(&store, &name("after"), &[], 0);
     assert_eq!(after, revision.next());
     drop(store);
     cluster.drop_database(&db).unwrap();
