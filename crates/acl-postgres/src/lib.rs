@@ -28,6 +28,12 @@
 //! - **Durable commits.** Every connection runs `SET synchronous_commit = on`: `COMMIT`
 //!   returns only once the commit is flushed to the WAL, so an acknowledged write
 //!   survives a crash of the server, whatever its default.
+//! - **Notifications wake followers, the changelog is the truth (rule D4).** Each commit
+//!   ends with `pg_notify('acl_changes', revision)`, which the server delivers only if the
+//!   transaction commits; [`PgStore::listen`] opens a [`PgListener`] that waits for them,
+//!   so a follower index on another machine catches up at once instead of at its next
+//!   poll. A lost notification costs only latency. Opening the store probes `LISTEN`; a
+//!   server that refuses it (CockroachDB) gets no `pg_notify`, and followers poll.
 //! - **Snapshot reads.** A read view is one `REPEATABLE READ READ ONLY` transaction on a
 //!   pooled connection: it sees one committed state for its whole life.
 //! - **Migrations.** An ordered list of SQL steps; the table `acl_schema` records the
@@ -86,6 +92,7 @@
 
 mod conn;
 mod error;
+mod listen;
 mod read;
 mod schema;
 mod sql;
@@ -117,6 +124,7 @@ use crate::conn::{Conn, Manager};
 use crate::error::sqlstate;
 
 pub use crate::error::PgError;
+pub use crate::listen::PgListener;
 pub use crate::schema::{APPLICATION, CURRENT_VERSION as SCHEMA_VERSION};
 
 /// Settings of a [`PgStore`].
@@ -154,6 +162,11 @@ pub struct PgStore {
     options: PgOptions,
     /// The server and database, without any password.
     target: String,
+    /// How to open a [`PgListener`]'s connection.
+    config: postgres::Config,
+    /// Whether the server accepted `LISTEN` when the store was opened: then each commit
+    /// announces its revision ([`sql::NOTIFY`]).
+    notify: bool,
     /// Whether a write transaction of this store is open.
     writing: Mutex<bool>,
     writer_free: Condvar,
@@ -328,12 +341,16 @@ impl PgStore {
         }
         let target = describe_target(&config);
         let manager = Manager {
-            config,
+            config: config.clone(),
             target: target.clone(),
         };
         // The first connection migrates, and reports a bad address at once.
         let mut first = manager.open()?;
         schema::migrate(first.client(), schema::MIGRATIONS)?;
+        // Notifications are a hint (rule D4): a server without them gets none.
+        let notify = first
+            .batch(sql::PROBE_LISTEN, "probing for notifications")
+            .is_ok();
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
@@ -345,6 +362,8 @@ impl PgStore {
             pool,
             options,
             target,
+            config,
+            notify,
             writing: Mutex::new(false),
             writer_free: Condvar::new(),
             #[cfg(feature = "testing")]
@@ -355,6 +374,17 @@ impl PgStore {
     /// The server and database this store is on, without any password.
     pub fn target(&self) -> &str {
         &self.target
+    }
+
+    /// Opens a [`PgListener`]: a connection of its own on which every commit of every
+    /// store on this database is announced, to wake a follower (rule D3) at once. `None`
+    /// when the server does not deliver notifications (CockroachDB, for one): followers
+    /// then rely on polling alone, which is what correctness rests on anyway (rule D4).
+    pub fn listen(&self) -> Result<Option<PgListener>> {
+        if !self.notify {
+            return Ok(None);
+        }
+        PgListener::open(&self.config, &self.target).map(Some)
     }
 
     fn connection(&self) -> Result<PooledConnection<Manager>> {
@@ -850,6 +880,15 @@ impl PgWrite<'_> {
     /// commits (durable before it returns: `synchronous_commit = on`).
     fn finish(mut self, revision: i64) -> Result<Revision> {
         self.with(|c| write::end_notes(c, revision))?;
+        if self.store.notify {
+            // Delivered to the listeners when, and only if, the transaction commits.
+            let payload = revision.to_string();
+            self.with(|c| {
+                c.query(sql::NOTIFY, &[&payload])
+                    .map(drop)
+                    .map_err(Error::from)
+            })?;
+        }
         self.with(|c| {
             c.batch("COMMIT", "committing the write transaction")
                 .map_err(Error::from)

@@ -4,8 +4,10 @@
 //! Values are always bound parameters (`$1`, `$2`, ...); nothing is ever formatted into a
 //! statement. A batch lookup binds its keys as one array (`= ANY($1)`), so one statement
 //! text serves every batch size and stays in each connection's statement cache. Every
-//! statement is plain SQL that CockroachDB and YugabyteDB accept too (DESIGN rule D4):
-//! no advisory lock, no `LISTEN`, no PostgreSQL-only function.
+//! statement correctness rests on is plain SQL that CockroachDB and YugabyteDB accept too
+//! (DESIGN rule D4): no advisory lock, no PostgreSQL-only function. The one exception is
+//! the wake-up hint [`NOTIFY`], sent only where the server accepted `LISTEN` when the
+//! store was opened.
 
 // ---- meta ----------------------------------------------------------------------------
 
@@ -17,6 +19,21 @@ pub(crate) const SET_CLUSTER: &str = "UPDATE meta SET cluster = $1 WHERE id = 1"
 /// process are serialized by it, and answers the revision the commit will have.
 pub(crate) const ADVANCE_REVISION: &str =
     "UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision";
+
+/// The channel on which each commit announces its revision (rule D4: a wake-up hint for
+/// followers, never the truth, which is the changelog).
+#[cfg(test)]
+pub(crate) const CHANNEL: &str = "acl_changes";
+/// The last statement of a write transaction where notifications are supported: the
+/// server delivers it to the listeners of [`CHANNEL`] when, and only if, the transaction
+/// commits. `$1` is the revision, as text.
+pub(crate) const NOTIFY: &str = "SELECT pg_notify('acl_changes', $1)";
+/// What a [`crate::PgListener`]'s connection runs once (no parameters; not a planned
+/// statement).
+pub(crate) const LISTEN: &str = "LISTEN acl_changes";
+/// What opening a store runs, outside any transaction, to learn whether the server
+/// delivers notifications (CockroachDB, for one, refuses `LISTEN`).
+pub(crate) const PROBE_LISTEN: &str = "LISTEN acl_changes; UNLISTEN acl_changes";
 
 // ---- principals ----------------------------------------------------------------------
 
@@ -259,6 +276,7 @@ pub(crate) fn all_statements() -> Vec<(&'static str, &'static str)> {
         ("CLUSTER", CLUSTER),
         ("SET_CLUSTER", SET_CLUSTER),
         ("ADVANCE_REVISION", ADVANCE_REVISION),
+        ("NOTIFY", NOTIFY),
         ("PRINCIPAL", PRINCIPAL),
         ("PRINCIPALS", PRINCIPALS),
         ("INSERT_PRINCIPAL", INSERT_PRINCIPAL),

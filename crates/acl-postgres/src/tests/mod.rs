@@ -1,4 +1,4 @@
-//! Unit tests of the store: query plans, migrations, secrets.
+//! Unit tests of the store: query plans, migrations, notifications, secrets.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -7,5 +7,6 @@
 )]
 
 mod migrations;
+mod notify;
 mod plans;
 mod secrets;
