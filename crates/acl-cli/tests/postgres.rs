@@ -9,13 +9,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use acl_postgres::testing::Cluster;
-use common::{Run, bin};
+use common::{Run, http, serve, token};
 
 const PASSWORD: &str = "s3cret-pw-4711";
 const SECRET: &str = "a-jwt-secret-for-the-postgres-tests-0123456789";
@@ -89,30 +84,6 @@ fn a_password_in_the_url_never_appears_in_an_error() {
     }
 }
 
-/// `POST path` with a bearer token; the status and the body.
-fn post(addr: &str, token: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
 // issue 19 item 3: `acl serve` on PostgreSQL answers, and its logs hold no password
 #[test]
 fn serve_runs_on_postgres_and_logs_no_password() {
@@ -132,65 +103,20 @@ fn serve_runs_on_postgres_and_logs_no_password() {
         ],
     )
     .ok();
-    let mut child = Command::new(bin())
-        .args(["--db", &url])
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info"])
-        .env("ACL_JWT_SECRET", SECRET)
-        .env_remove("ACL_DB")
-        .env_remove("ACL_AS")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = Vec::new();
-    let addr = loop {
-        assert!(
-            Instant::now() < deadline,
-            "no `listening on` line: {seen:?}"
-        );
-        let Some(line) = lines.next() else {
-            panic!("acl serve ended before listening: {seen:?}");
-        };
-        let line = line.unwrap();
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            break addr.to_owned();
-        }
-        seen.push(line);
-    };
-    let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
-    let token = Command::new(bin())
-        .args([
-            "--db", &url, "--as", "admin", "token", "alice", "--ttl", "1h",
-        ])
-        .env("ACL_JWT_SECRET", SECRET)
-        .env_remove("ACL_DB")
-        .output()
-        .unwrap();
-    assert!(token.status.success(), "{token:?}");
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
-    let (status, body) = post(
-        &addr,
+    let server = serve(&url, SECRET);
+    let token = token(&url, "admin", "alice", SECRET);
+    let (status, body) = http(
+        "POST",
+        &server.addr,
         &token,
         "/v1/check",
         r#"{"principal": "alice", "uri": "storage:data", "level": "write"}"#,
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""allowed":true"#), "{body}");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the server did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let logs = logs.join().unwrap();
+    let logs = server.stop();
     assert!(!logs.is_empty());
-    for line in logs.iter().chain(&seen) {
+    for line in &logs {
         assert!(!line.contains(PASSWORD), "{line}");
     }
 }

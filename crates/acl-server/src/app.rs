@@ -7,12 +7,15 @@
 //! kernel rows, kept at the store's revision. Its reads are microseconds of memory work,
 //! so they run on the async executor, with the same `Viewer` calls as every other read.
 //! The server catches the follower up after each write it commits (a client reads its own
-//! writes), and every [`FOLLOW`] for other processes' commits ([`App::follow`]).
+//! writes), and every [`FOLLOW`] for other processes' commits ([`App::follow`]). On
+//! PostgreSQL a thread of its own also listens for the revisions other replicas' commits
+//! announce ([`App::listen_for_commits`]) and wakes the follower at once: a hint only
+//! (rule D4), the changelog read by the catch-up stays the truth, and polling goes on.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 
 use acl_core::{Applied, Caller, Error, PrincipalName, Reader, Revision, Store, Timestamp, Viewer};
 use acl_memory::{Follower, MemoryStore};
@@ -80,6 +83,8 @@ pub(crate) struct App {
     pub stopping: watch::Receiver<bool>,
     /// One permit per store call running ([`Limits::store_workers`]).
     pub workers: Arc<Semaphore>,
+    /// Wakes [`App::follow`] before its next round: another replica announced a commit.
+    pub wake: Notify,
 }
 
 /// How often a waiting read looks at the store itself, for commits of other processes.
@@ -89,6 +94,10 @@ const POLL: Duration = Duration::from_millis(100);
 /// reaches the server's decisions within this (plus the catch-up), well inside rule D3's
 /// second.
 pub(crate) const FOLLOW: Duration = Duration::from_millis(50);
+
+/// How long the listener thread waits for a notification before it looks whether the
+/// server is stopping, and how long it waits before opening a lost connection again.
+const LISTEN_TICK: Duration = Duration::from_millis(250);
 
 impl App {
     /// Runs `f` on the engine on a blocking thread: store calls (SQLite) never run on the
@@ -124,13 +133,14 @@ impl App {
         self.metrics.follower(&self.follower.status());
     }
 
-    /// Follows the store until the server stops: a catch-up every [`FOLLOW`], on a
-    /// blocking thread, for the commits of other processes.
+    /// Follows the store until the server stops: a catch-up every [`FOLLOW`], or at once
+    /// when [`App::wake`] fires, on a blocking thread, for the commits of other processes.
     pub async fn follow(self: Arc<Self>) {
         let mut stopping = self.stopping.clone();
         loop {
             tokio::select! {
                 () = tokio::time::sleep(FOLLOW) => {}
+                () = self.wake.notified() => {}
                 _ = stopping.changed() => {}
             }
             if *stopping.borrow() {
@@ -139,6 +149,25 @@ impl App {
             let app = Arc::clone(&self);
             // A panic in a catch-up ends this round only.
             let _ = tokio::task::spawn_blocking(move || app.catch_up()).await;
+        }
+    }
+
+    /// On PostgreSQL, starts the thread that listens for the revisions other replicas'
+    /// commits announce (rule D4) and wakes [`App::follow`] for each one the follower has
+    /// not applied. It holds the state only while handling a notification, so it never
+    /// keeps the engine from being returned, and ends once the server stops (within
+    /// [`LISTEN_TICK`]). A lost connection is opened again after [`LISTEN_TICK`]; a server
+    /// without notifications starts nothing. Either way polling goes on.
+    pub fn listen_for_commits(self: &Arc<Self>) {
+        if !matches!(self.engine.store(), AnyStore::Postgres(_)) {
+            return;
+        }
+        let app = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("acl-listen".to_owned())
+            .spawn(move || listen_loop(&app));
+        if let Err(err) = spawned {
+            tracing::warn!(error = %err, "no listener thread: the follower polls only");
         }
     }
 
@@ -303,6 +332,54 @@ impl App {
             Ok(done)
         })
         .await
+    }
+}
+
+/// The body of the thread [`App::listen_for_commits`] starts.
+fn listen_loop(app: &Weak<App>) {
+    let mut listener = None;
+    loop {
+        let Some(state) = app.upgrade() else { return };
+        if *state.stopping.borrow() {
+            return;
+        }
+        let AnyStore::Postgres(store) = state.engine.store() else {
+            return;
+        };
+        let Some(current) = listener.as_mut() else {
+            match store.listen() {
+                Ok(Some(opened)) => listener = Some(opened),
+                Ok(None) => {
+                    tracing::info!("the database sends no notifications: the follower polls");
+                    return;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for commits; polling");
+                    drop(state);
+                    std::thread::sleep(LISTEN_TICK);
+                }
+            }
+            continue;
+        };
+        // The state is not held while waiting.
+        drop(state);
+        let heard = current.wait(LISTEN_TICK);
+        let Some(state) = app.upgrade() else { return };
+        match heard {
+            Ok(Some(revision)) => {
+                state.metrics.notification();
+                if revision > state.follower.applied() || revision.0 == 0 {
+                    state.wake.notify_one();
+                }
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "lost the listening connection; polling");
+                listener = None;
+                drop(state);
+                std::thread::sleep(LISTEN_TICK);
+            }
+        }
     }
 }
 

@@ -50,6 +50,7 @@ pub(crate) struct Metrics {
     follower_revision: Gauge,
     follower_failures: Gauge,
     follower_rebuilds: Gauge,
+    notifications: Counter,
 }
 
 impl Metrics {
@@ -103,7 +104,15 @@ impl Metrics {
             "Catch-ups of the follower index that rebuilt it from every row",
             follower_rebuilds.clone(),
         );
+        let notifications = Counter::default();
+        registry.register(
+            "commit_notifications",
+            "Commits announced by the database (PostgreSQL's NOTIFY), each a wake-up of the \
+             follower index",
+            notifications.clone(),
+        );
         Metrics {
+            notifications,
             follower_revision,
             follower_failures,
             follower_rebuilds,
@@ -157,6 +166,11 @@ impl Metrics {
         self.follower_revision.set(gauge(status.applied.0));
         self.follower_failures.set(gauge(status.failures));
         self.follower_rebuilds.set(gauge(status.rebuilds));
+    }
+
+    /// Counts a wake-up by a commit notification.
+    pub fn notification(&self) {
+        self.notifications.inc();
     }
 
     /// Counts a connection refused over the cap.

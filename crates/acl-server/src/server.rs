@@ -20,7 +20,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tracing::Instrument;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -399,6 +399,7 @@ impl Server {
             metrics: Metrics::new(),
             revision: watch::channel(0).0,
             stopping,
+            wake: Notify::new(),
         });
         Ok(Server {
             app,
@@ -429,6 +430,7 @@ impl Server {
         } = self;
         let router = router(Arc::clone(&app));
         tokio::spawn(Arc::clone(&app).follow());
+        app.listen_for_commits();
         let slots = Arc::new(Semaphore::new(app.limits.max_connections));
         let graceful = GracefulShutdown::new();
         let mut builder = hyper::server::conn::http1::Builder::new();

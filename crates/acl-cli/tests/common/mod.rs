@@ -183,3 +183,121 @@ impl Env {
         }
     }
 }
+
+/// A running `acl serve` child: its address, and its logs once it has exited.
+pub struct Served {
+    pub child: std::process::Child,
+    pub addr: String,
+    /// The lines of stderr before the `listening on` line.
+    pub startup: Vec<String>,
+    /// Every later line of stderr (the logs), once the server has exited.
+    pub logs: std::thread::JoinHandle<Vec<String>>,
+}
+
+/// Starts `acl --db DB serve` on a free loopback port with the JWT secret `secret` and
+/// waits (at most 30 s) for its `listening on` line.
+pub fn serve(db: &str, secret: &str) -> Served {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(bin())
+        .args(["--db", db])
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info"])
+        .env("ACL_JWT_SECRET", secret)
+        .env_remove("ACL_DB")
+        .env_remove("ACL_AS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let Some(stderr) = child.stderr.take() else {
+        panic!("stderr is piped")
+    };
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut startup = Vec::new();
+    let addr = loop {
+        assert!(
+            Instant::now() < deadline,
+            "no `listening on` line: {startup:?}"
+        );
+        let Some(line) = lines.next() else {
+            panic!("acl serve ended before listening: {startup:?}");
+        };
+        let line = line.unwrap();
+        if let Some(addr) = line.strip_prefix("listening on http://") {
+            break addr.to_owned();
+        }
+        startup.push(line);
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+    Served {
+        child,
+        addr,
+        startup,
+        logs,
+    }
+}
+
+impl Served {
+    /// Stops the server with SIGTERM, waits (at most 20 s) for it to exit, and returns
+    /// every line it wrote to stderr.
+    pub fn stop(mut self) -> Vec<String> {
+        use std::time::{Duration, Instant};
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the server did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut all = self.startup;
+        all.extend(self.logs.join().unwrap());
+        all
+    }
+}
+
+/// A token for `principal`, minted by `acl --db DB --as ADMIN token` with `secret`.
+pub fn token(db: &str, admin: &str, principal: &str, secret: &str) -> String {
+    let output = Command::new(bin())
+        .args(["--db", db, "--as", admin, "token", principal, "--ttl", "1h"])
+        .env("ACL_JWT_SECRET", secret)
+        .env_remove("ACL_DB")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// `METHOD path` with a bearer token (and a JSON body, if any) over one HTTP/1.1
+/// connection: the status and the body.
+pub fn http(method: &str, addr: &str, token: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}

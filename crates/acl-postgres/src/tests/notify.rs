@@ -38,7 +38,10 @@ fn a_commit_on_one_store_wakes_the_listener_of_another_d4() {
     let db = cluster.create_database().unwrap();
     let writer = PgStore::open_with(&cluster.url(&db), PgOptions::default()).unwrap();
     let follower = PgStore::open_with(&cluster.url(&db), PgOptions::default()).unwrap();
-    let mut listener = follower.listen().unwrap().expect("PostgreSQL delivers notifications");
+    let mut listener = follower
+        .listen()
+        .unwrap()
+        .expect("PostgreSQL delivers notifications");
 
     // Nothing committed yet: the wait times out.
     assert_eq!(listener.wait(Duration::from_millis(100)).unwrap(), None);
