@@ -159,96 +159,89 @@ fn pick<T: Clone>(items: &[T], index: usize) -> Option<T> {
     }
 }
 
-/// Runs `ops` on a fresh world over `make()`, checking the invariants of the module
-/// documentation after every operation.
-pub fn run_folder_ops<S: PlatformStore>(make: impl Fn() -> S, ops: &[FolderOp]) {
-    let w = World::new(make());
-    w.users(USERS);
-    w.role(ADMIN, GROUP, PrincipalKind::Group);
-    let mut folders: Vec<FolderId> = Vec::new();
-    let mut invitations: Vec<InvitationId> = Vec::new();
-    let mut ended: BTreeMap<InvitationId, (InvitationState, Permission)> = BTreeMap::new();
-    for (clock, op) in (1_000_001_i64..).zip(ops) {
+/// The folders and invitations a run of [`FolderOp`]s has made so far, in order: what an
+/// op's indices pick among.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FolderRun {
+    /// Every folder created, in order.
+    pub folders: Vec<FolderId>,
+    /// Every invitation made, in order.
+    pub invitations: Vec<InvitationId>,
+}
+
+impl FolderRun {
+    /// Applies `op` to `w`'s engine at `clock`, as the actor it names, recording what it
+    /// made. `None` when the op names a folder or an invitation and none exists yet.
+    pub fn apply<S: PlatformStore>(
+        &mut self,
+        w: &World<S>,
+        clock: i64,
+        op: &FolderOp,
+    ) -> Option<acl_core::Result<()>> {
         let by = |actor: usize| Caller::new(name(actor_name(actor)), Timestamp(clock));
-        let before = w.dump();
-        let folder = |i: usize| pick(&folders, i);
-        let invitation = |i: usize| pick(&invitations, i);
+        let folder = pick(&self.folders, op_folder(op));
+        let invitation = pick(&self.invitations, op_invitation(op));
         let fname = |i: usize| FolderName::new(NAMES.get(i).copied().unwrap_or("a")).unwrap();
+        let group_uri = || uri(&format!("role://{GROUP}"));
         let e = &w.engine;
-        let result: Option<acl_core::Result<()>> = match op.clone() {
+        match op.clone() {
             FolderOp::Create { owner, name: n } => Some(
                 e.create_folder(&by(owner), &fname(n), "h")
-                    .map(|a| folders.push(a.value.id)),
+                    .map(|a| self.folders.push(a.value.id)),
             ),
             FolderOp::CreateGroup { name: n, rw } => Some(
                 e.create_group_folder(&by(USERS.len()), &name(GROUP), &fname(n), "h", perm(rw))
-                    .map(|a| folders.push(a.value.id)),
+                    .map(|a| self.folders.push(a.value.id)),
             ),
             FolderOp::Invite {
                 actor,
-                folder: f,
                 invitees,
                 rw,
-            } => folder(f).map(|f| {
+                ..
+            } => folder.map(|f| {
                 let invitees: Vec<_> = invitees.iter().map(|&i| name(actor_name(i))).collect();
                 e.invite(&by(actor), &f, &invitees, perm(rw)).map(|a| {
                     for i in a.value.invited {
-                        invitations.push(i.id);
+                        self.invitations.push(i.id);
                     }
                 })
             }),
-            FolderOp::Accept {
-                actor,
-                invitation: i,
-            } => invitation(i).map(|i| e.accept_invitation(&by(actor), &i).map(|_| ())),
-            FolderOp::Reject {
-                actor,
-                invitation: i,
-            } => invitation(i).map(|i| e.reject_invitation(&by(actor), &i).map(|_| ())),
-            FolderOp::Cancel {
-                actor,
-                invitation: i,
-            } => invitation(i).map(|i| e.cancel_invitation(&by(actor), &i).map(|_| ())),
-            FolderOp::ChangeInvitation {
-                actor,
-                invitation: i,
-                rw,
-            } => invitation(i).map(|i| {
+            FolderOp::Accept { actor, .. } => {
+                invitation.map(|i| e.accept_invitation(&by(actor), &i).map(|_| ()))
+            }
+            FolderOp::Reject { actor, .. } => {
+                invitation.map(|i| e.reject_invitation(&by(actor), &i).map(|_| ()))
+            }
+            FolderOp::Cancel { actor, .. } => {
+                invitation.map(|i| e.cancel_invitation(&by(actor), &i).map(|_| ()))
+            }
+            FolderOp::ChangeInvitation { actor, rw, .. } => invitation.map(|i| {
                 e.change_invitation_permission(&by(actor), &i, perm(rw))
                     .map(|_| ())
             }),
             FolderOp::UpdateShare {
-                actor,
-                folder: f,
-                user,
-                rw,
-            } => folder(f).map(|f| {
+                actor, user, rw, ..
+            } => folder.map(|f| {
                 e.update_share(&by(actor), &f, &name(actor_name(user)), perm(rw))
                     .map(|_| ())
             }),
-            FolderOp::Unshare {
-                actor,
-                folder: f,
-                user,
-            } => folder(f).map(|f| {
+            FolderOp::Unshare { actor, user, .. } => folder.map(|f| {
                 e.unshare_folder(&by(actor), &f, &name(actor_name(user)))
                     .map(|_| ())
             }),
-            FolderOp::Leave { actor, folder: f } => {
-                folder(f).map(|f| e.leave_folder(&by(actor), &f).map(|_| ()))
+            FolderOp::Leave { actor, .. } => {
+                folder.map(|f| e.leave_folder(&by(actor), &f).map(|_| ()))
             }
-            FolderOp::Rename {
-                actor,
-                folder: f,
-                name: n,
-            } => folder(f).map(|f| e.rename_folder(&by(actor), &f, &fname(n)).map(|_| ())),
-            FolderOp::Delete { actor, folder: f } => {
-                folder(f).map(|f| e.delete_folder(&by(actor), &f).map(|_| ()))
+            FolderOp::Rename { actor, name: n, .. } => {
+                folder.map(|f| e.rename_folder(&by(actor), &f, &fname(n)).map(|_| ()))
+            }
+            FolderOp::Delete { actor, .. } => {
+                folder.map(|f| e.delete_folder(&by(actor), &f).map(|_| ()))
             }
             FolderOp::Join { user } => Some(
                 e.grant(
                     &by(USERS.len()),
-                    &uri(&format!("role://{GROUP}")),
+                    &group_uri(),
                     &name(USERS[user % USERS.len()]),
                     Level::Read,
                 )
@@ -257,12 +250,57 @@ pub fn run_folder_ops<S: PlatformStore>(make: impl Fn() -> S, ops: &[FolderOp]) 
             FolderOp::LeaveGroup { user } => Some(
                 e.revoke(
                     &by(USERS.len()),
-                    &uri(&format!("role://{GROUP}")),
+                    &group_uri(),
                     &name(USERS[user % USERS.len()]),
                 )
                 .map(|_| ()),
             ),
-        };
+        }
+    }
+}
+
+/// The index of the folder `op` names (0 for an op that names none).
+fn op_folder(op: &FolderOp) -> usize {
+    match op {
+        FolderOp::Invite { folder, .. }
+        | FolderOp::UpdateShare { folder, .. }
+        | FolderOp::Unshare { folder, .. }
+        | FolderOp::Leave { folder, .. }
+        | FolderOp::Rename { folder, .. }
+        | FolderOp::Delete { folder, .. } => *folder,
+        _ => 0,
+    }
+}
+
+/// The index of the invitation `op` names (0 for an op that names none).
+fn op_invitation(op: &FolderOp) -> usize {
+    match op {
+        FolderOp::Accept { invitation, .. }
+        | FolderOp::Reject { invitation, .. }
+        | FolderOp::Cancel { invitation, .. }
+        | FolderOp::ChangeInvitation { invitation, .. } => *invitation,
+        _ => 0,
+    }
+}
+
+/// A fresh world over `store` as the folder operations expect it: the standard world, the
+/// users [`USERS`] and the project group [`GROUP`].
+pub fn folder_world<S: PlatformStore>(store: S) -> World<S> {
+    let w = World::new(store);
+    w.users(USERS);
+    w.role(ADMIN, GROUP, PrincipalKind::Group);
+    w
+}
+
+/// Runs `ops` on a fresh world over `make()`, checking the invariants of the module
+/// documentation after every operation.
+pub fn run_folder_ops<S: PlatformStore>(make: impl Fn() -> S, ops: &[FolderOp]) {
+    let w = folder_world(make());
+    let mut run = FolderRun::default();
+    let mut ended: BTreeMap<InvitationId, (InvitationState, Permission)> = BTreeMap::new();
+    for (clock, op) in (1_000_001_i64..).zip(ops) {
+        let before = w.dump();
+        let result = run.apply(&w, clock, op);
         if let Some(Err(err)) = &result {
             assert_eq!(
                 before,
@@ -270,7 +308,7 @@ pub fn run_folder_ops<S: PlatformStore>(make: impl Fn() -> S, ops: &[FolderOp]) 
                 "{op:?} failed ({err}) but changed the store"
             );
         }
-        check_invariants(&w, &folders, &mut ended, op);
+        check_invariants(&w, &run.folders, &mut ended, op);
     }
 }
 

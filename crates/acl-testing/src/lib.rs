@@ -52,6 +52,7 @@
 
 pub mod admin;
 pub mod admin_props;
+pub mod agreement;
 pub mod cache_props;
 pub mod conformance;
 pub mod counting;
