@@ -258,6 +258,11 @@ pub struct Engine<S: Store> {
 /// How many rows a "fetch everything" store call asks for.
 const ALL: usize = usize::MAX;
 
+/// How many grants of a `grant_many` batch are read ahead together (their existing grants
+/// and what the actor holds on their URIs): one request per chunk instead of one per
+/// grant, which is what a networked store's round trips cost.
+const GRANT_CHUNK: usize = 256;
+
 impl<S: Store> Engine<S> {
     /// An engine over `store`, enforcing `schema`, with the default options.
     pub fn new(store: S, schema: Schema) -> Engine<S> {
@@ -655,7 +660,16 @@ impl<S: Store> Engine<S> {
             let mut records: HashMap<PrincipalName, Option<PrincipalRecord>> = HashMap::new();
             let batch = Batch::new(&*tx)?;
             let mut outcomes = Vec::with_capacity(grants.len());
-            for (uri, grantee, level) in grants {
+            // The grants already on each (grantee, URI) of the current chunk, kept in step
+            // with the chunk's own writes.
+            let mut known: HashMap<PrincipalName, HashMap<Uri, Level>> = HashMap::new();
+            for (i, (uri, grantee, level)) in grants.iter().enumerate() {
+                if i % GRANT_CHUNK == 0 {
+                    let chunk = grants.get(i..).unwrap_or_default();
+                    let chunk = chunk.get(..GRANT_CHUNK).unwrap_or(chunk);
+                    known =
+                        self.look_ahead(&*tx, &cluster, actor_closure.as_ref(), &batch, chunk)?;
+                }
                 let uri = self.canonical_uri(&cluster, uri)?;
                 let grantee = canonical_name(&cluster, grantee);
                 self.validate_grant(&uri, *level)?;
@@ -680,7 +694,15 @@ impl<S: Store> Engine<S> {
                     }
                 };
                 let touches_actor = closure.contains(&grantee);
-                let outcome = self.apply_grant(tx, closure, &uri, &grantee, record, *level)?;
+                self.admit_grant(tx, closure, &uri, &grantee, record, *level)?;
+                let existing = known.get(&grantee).and_then(|at| at.get(&uri)).copied();
+                let outcome = write_grant(tx, &uri, &grantee, *level, existing)?;
+                if !matches!(outcome, GrantOutcome::Kept { .. }) {
+                    known
+                        .entry(grantee.clone())
+                        .or_default()
+                        .insert(uri.clone(), *level);
+                }
                 if uri.role_name().is_some() {
                     // A membership change may change the actor's own closure.
                     actor_closure = closure_of(tx, &actor)?.ok();
@@ -711,6 +733,45 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// What `grant_many` reads ahead for `chunk`, its next grants, in one request each
+    /// rather than one per grant: the grants `closure` (the actor's) holds on their URIs
+    /// and those URIs' ancestors, into `batch`, and the grants already on each (grantee,
+    /// URI) pair, answered. A grant whose URI does not parse is skipped here; the loop
+    /// refuses it in its turn.
+    fn look_ahead(
+        &self,
+        tx: &S::Write<'_>,
+        cluster: &ClusterName,
+        closure: Option<&Closure>,
+        batch: &Batch,
+        chunk: &[(Uri, PrincipalName, Level)],
+    ) -> Result<HashMap<PrincipalName, HashMap<Uri, Level>>> {
+        let pairs: Vec<(PrincipalName, Uri)> = chunk
+            .iter()
+            .filter_map(|(uri, grantee, _)| {
+                let uri = self.canonical_uri(cluster, uri).ok()?;
+                Some((canonical_name(cluster, grantee), uri))
+            })
+            .collect();
+        if let Some(closure) = closure {
+            let mut uris: Vec<Uri> = pairs
+                .iter()
+                .flat_map(|(_, uri)| uri.ancestors_and_self())
+                .collect();
+            uris.sort_unstable();
+            uris.dedup();
+            batch.prefetch_held(tx, closure, &uris)?;
+        }
+        let mut known: HashMap<PrincipalName, HashMap<Uri, Level>> = HashMap::new();
+        for grant in tx.grants_on_pairs(&pairs)? {
+            known
+                .entry(grant.holder)
+                .or_default()
+                .insert(grant.uri, grant.level);
+        }
+        Ok(known)
+    }
+
     /// Refuses a grant that is malformed whatever the state: forbids on `role://` (E3).
     fn validate_grant(&self, uri: &Uri, level: Level) -> Result<()> {
         if level == Level::Deny && self.scheme_of(uri)?.no_forbids {
@@ -732,6 +793,27 @@ impl<S: Store> Engine<S> {
         grantee_record: Option<PrincipalRecord>,
         level: Level,
     ) -> Result<GrantOutcome> {
+        self.admit_grant(tx, actor_closure, uri, grantee, grantee_record, level)?;
+        let existing = tx
+            .grants_at(std::slice::from_ref(grantee), std::slice::from_ref(uri))?
+            .into_iter()
+            .next()
+            .map(|g| g.level);
+        write_grant(tx, uri, grantee, level, existing)
+    }
+
+    /// The checks of a grant that read the state, after it was validated and the actor
+    /// authorized on `uri`: the grantee exists, every layer admits it, and the share
+    /// scope (rule V2) holds.
+    fn admit_grant(
+        &self,
+        tx: &S::Write<'_>,
+        actor_closure: &Closure,
+        uri: &Uri,
+        grantee: &PrincipalName,
+        grantee_record: Option<PrincipalRecord>,
+        level: Level,
+    ) -> Result<()> {
         let scheme = self.scheme_of(uri)?;
         let grantee_record =
             grantee_record.ok_or_else(|| Error::not_found("principal", grantee.as_str()))?;
@@ -744,33 +826,7 @@ impl<S: Store> Engine<S> {
         if level.is_allow() && scheme.share_scope == Some(ShareScope::SameGroup) {
             refuse_outside_scope(tx, actor_closure, &grantee_record, uri)?;
         }
-        let existing = tx
-            .grants_at(std::slice::from_ref(grantee), std::slice::from_ref(uri))?
-            .into_iter()
-            .next()
-            .map(|g| g.level);
-        let outcome = match existing {
-            None => GrantOutcome::Created,
-            Some(Level::Deny) if level == Level::Deny => {
-                return Ok(GrantOutcome::Kept {
-                    existing: Level::Deny,
-                });
-            }
-            Some(Level::Deny) => {
-                return Err(Error::Conflict(format!(
-                    "`{grantee}` has a forbid on `{uri}`: revoke it before granting"
-                )));
-            }
-            Some(held) if level == Level::Deny => {
-                return Err(Error::Conflict(format!(
-                    "`{grantee}` holds {held} on `{uri}`: revoke it before forbidding"
-                )));
-            }
-            Some(held) if held >= level => return Ok(GrantOutcome::Kept { existing: held }),
-            Some(held) => GrantOutcome::Raised { from: held },
-        };
-        put_grant(tx, grantee, uri, level)?;
-        Ok(outcome)
+        Ok(())
     }
 
     /// Removes `grantee`'s direct grant or forbid on exactly `uri` (rule M2). The caller
@@ -1853,6 +1909,40 @@ fn refuse_outside_scope<V: ReadView + ?Sized>(
             uri.scheme()
         )))
     }
+}
+
+/// The write of a grant admitted on `uri` for `grantee`, whose grant there is `existing`:
+/// forbid and grant clashes refused (rule M1), a lower grant raised, an equal or higher
+/// one kept, otherwise the grant written with its membership edge.
+pub(crate) fn write_grant<T: WriteTxn + ?Sized>(
+    tx: &mut T,
+    uri: &Uri,
+    grantee: &PrincipalName,
+    level: Level,
+    existing: Option<Level>,
+) -> Result<GrantOutcome> {
+    let outcome = match existing {
+        None => GrantOutcome::Created,
+        Some(Level::Deny) if level == Level::Deny => {
+            return Ok(GrantOutcome::Kept {
+                existing: Level::Deny,
+            });
+        }
+        Some(Level::Deny) => {
+            return Err(Error::Conflict(format!(
+                "`{grantee}` has a forbid on `{uri}`: revoke it before granting"
+            )));
+        }
+        Some(held) if level == Level::Deny => {
+            return Err(Error::Conflict(format!(
+                "`{grantee}` holds {held} on `{uri}`: revoke it before forbidding"
+            )));
+        }
+        Some(held) if held >= level => return Ok(GrantOutcome::Kept { existing: held }),
+        Some(held) => GrantOutcome::Raised { from: held },
+    };
+    put_grant(tx, grantee, uri, level)?;
+    Ok(outcome)
 }
 
 /// Writes a grant and keeps the membership edge of rule P2 in step with it.

@@ -714,6 +714,17 @@ impl Batch {
         self.held.borrow_mut().clear();
     }
 
+    /// Reads ahead what [`Batch::held_at`] will be asked: the grants `closure` holds on
+    /// each of `uris` not asked before, in one request.
+    pub(crate) fn prefetch_held<V: ReadView + ?Sized>(
+        &self,
+        view: &V,
+        closure: &Closure,
+        uris: &[Uri],
+    ) -> Result<()> {
+        self.held_at(view, closure, uris).map(drop)
+    }
+
     /// The grants `closure` holds on exactly any of `uris`, asking `view` only about the
     /// URIs not asked before.
     fn held_at<V: ReadView + ?Sized>(

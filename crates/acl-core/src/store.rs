@@ -128,6 +128,18 @@ pub trait ReadView {
     /// any order.
     fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>>;
 
+    /// The grant (forbid included) on each `(holder, uri)` pair of `pairs` that has one, in
+    /// any order. The default asks [`ReadView::grants_at`] pair by pair; a backend that
+    /// answers many pairs in one request overrides it (acl-postgres does): `grant_many`
+    /// asks it for each chunk of its grants.
+    fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
+        let mut out = Vec::new();
+        for (holder, uri) in pairs {
+            out.extend(self.grants_at(std::slice::from_ref(holder), std::slice::from_ref(uri))?);
+        }
+        Ok(out)
+    }
+
     /// The first, in (URI, holder) order, of the allow grants (level above deny) that any
     /// of `holders` holds strictly below `uri`; `None` if there is none.
     fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>>;

@@ -104,15 +104,16 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use r2d2::PooledConnection;
 
 use acl_core::{
-    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord,
-    ReadView, Result, Revision, RowKey, Store, Uri, WriteTxn,
+    Change, ChangeEntry, ClusterName, Edge, Error, Fence, Grant, Level, PrincipalName,
+    PrincipalRecord, ReadView, Result, Revision, RowKey, Store, Uri, WriteTxn,
 };
 use acl_platform::{
     AccessKey, Account, AccountKey, Folder, FolderId, GroupInfo, Invitation, InvitationId,
@@ -508,6 +509,8 @@ impl Store for PgStore {
             pending: 0,
             failed: RefCell::new(None),
             ended: false,
+            queued: RefCell::default(),
+            queued_count: Cell::new(0),
         };
         let mut conn = self.connection()?;
         txn.pending = self.begin_write(&mut conn)?;
@@ -526,6 +529,14 @@ pub struct PgRead<'a> {
 }
 
 impl PgRead<'_> {
+    fn grants_at_rows(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
+        self.with(|c| read::grants_at(c, holders, uris))
+    }
+
+    fn grants_on_pairs_rows(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
+        self.with(|c| read::grants_on_pairs(c, pairs))
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Conn) -> std::result::Result<T, PgError>) -> Result<T> {
         let mut conn = self
             .conn
@@ -559,12 +570,42 @@ pub struct PgWrite<'a> {
     failed: RefCell<Option<String>>,
     /// Whether the transaction was committed.
     ended: bool,
+    /// Grants written but not yet sent, by holder then URI, the last level of each: sent
+    /// in one statement ([`sql::PUT_GRANTS`]) before any other statement of the
+    /// transaction, or once [`QUEUED_GRANTS`] are waiting. [`ReadView::grants_at`] reads
+    /// through them; every other read sends them first.
+    queued: RefCell<BTreeMap<PrincipalName, BTreeMap<Uri, Level>>>,
+    /// How many grants `queued` holds.
+    queued_count: Cell<usize>,
 }
+
+/// The most grants a write transaction queues before it sends them.
+pub(crate) const QUEUED_GRANTS: usize = 1_024;
 
 impl PgWrite<'_> {
     /// Runs `f` on the connection; a storage failure aborts the transaction (PostgreSQL
     /// refuses every later statement of it), so later calls fail at once.
+    /// The queued grants are sent first, so `f` sees every write of the transaction.
     fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+        self.with_queued(|conn| {
+            self.send_queued(conn)?;
+            f(conn)
+        })
+    }
+
+    /// Sends the queued grants on `conn`, if any.
+    fn send_queued(&self, conn: &mut Conn) -> Result<()> {
+        if self.queued_count.get() == 0 {
+            return Ok(());
+        }
+        let queued = std::mem::take(&mut *self.queued.borrow_mut());
+        self.queued_count.set(0);
+        write::put_grants(conn, self.pending, &queued)
+    }
+
+    /// [`PgWrite::with`] without sending the queued grants: for the reads that look
+    /// through them, and the sending itself.
+    fn with_queued<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
         if let Some(why) = self.failed.borrow().as_ref() {
             return Err(write::aborted(why));
         }
@@ -587,6 +628,67 @@ impl PgWrite<'_> {
         f: impl FnOnce(&mut Conn) -> std::result::Result<T, PgError>,
     ) -> Result<T> {
         self.with(|conn| f(conn).map_err(Error::from))
+    }
+
+    /// The grants of `holders` on `uris`: the stored ones, with the queued grants over
+    /// them.
+    fn grants_at_rows(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
+        let mut found =
+            self.with_queued(|c| read::grants_at(c, holders, uris).map_err(Error::from))?;
+        let queued = self.queued.borrow();
+        if queued.is_empty() {
+            return Ok(found);
+        }
+        let queued_level =
+            |holder: &PrincipalName, uri: &Uri| queued.get(holder).and_then(|at| at.get(uri));
+        found.retain(|g| queued_level(&g.holder, &g.uri).is_none());
+        let mut holders: Vec<&PrincipalName> = holders.iter().collect();
+        holders.sort_unstable();
+        holders.dedup();
+        let mut uris: Vec<&Uri> = uris.iter().collect();
+        uris.sort_unstable();
+        uris.dedup();
+        for holder in holders {
+            let Some(at) = queued.get(holder) else {
+                continue;
+            };
+            for uri in &uris {
+                if let Some(level) = at.get(*uri) {
+                    found.push(Grant {
+                        holder: holder.clone(),
+                        uri: (*uri).clone(),
+                        level: *level,
+                    });
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The grant on each of `pairs`: the stored ones, with the queued grants over them.
+    fn grants_on_pairs_rows(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
+        let mut found =
+            self.with_queued(|c| read::grants_on_pairs(c, pairs).map_err(Error::from))?;
+        let queued = self.queued.borrow();
+        if queued.is_empty() {
+            return Ok(found);
+        }
+        let queued_level =
+            |holder: &PrincipalName, uri: &Uri| queued.get(holder).and_then(|at| at.get(uri));
+        found.retain(|g| queued_level(&g.holder, &g.uri).is_none());
+        let mut asked: Vec<&(PrincipalName, Uri)> = pairs.iter().collect();
+        asked.sort_unstable();
+        asked.dedup();
+        for (holder, uri) in asked {
+            if let Some(level) = queued_level(holder, uri) {
+                found.push(Grant {
+                    holder: holder.clone(),
+                    uri: uri.clone(),
+                    level: *level,
+                });
+            }
+        }
+        Ok(found)
     }
 
     fn current_revision(&self) -> Result<Revision> {
@@ -654,7 +756,11 @@ macro_rules! read_view {
             }
 
             fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
-                self.$with(|c| read::grants_at(c, holders, uris))
+                self.grants_at_rows(holders, uris)
+            }
+
+            fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
+                self.grants_on_pairs_rows(pairs)
             }
 
             fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
@@ -832,8 +938,22 @@ impl WriteTxn for PgWrite<'_> {
     }
 
     fn put_grant(&mut self, grant: &Grant) -> Result<()> {
-        let pending = self.pending;
-        self.with(|c| write::put_grant(c, pending, grant))
+        if let Some(why) = self.failed.borrow().as_ref() {
+            return Err(write::aborted(why));
+        }
+        let replaced = self
+            .queued
+            .borrow_mut()
+            .entry(grant.holder.clone())
+            .or_default()
+            .insert(grant.uri.clone(), grant.level);
+        if replaced.is_none() {
+            self.queued_count.set(self.queued_count.get() + 1);
+        }
+        if self.queued_count.get() >= QUEUED_GRANTS {
+            self.with(|_| Ok(()))?;
+        }
+        Ok(())
     }
 
     fn delete_grant(&mut self, holder: &PrincipalName, uri: &Uri) -> Result<bool> {

@@ -220,6 +220,23 @@ pub(crate) fn grants_at(
     all(&rows, grant)
 }
 
+pub(crate) fn grants_on_pairs(
+    conn: &mut Conn,
+    pairs: &[(PrincipalName, Uri)],
+) -> Result<Vec<Grant>> {
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let holders: Vec<&str> = pairs.iter().map(|(h, _)| h.as_str()).collect();
+    let uris: Vec<&str> = pairs.iter().map(|(_, u)| u.as_str()).collect();
+    let rows = conn.query(sql::GRANTS_ON_PAIRS, &[&holders, &uris])?;
+    let mut found = all(&rows, grant)?;
+    // A pair asked twice is answered once.
+    found.sort_unstable_by(|a, b| (&a.holder, &a.uri).cmp(&(&b.holder, &b.uri)));
+    found.dedup_by(|a, b| a.holder == b.holder && a.uri == b.uri);
+    Ok(found)
+}
+
 pub(crate) fn grant_below(
     conn: &mut Conn,
     holders: &[PrincipalName],

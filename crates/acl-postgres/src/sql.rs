@@ -49,13 +49,22 @@ pub(crate) const DELETE_PRINCIPAL: &str = "DELETE FROM principals WHERE name = $
 
 // ---- grants --------------------------------------------------------------------------
 
-pub(crate) const PUT_GRANT: &str = "INSERT INTO grants (holder, uri, level) VALUES ($1, $2, $3) \
+/// Many grants written in one statement (a write transaction's queue): `$1` the holders,
+/// `$2` the URIs, `$3` the levels, each (holder, URI) at most once.
+pub(crate) const PUT_GRANTS: &str = "INSERT INTO grants (holder, uri, level) \
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int2[]) \
      ON CONFLICT (holder, uri) DO UPDATE SET level = excluded.level";
 pub(crate) const DELETE_GRANT: &str = "DELETE FROM grants WHERE holder = $1 AND uri = $2";
 
 /// The grants of any holder of `$1` on any URI of `$2`: point seeks on the primary key.
 pub(crate) const GRANTS_AT: &str = "SELECT holder, uri, level FROM grants \
      WHERE holder = ANY($1) AND uri = ANY($2)";
+
+/// The grant on each (holder, URI) pair of `$1` (holders) and `$2` (URIs): one seek per
+/// pair on the primary key.
+pub(crate) const GRANTS_ON_PAIRS: &str = "SELECT g.holder, g.uri, g.level \
+     FROM unnest($1::text[], $2::text[]) AS q (h, u) \
+     JOIN grants g ON g.holder = q.h AND g.uri = q.u";
 
 /// For each holder of `$1`, its first allow grant strictly between `$2` and `$3` (one seek
 /// per holder on the primary key), and the first of those in (URI, holder) order: the cost
@@ -135,6 +144,10 @@ pub(crate) const CHANGES_BY: &str = "SELECT revision, at, actor, action, target,
 
 /// Notes the row key (`$2` kind, `$3`, `$4`) for the commit in progress, at its revision `$1`.
 pub(crate) const NOTE: &str = "INSERT INTO changed (revision, kind, a, b) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (revision, kind, a, b) DO NOTHING";
+/// The notes of many grants (kind 3) written at once: `$2` the holders, `$3` the URIs.
+pub(crate) const NOTE_GRANTS: &str = "INSERT INTO changed (revision, kind, a, b) \
+     SELECT $1, 3::int2, h, u FROM unnest($2::text[], $3::text[]) AS q (h, u) \
      ON CONFLICT (revision, kind, a, b) DO NOTHING";
 /// The row keys noted by the commits after revision `$1`.
 pub(crate) const NOTED_AFTER: &str = "SELECT DISTINCT kind, a, b FROM changed WHERE revision > $1";
@@ -282,9 +295,10 @@ pub(crate) fn all_statements() -> Vec<(&'static str, &'static str)> {
         ("INSERT_PRINCIPAL", INSERT_PRINCIPAL),
         ("UPDATE_PRINCIPAL", UPDATE_PRINCIPAL),
         ("DELETE_PRINCIPAL", DELETE_PRINCIPAL),
-        ("PUT_GRANT", PUT_GRANT),
+        ("PUT_GRANTS", PUT_GRANTS),
         ("DELETE_GRANT", DELETE_GRANT),
         ("GRANTS_AT", GRANTS_AT),
+        ("GRANTS_ON_PAIRS", GRANTS_ON_PAIRS),
         ("GRANT_BELOW", GRANT_BELOW),
         ("GRANTS_OF_ALL", GRANTS_OF_ALL),
         ("GRANTS_OF_WITHIN", GRANTS_OF_WITHIN),
@@ -302,6 +316,7 @@ pub(crate) fn all_statements() -> Vec<(&'static str, &'static str)> {
         ("CHANGES", CHANGES),
         ("CHANGES_BY", CHANGES_BY),
         ("NOTE", NOTE),
+        ("NOTE_GRANTS", NOTE_GRANTS),
         ("NOTED_AFTER", NOTED_AFTER),
         ("NOTES_FROM", NOTES_FROM),
         ("PRUNE_NOTES", PRUNE_NOTES),

@@ -1,10 +1,12 @@
 //! The writes, on the write transaction's connection, after its first statement took the
 //! revision row (so `pending` is the revision the commit will have).
 
+use std::collections::BTreeMap;
+
 use postgres::types::ToSql;
 
 use acl_core::{
-    Change, ClusterName, Edge, Error, Fence, Grant, PrincipalName, PrincipalRecord, RowKey, Uri,
+    Change, ClusterName, Edge, Error, Fence, Level, PrincipalName, PrincipalRecord, RowKey, Uri,
 };
 use acl_platform::{
     Account, Folder, FolderId, GroupInfo, Hosts, Invitation, Keypair, Limit, PolicyName, Resource,
@@ -150,29 +152,37 @@ pub(crate) fn delete_principal(conn: &mut Conn, pending: i64, name: &PrincipalNa
     note(conn, pending, &RowKey::Principal(name.clone()))
 }
 
-pub(crate) fn put_grant(conn: &mut Conn, pending: i64, grant: &Grant) -> Result<()> {
-    let what = || {
-        format!(
-            "grant of `{}` on `{}`",
-            clip(grant.holder.as_str()),
-            clip(grant.uri.as_str())
-        )
+/// Writes the queued grants `queued` (by holder, then URI: each key once) in one statement,
+/// with their notes in another.
+pub(crate) fn put_grants(
+    conn: &mut Conn,
+    pending: i64,
+    queued: &BTreeMap<PrincipalName, BTreeMap<Uri, Level>>,
+) -> Result<()> {
+    let mut holders = Vec::new();
+    let mut uris = Vec::new();
+    let mut ranks = Vec::new();
+    for (holder, at) in queued {
+        for (uri, level) in at {
+            holders.push(holder.as_str());
+            uris.push(uri.as_str());
+            ranks.push(i16::from(level.rank()));
+        }
+    }
+    let what = || match (holders.first(), uris.first()) {
+        (Some(holder), Some(uri)) => format!(
+            "{} grants (the first of `{}` on `{}`)",
+            holders.len(),
+            clip(holder),
+            clip(uri)
+        ),
+        _ => "no grants".to_owned(),
     };
-    let rank = i16::from(grant.level.rank());
-    run(
-        conn,
-        sql::PUT_GRANT,
-        &[&grant.holder.as_str(), &grant.uri.as_str(), &rank],
-        what,
-    )?;
-    note(
-        conn,
-        pending,
-        &RowKey::Grant {
-            holder: grant.holder.clone(),
-            uri: grant.uri.clone(),
-        },
-    )
+    run(conn, sql::PUT_GRANTS, &[&holders, &uris, &ranks], what)?;
+    run(conn, sql::NOTE_GRANTS, &[&pending, &holders, &uris], || {
+        format!("noting {} grants", holders.len())
+    })
+    .map(drop)
 }
 
 pub(crate) fn delete_grant(

@@ -147,6 +147,7 @@ macro_rules! views {
                 fn members_of(&self, roles: &[PrincipalName])
                     -> Result<Vec<(PrincipalName, PrincipalRecord)>>;
                 fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>>;
+                fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>>;
                 fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>>;
                 fn grants_of(&self, holder: &PrincipalName, within: Option<&Uri>,
                     after: Option<&Uri>, limit: usize) -> Result<Vec<Grant>>;

@@ -46,7 +46,8 @@ macro_rules! conformance_tests {
             e1_unknown_and_inactive_principals, e2_implicit_list, e3_forbid_beats_every_allow,
             e4_fences, e5_actions, e6_explain_names_the_deciding_grant, e6_tree,
             e6_list_filters_and_pages, e6_shared, e6_who, e6_reads_for_a_viewer, e7_check_cost_ignores_unrelated_grants,
-            m1_grant_outcomes, m1_grant_many_authorizes_every_grant, m2_revoke, m3_revisions_and_changelog,
+            m1_grant_outcomes, m1_grant_many_authorizes_every_grant,
+            m1_grant_many_matches_single_grants, m2_revoke, m3_revisions_and_changelog,
             m3_write_batch_is_one_revision, m4_write_batch_refused_writes_nothing,
             m4_failed_calls_change_nothing, d3_every_kernel_write_is_noted, v2_share_scope,
             f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity, f3_folder_actions,
@@ -1039,6 +1040,56 @@ pub fn m1_grant_many_authorizes_every_grant<S: PlatformStore>(make: &dyn Fn() ->
         .unwrap();
     assert_eq!(applied.value.len(), 2);
     w.expect(&[("bob", "storage://c/alice/a/y/z", Read)]);
+}
+
+/// rule M1 for a batch longer than what `grant_many` reads ahead at once: its outcomes and
+/// the grants it leaves are exactly those of the same grants made one by one, with keys
+/// repeated within and across its chunks (created, raised, kept), a grant existing before,
+/// and grants to the actor's own role (what the actor holds changes mid-batch).
+pub fn m1_grant_many_matches_single_grants<S: PlatformStore>(make: &dyn Fn() -> S) {
+    let setup = |w: &World<S>| {
+        w.users(&["alice", "bob", "carol"]);
+        w.role("alice", "alice/roles/team", PrincipalKind::Role);
+        w.grant("alice", "storage://c/alice/p0", "bob", Write);
+    };
+    let levels = [List, Read, Write, Manage];
+    let mut batch = Vec::new();
+    for i in 0..700usize {
+        let (holder, at) = match i % 7 {
+            0 => ("alice/roles/team", format!("storage://c/alice/t{}", i % 5)),
+            1..=3 => ("bob", format!("storage://c/alice/p{}", i % 300)),
+            _ => ("carol", format!("storage://c/alice/p{}/q{}", i % 40, i % 3)),
+        };
+        batch.push((uri(&at), name(holder), levels[(i * 5 / 7) % 4]));
+    }
+    // alice joins her own role in the middle of the batch
+    batch.insert(350, (uri("role://alice/roles/team"), name("alice"), Read));
+    let one = world(make);
+    setup(&one);
+    let applied = one.engine.grant_many(&one.by("alice"), &batch).unwrap();
+    let other = world(make);
+    setup(&other);
+    let single: Vec<GrantOutcome> = batch
+        .iter()
+        .map(|(at, holder, level)| {
+            other
+                .engine
+                .grant(&other.by("alice"), at, holder, *level)
+                .unwrap()
+                .value
+        })
+        .collect();
+    assert_eq!(applied.value, single);
+    for kind in ["created", "raised", "kept"] {
+        assert!(
+            single
+                .iter()
+                .any(|o| format!("{o:?}").to_lowercase().starts_with(kind)),
+            "no {kind} outcome: the batch does not test it"
+        );
+    }
+    assert_eq!(one.dump().grants, other.dump().grants);
+    assert_eq!(one.dump().edges, other.dump().edges);
 }
 
 /// rules M1 to M3 in a mixed batch: grants, a forbid, a new role and revokes (one of a

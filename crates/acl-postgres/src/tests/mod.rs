@@ -9,4 +9,5 @@
 mod migrations;
 mod notify;
 mod plans;
+mod queue;
 mod secrets;

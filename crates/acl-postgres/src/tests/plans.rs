@@ -16,6 +16,7 @@ fn sample(ty: &Type) -> Box<dyn ToSql + Sync> {
         Type::INT4 => Box::new(1i32),
         Type::BOOL => Box::new(true),
         Type::TEXT_ARRAY => Box::new(vec!["a", "b"]),
+        Type::INT2_ARRAY => Box::new(vec![1i16, 2]),
         _ => Box::new("a"),
     }
 }
