@@ -1,9 +1,11 @@
-//! Bulk import through the engine: `Engine::grant_many` of N grants in one transaction on
-//! a SQLite file, every grant authorized and validated (docs/benchmarks.md, Targets: 1M grants in at
-//! most 15 s). Run: `cargo bench -p acl-benches --bench import`.
+//! Bulk import through the engine: `Engine::grant_many` of N grants in one transaction,
+//! every grant authorized and validated, on a SQLite file (docs/benchmarks.md, Targets: 1M
+//! grants in at most 15 s) and on PostgreSQL (1M in at most 60 s, issue 19), against the
+//! throwaway PostgreSQL 15 cluster of acl-postgres's `testing` feature. Run: `cargo bench
+//! -p acl-benches --bench import` (`-- sqlite` or `-- postgres` for one of them).
 //!
 //! Each sample copies a prepared database (init, 1,000 roles, 1,000 users) to a fresh
-//! file, so only the import itself is timed.
+//! file or database, so only the import itself is timed.
 #![allow(
     clippy::panic,
     clippy::indexing_slicing,
@@ -14,8 +16,10 @@ use std::time::{Duration, Instant};
 
 use acl_benches::{ADMIN, Rng};
 use acl_core::{
-    Caller, ClusterName, Engine, Level, PrincipalKind, PrincipalName, Schema, Timestamp, Uri,
+    Caller, ClusterName, Engine, Level, PrincipalKind, PrincipalName, Schema, Store, Timestamp, Uri,
 };
+use acl_postgres::PgStore;
+use acl_postgres::testing::Cluster;
 use acl_sqlite::SqliteStore;
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -50,11 +54,9 @@ fn grants(count: usize) -> Vec<(Uri, PrincipalName, Level)> {
         .collect()
 }
 
-fn template(path: &std::path::Path) {
-    let engine = Engine::new(
-        SqliteStore::open(path).unwrap_or_else(|e| panic!("{e}")),
-        Schema::standard(),
-    );
+/// Prepares `store`: init, [`ROLES`] roles and [`USERS`] users.
+fn template<S: Store>(store: S) {
+    let engine = Engine::new(store, Schema::standard());
     let admin = name(ADMIN);
     let by = Caller::new(admin.clone(), Timestamp(0));
     let cluster = ClusterName::new("c").unwrap_or_else(|e| panic!("{e}"));
@@ -76,7 +78,7 @@ fn template(path: &std::path::Path) {
 fn import(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let base = dir.path().join("template.db");
-    template(&base);
+    template(SqliteStore::open(&base).unwrap_or_else(|e| panic!("{e}")));
     let by = Caller::new(name(ADMIN), Timestamp(1));
     let mut group = c.benchmark_group("sqlite/import");
     group.sample_size(10);
@@ -108,5 +110,45 @@ fn import(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, import);
+fn import_postgres(c: &mut Criterion) {
+    let cluster = Cluster::shared();
+    let base = cluster
+        .create_database()
+        .unwrap_or_else(|e| panic!("database: {e}"));
+    // Closed (dropped) before any copy is made of it.
+    template(PgStore::open(&cluster.url(&base)).unwrap_or_else(|e| panic!("{e}")));
+    let by = Caller::new(name(ADMIN), Timestamp(1));
+    let mut group = c.benchmark_group("postgres/import");
+    group.sample_size(10);
+    for count in [100_000usize, 1_000_000] {
+        let batch = grants(count);
+        group.measurement_time(Duration::from_secs(if count > 100_000 { 400 } else { 40 }));
+        group.bench_function(format!("grant_many_{count}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let db = cluster
+                        .copy_database(&base)
+                        .unwrap_or_else(|e| panic!("copy: {e}"));
+                    let engine = Engine::new(
+                        PgStore::open(&cluster.url(&db)).unwrap_or_else(|e| panic!("{e}")),
+                        Schema::standard(),
+                    );
+                    let started = Instant::now();
+                    engine
+                        .grant_many(&by, &batch)
+                        .unwrap_or_else(|e| panic!("import: {e}"));
+                    total += started.elapsed();
+                    drop(engine);
+                    let _ = cluster.drop_database(&db);
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+    let _ = cluster.drop_database(&base);
+}
+
+criterion_group!(benches, import, import_postgres);
 criterion_main!(benches);

@@ -259,6 +259,22 @@ impl Cluster {
         Ok(name)
     }
 
+    /// A new database copied from database `from` (which no session may be using); its
+    /// name. For benchmarks that start each sample from the same prepared state.
+    pub fn copy_database(&self, from: &str) -> Result<String, String> {
+        if from.is_empty()
+            || !from
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(format!("`{from}` is not a database name of this harness"));
+        }
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!("acl_c{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        self.admin(&format!("CREATE DATABASE {name} TEMPLATE {from}"))?;
+        Ok(name)
+    }
+
     /// Drops database `name`, ending its sessions first.
     pub fn drop_database(&self, name: &str) -> Result<(), String> {
         self.admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
