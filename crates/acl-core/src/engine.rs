@@ -703,11 +703,12 @@ impl<S: Store> Engine<S> {
                         .or_default()
                         .insert(uri.clone(), *level);
                 }
-                if uri.role_name().is_some() {
-                    // A membership change may change the actor's own closure.
-                    actor_closure = closure_of(tx, &actor)?.ok();
-                    batch.forget_held();
-                } else if touches_actor {
+                if touches_actor {
+                    if uri.role_name().is_some() {
+                        // A membership of a principal in the actor's closure may change the
+                        // closure; one of anyone else cannot reach it.
+                        actor_closure = closure_of(tx, &actor)?.ok();
+                    }
                     // A grant or forbid held in the actor's closure changes what it holds.
                     batch.forget_held();
                 }

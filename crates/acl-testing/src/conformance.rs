@@ -1062,8 +1062,10 @@ pub fn m1_grant_many_matches_single_grants<S: PlatformStore>(make: &dyn Fn() -> 
         };
         batch.push((uri(&at), name(holder), levels[(i * 5 / 7) % 4]));
     }
-    // alice joins her own role in the middle of the batch
+    // alice joins her own role in the middle of the batch (her closure changes), bob
+    // joins it earlier (hers does not)
     batch.insert(350, (uri("role://alice/roles/team"), name("alice"), Read));
+    batch.insert(100, (uri("role://alice/roles/team"), name("bob"), Read));
     let one = world(make);
     setup(&one);
     let applied = one.engine.grant_many(&one.by("alice"), &batch).unwrap();
