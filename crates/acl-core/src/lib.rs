@@ -115,7 +115,9 @@ pub use rows::{
     RowKey,
 };
 pub use schema::{HomeGrant, Schema, SchemeDef, ShareScope};
-pub use store::{ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt, check_history};
+pub use store::{
+    ReadView, ReadViewExt, Store, WriteTxn, WriteTxnExt, check_history, grants_on_pairs_each,
+};
 pub use text::clip;
 pub use time::Timestamp;
 pub use uri::{MAX_SEGMENT_BYTES, MAX_URI_BYTES, Uri, UriContext, UriForm};

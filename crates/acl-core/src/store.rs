@@ -1,10 +1,10 @@
 //! The kernel's Store contract: what a backend must keep and answer for the ACL. Stores
 //! fetch; the core decides.
 //!
-//! A backend implements three traits, 27 methods in all, none with a default body:
+//! A backend implements three traits, 28 methods in all, none with a default body:
 //!
 //! - [`Store`] hands out read views and write transactions (2).
-//! - [`ReadView`] answers the indexed lookups resolution needs (15). Every method is a point
+//! - [`ReadView`] answers the indexed lookups resolution needs (16). Every method is a point
 //!   or range lookup on an index; none may need a scan of every grant (rule E7). Where a
 //!   method returns rows "in order", the order is the byte order of the canonical texts,
 //!   which is what a SQL `ORDER BY` on TEXT columns gives.
@@ -128,17 +128,11 @@ pub trait ReadView {
     /// any order.
     fn grants_at(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>>;
 
-    /// The grant (forbid included) on each `(holder, uri)` pair of `pairs` that has one, in
-    /// any order. The default asks [`ReadView::grants_at`] pair by pair; a backend that
-    /// answers many pairs in one request overrides it (acl-postgres does): `grant_many`
-    /// asks it for each chunk of its grants.
-    fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
-        let mut out = Vec::new();
-        for (holder, uri) in pairs {
-            out.extend(self.grants_at(std::slice::from_ref(holder), std::slice::from_ref(uri))?);
-        }
-        Ok(out)
-    }
+    /// The grant (forbid included) on each `(holder, uri)` pair of `pairs` that has one,
+    /// each once, in any order: what `grant_many` asks for each chunk of its grants. A
+    /// backend whose lookups are cheap answers it with [`grants_on_pairs_each`]; one whose
+    /// every request is a round trip answers all the pairs in one (acl-postgres does).
+    fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>>;
 
     /// The first, in (URI, holder) order, of the allow grants (level above deny) that any
     /// of `holders` holds strictly below `uri`; `None` if there is none.
@@ -233,6 +227,22 @@ pub trait WriteTxn: ReadView {
     /// [`crate::Error::InvalidInput`], and nothing is written. Returns the last revision,
     /// which the store is then at.
     fn commit_history(self, history: &[ChangeEntry]) -> Result<Revision>;
+}
+
+/// [`ReadView::grants_on_pairs`] answered with one [`ReadView::grants_at`] per distinct
+/// pair: for backends whose lookups cost no round trip (memory, SQLite).
+pub fn grants_on_pairs_each<V: ReadView + ?Sized>(
+    view: &V,
+    pairs: &[(PrincipalName, Uri)],
+) -> Result<Vec<Grant>> {
+    let mut asked: Vec<&(PrincipalName, Uri)> = pairs.iter().collect();
+    asked.sort_unstable();
+    asked.dedup();
+    let mut out = Vec::new();
+    for (holder, uri) in asked {
+        out.extend(view.grants_at(std::slice::from_ref(holder), std::slice::from_ref(uri))?);
+    }
+    Ok(out)
 }
 
 /// Checks that `history` may follow `current` (rule D5): at least one entry, numbered

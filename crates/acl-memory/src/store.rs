@@ -694,6 +694,10 @@ macro_rules! forward_read_view {
                 self.state.grants_at(holders, uris)
             }
 
+            fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
+                acl_core::grants_on_pairs_each(self, pairs)
+            }
+
             fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
                 self.state.grant_below(holders, uri)
             }

@@ -798,6 +798,10 @@ macro_rules! read_view {
                 read::grants_at(self.conn()?, holders, uris)
             }
 
+            fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
+                acl_core::grants_on_pairs_each(self, pairs)
+            }
+
             fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
                 read::grant_below(self.conn()?, holders, uri)
             }

@@ -203,6 +203,14 @@ impl<A: ReadView, B: ReadView> ReadView for Pair<A, B> {
         )
     }
 
+    fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
+        same(
+            &format!("grants_on_pairs({pairs:?})"),
+            sorted(self.sqlite.grants_on_pairs(pairs), grant_key),
+            sorted(self.memory.grants_on_pairs(pairs), grant_key),
+        )
+    }
+
     fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
         same(
             &format!("grant_below({holders:?}, {uri})"),

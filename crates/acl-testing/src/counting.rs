@@ -132,6 +132,10 @@ impl<V: ReadView> ReadView for CountingView<'_, V> {
         self.count(self.inner.grants_at(holders, uris))
     }
 
+    fn grants_on_pairs(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
+        self.count(self.inner.grants_on_pairs(pairs))
+    }
+
     fn grant_below(&self, holders: &[PrincipalName], uri: &Uri) -> Result<Option<Grant>> {
         self.count_one(self.inner.grant_below(holders, uri))
     }
