@@ -63,6 +63,7 @@
 mod api;
 mod app;
 mod auth;
+pub mod backendai;
 mod changes;
 mod error;
 mod extract;
