@@ -67,6 +67,7 @@ pub mod model;
 mod platform;
 mod policy;
 mod problems;
+mod seal;
 mod store;
 
 /// "No limit" for the page sizes of internal scans.
@@ -95,6 +96,7 @@ pub use policy::{
     Hosts, Limit, Limits, PolicyName, Resource, ResourcePolicy, Session, SessionId, SessionRequest,
     Usage, admit_folder, admit_session,
 };
+pub use seal::{MasterKey, SealedSecret};
 pub use store::{PlatformStore, PlatformTxn, PlatformView};
 
 /// An event of a folder invitation (rule F5): the kernel's event with the platform's
