@@ -633,52 +633,42 @@ impl PgWrite<'_> {
     /// The grants of `holders` on `uris`: the stored ones, with the queued grants over
     /// them.
     fn grants_at_rows(&self, holders: &[PrincipalName], uris: &[Uri]) -> Result<Vec<Grant>> {
-        let mut found =
-            self.with_queued(|c| read::grants_at(c, holders, uris).map_err(Error::from))?;
-        let queued = self.queued.borrow();
-        if queued.is_empty() {
-            return Ok(found);
-        }
-        let queued_level =
-            |holder: &PrincipalName, uri: &Uri| queued.get(holder).and_then(|at| at.get(uri));
-        found.retain(|g| queued_level(&g.holder, &g.uri).is_none());
+        let found = self.with_queued(|c| read::grants_at(c, holders, uris).map_err(Error::from))?;
         let mut holders: Vec<&PrincipalName> = holders.iter().collect();
         holders.sort_unstable();
         holders.dedup();
         let mut uris: Vec<&Uri> = uris.iter().collect();
         uris.sort_unstable();
         uris.dedup();
-        for holder in holders {
-            let Some(at) = queued.get(holder) else {
-                continue;
-            };
-            for uri in &uris {
-                if let Some(level) = at.get(*uri) {
-                    found.push(Grant {
-                        holder: holder.clone(),
-                        uri: (*uri).clone(),
-                        level: *level,
-                    });
-                }
-            }
-        }
-        Ok(found)
+        let asked = holders
+            .iter()
+            .flat_map(|holder| uris.iter().map(move |uri| (*holder, *uri)));
+        Ok(self.over_queue(found, asked))
     }
 
     /// The grant on each of `pairs`: the stored ones, with the queued grants over them.
     fn grants_on_pairs_rows(&self, pairs: &[(PrincipalName, Uri)]) -> Result<Vec<Grant>> {
-        let mut found =
-            self.with_queued(|c| read::grants_on_pairs(c, pairs).map_err(Error::from))?;
+        let found = self.with_queued(|c| read::grants_on_pairs(c, pairs).map_err(Error::from))?;
+        let mut asked: Vec<(&PrincipalName, &Uri)> = pairs.iter().map(|(h, u)| (h, u)).collect();
+        asked.sort_unstable();
+        asked.dedup();
+        Ok(self.over_queue(found, asked.into_iter()))
+    }
+
+    /// `found`, stored grants of the keys `asked` (each once), with the queued grants put
+    /// over them: a queued key replaces its stored grant or adds one.
+    fn over_queue<'k>(
+        &self,
+        mut found: Vec<Grant>,
+        asked: impl Iterator<Item = (&'k PrincipalName, &'k Uri)>,
+    ) -> Vec<Grant> {
         let queued = self.queued.borrow();
         if queued.is_empty() {
-            return Ok(found);
+            return found;
         }
         let queued_level =
             |holder: &PrincipalName, uri: &Uri| queued.get(holder).and_then(|at| at.get(uri));
         found.retain(|g| queued_level(&g.holder, &g.uri).is_none());
-        let mut asked: Vec<&(PrincipalName, Uri)> = pairs.iter().collect();
-        asked.sort_unstable();
-        asked.dedup();
         for (holder, uri) in asked {
             if let Some(level) = queued_level(holder, uri) {
                 found.push(Grant {
@@ -688,7 +678,7 @@ impl PgWrite<'_> {
                 });
             }
         }
-        Ok(found)
+        found
     }
 
     fn current_revision(&self) -> Result<Revision> {
