@@ -114,7 +114,8 @@ fn serve_runs_on_postgres_and_logs_no_password() {
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""allowed":true"#), "{body}");
-    let logs = server.stop();
+    let (status, logs) = server.stop();
+    assert!(status.success(), "{status:?}: {logs:#?}");
     assert!(!logs.is_empty());
     for line in &logs {
         assert!(!line.contains(PASSWORD), "{line}");

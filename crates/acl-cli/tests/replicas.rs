@@ -159,7 +159,8 @@ fn two_replicas_on_one_database_stay_coherent_d3() {
     // B was woken by the commits' notifications, not only by its poll (rule D4).
     assert!(metric(&b, &admin, "acl_commit_notifications_total") > 0);
     for server in [a, b] {
-        let logs = server.stop();
+        let (status, logs) = server.stop();
+        assert!(status.success(), "{status:?}");
         assert!(
             !logs
                 .iter()

@@ -10,73 +10,12 @@ mod common;
     clippy::indexing_slicing
 )]
 mod serve {
-    use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpStream;
-    use std::process::{Child, Command, Stdio};
-    use std::time::{Duration, Instant};
+    use std::process::Command;
 
-    use super::common::{Env, bin};
+    use super::common::{Env, bin, http, serve};
 
     const SECRET: &str = "a secret for the serve test, longer than 32 bytes";
-
-    /// `POST path` with a JSON body and a bearer token over one HTTP/1.1 connection:
-    /// the status and the body.
-    fn post(addr: &str, token: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\
-             content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        let status = answer[9..12].parse().unwrap();
-        let body = answer
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
-    }
-
-    struct Running {
-        child: Child,
-        addr: String,
-        /// Every later line of stderr (the logs), once the server has exited.
-        logs: std::thread::JoinHandle<Vec<String>>,
-    }
-
-    /// Starts `acl serve` on a free port and waits for its `listening on` line.
-    fn start(env: &Env) -> Running {
-        let mut child = Command::new(bin())
-            .arg("--db")
-            .arg(&env.db)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info"])
-            .env("ACL_JWT_SECRET", SECRET)
-            .env_remove("ACL_DB")
-            .env_remove("ACL_AS")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = loop {
-            assert!(Instant::now() < deadline, "no `listening on` line");
-            let line = lines.next().expect("the server prints a line").unwrap();
-            if let Some(addr) = line.strip_prefix("listening on http://") {
-                break addr.to_owned();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect());
-        Running { child, addr, logs }
-    }
 
     fn token(env: &Env, who: &str, principal: &str) -> (i32, String, String) {
         let output = Command::new(bin())
@@ -99,10 +38,11 @@ mod serve {
     fn serve_answers_and_stops_on_sigterm() {
         let env = Env::new();
         env.users(&["alice", "bob"]);
-        let server = start(&env);
+        let server = serve(env.db.to_str().unwrap(), SECRET);
         let (code, admin_token, stderr) = token(&env, "admin", "alice");
         assert_eq!(code, 0, "{stderr}");
-        let (status, body) = post(
+        let (status, body) = http(
+            "POST",
             &server.addr,
             &admin_token,
             "/v1/check",
@@ -114,33 +54,14 @@ mod serve {
         let (code, _, stderr) = token(&env, "bob", "alice");
         assert_eq!(code, 77, "{stderr}");
         // a bad token is 401
-        let (status, body) = post(&server.addr, "nope", "/v1/check", "{}");
+        let (status, body) = http("POST", &server.addr, "nope", "/v1/check", "{}");
         assert_eq!(status, 401, "{body}");
 
-        let mut child = server.child;
-        let killed = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let addr = server.addr.clone();
+        let (status, logs) = server.stop();
         assert!(status.success(), "{status:?}");
-        assert!(
-            TcpStream::connect(&server.addr).is_err(),
-            "no longer listening"
-        );
+        assert!(TcpStream::connect(&addr).is_err(), "no longer listening");
         // rule S8: one structured line per request with its id, and no token or secret
-        let logs = server.logs.join().unwrap();
         let answered: Vec<serde_json::Value> = logs
             .iter()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

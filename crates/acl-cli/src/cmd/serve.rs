@@ -176,15 +176,16 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<Output> {
             path: cli.db_shown().into(),
             source,
         })?;
-    runtime.block_on(async {
+    let engine = runtime.block_on(async {
         let server = Server::bind(engine, key, limits, &args.listen).await?;
         let addr = server.local_addr()?;
         eprintln!("listening on http://{addr}");
-        // The engine comes back once every request has finished; dropping it closes the
-        // store.
-        drop(server.run(stop_signal()).await);
-        Ok::<_, CliError>(())
+        // The engine comes back once every request has finished.
+        Ok::<_, CliError>(server.run(stop_signal()).await)
     })?;
+    // Dropping it closes the store, outside the runtime: PostgreSQL's synchronous
+    // connections block while they close, which an async context refuses (a panic).
+    drop(engine);
     Ok(Output::new(String::new(), json!({ "stopped": true })))
 }
 

@@ -242,8 +242,8 @@ pub fn serve(db: &str, secret: &str) -> Served {
 
 impl Served {
     /// Stops the server with SIGTERM, waits (at most 20 s) for it to exit, and returns
-    /// every line it wrote to stderr.
-    pub fn stop(mut self) -> Vec<String> {
+    /// how it exited and every line it wrote to stderr.
+    pub fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
         use std::time::{Duration, Instant};
         let killed = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -251,13 +251,19 @@ impl Served {
             .unwrap();
         assert!(killed.success());
         let deadline = Instant::now() + Duration::from_secs(20);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "the server did not stop");
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
-        }
+        };
         let mut all = self.startup;
         all.extend(self.logs.join().unwrap());
-        all
+        (status, all)
     }
 }
 
