@@ -75,39 +75,59 @@ fn template<S: Store>(store: S) {
     }
 }
 
-fn import(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let base = dir.path().join("template.db");
-    template(SqliteStore::open(&base).unwrap_or_else(|e| panic!("{e}")));
+/// Times `grant_many` of 100k and 1M grants in the group `group`, each sample on a fresh
+/// store `fresh` makes (a copy of the prepared one) with what removes it after; the 100k
+/// and 1M imports are given `times` to measure.
+fn bench_imports<S: Store>(
+    c: &mut Criterion,
+    group: &str,
+    times: [Duration; 2],
+    mut fresh: impl FnMut() -> (S, Box<dyn FnOnce()>),
+) {
     let by = Caller::new(name(ADMIN), Timestamp(1));
-    let mut group = c.benchmark_group("sqlite/import");
+    let mut group = c.benchmark_group(group);
     group.sample_size(10);
-    for count in [100_000usize, 1_000_000] {
+    for (count, time) in [100_000usize, 1_000_000].into_iter().zip(times) {
         let batch = grants(count);
-        group.measurement_time(Duration::from_secs(if count > 100_000 { 120 } else { 20 }));
+        group.measurement_time(time);
         group.bench_function(format!("grant_many_{count}"), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
-                for i in 0..iters {
-                    let path = dir.path().join(format!("import-{count}-{i}.db"));
-                    std::fs::copy(&base, &path).unwrap_or_else(|e| panic!("{e}"));
-                    let engine = Engine::new(
-                        SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")),
-                        Schema::standard(),
-                    );
+                for _ in 0..iters {
+                    let (store, discard) = fresh();
+                    let engine = Engine::new(store, Schema::standard());
                     let started = Instant::now();
                     engine
                         .grant_many(&by, &batch)
                         .unwrap_or_else(|e| panic!("import: {e}"));
                     total += started.elapsed();
                     drop(engine);
-                    let _ = std::fs::remove_file(&path);
+                    discard();
                 }
                 total
             })
         });
     }
     group.finish();
+}
+
+fn import(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = dir.path().join("template.db");
+    template(SqliteStore::open(&base).unwrap_or_else(|e| panic!("{e}")));
+    let mut copies = 0u64;
+    bench_imports(
+        c,
+        "sqlite/import",
+        [20, 120].map(Duration::from_secs),
+        || {
+            copies += 1;
+            let path = dir.path().join(format!("import-{copies}.db"));
+            std::fs::copy(&base, &path).unwrap_or_else(|e| panic!("{e}"));
+            let store = SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}"));
+            (store, Box::new(move || drop(std::fs::remove_file(&path))))
+        },
+    );
 }
 
 fn import_postgres(c: &mut Criterion) {
@@ -117,36 +137,18 @@ fn import_postgres(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("database: {e}"));
     // Closed (dropped) before any copy is made of it.
     template(PgStore::open(&cluster.url(&base)).unwrap_or_else(|e| panic!("{e}")));
-    let by = Caller::new(name(ADMIN), Timestamp(1));
-    let mut group = c.benchmark_group("postgres/import");
-    group.sample_size(10);
-    for count in [100_000usize, 1_000_000] {
-        let batch = grants(count);
-        group.measurement_time(Duration::from_secs(if count > 100_000 { 400 } else { 40 }));
-        group.bench_function(format!("grant_many_{count}"), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let db = cluster
-                        .copy_database(&base)
-                        .unwrap_or_else(|e| panic!("copy: {e}"));
-                    let engine = Engine::new(
-                        PgStore::open(&cluster.url(&db)).unwrap_or_else(|e| panic!("{e}")),
-                        Schema::standard(),
-                    );
-                    let started = Instant::now();
-                    engine
-                        .grant_many(&by, &batch)
-                        .unwrap_or_else(|e| panic!("import: {e}"));
-                    total += started.elapsed();
-                    drop(engine);
-                    let _ = cluster.drop_database(&db);
-                }
-                total
-            })
-        });
-    }
-    group.finish();
+    bench_imports(
+        c,
+        "postgres/import",
+        [40, 400].map(Duration::from_secs),
+        || {
+            let db = cluster
+                .copy_database(&base)
+                .unwrap_or_else(|e| panic!("copy: {e}"));
+            let store = PgStore::open(&cluster.url(&db)).unwrap_or_else(|e| panic!("{e}"));
+            (store, Box::new(move || drop(cluster.drop_database(&db))))
+        },
+    );
     let _ = cluster.drop_database(&base);
 }
 

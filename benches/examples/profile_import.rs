@@ -4,10 +4,7 @@
 
 use std::time::Instant;
 
-use acl_benches::{ADMIN, Rng};
-use acl_core::{
-    Caller, ClusterName, Engine, Level, PrincipalKind, PrincipalName, Schema, Timestamp, Uri,
-};
+use acl_core::{Engine, Schema};
 use acl_sqlite::{SqliteOptions, SqliteStore};
 
 fn main() -> acl_core::Result<()> {
@@ -27,30 +24,7 @@ fn main() -> acl_core::Result<()> {
     };
     let store = SqliteStore::open_with(dir.join("import.db"), options)?;
     let engine = Engine::new(store, Schema::standard());
-    let admin = PrincipalName::new(ADMIN)?;
-    let by = Caller::new(admin.clone(), Timestamp(0));
-    engine.init(&ClusterName::new("c")?, Some(&admin), Timestamp(0))?;
-    let roles: Vec<PrincipalName> = (0..100)
-        .map(|r| PrincipalName::new(&format!("c/roles/r{r:03}")))
-        .collect::<acl_core::Result<_>>()?;
-    for role in &roles {
-        engine.add_role(&by, role, PrincipalKind::Role)?;
-    }
-    let mut rng = Rng::new(1);
-    let batch = (0..n)
-        .map(|i| {
-            let holder = roles
-                .get(rng.below(roles.len()))
-                .cloned()
-                .unwrap_or(admin.clone());
-            let uri = Uri::parse(&format!(
-                "storage://c/p{}/d{}/f{i}",
-                rng.below(100),
-                rng.below(10)
-            ))?;
-            Ok((uri, holder, Level::Read))
-        })
-        .collect::<acl_core::Result<Vec<_>>>()?;
+    let (by, batch) = acl_benches::import_model(&engine, n)?;
     let started = Instant::now();
     engine.grant_many(&by, &batch)?;
     eprintln!("{n} grants in {:?}", started.elapsed());

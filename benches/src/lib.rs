@@ -309,6 +309,39 @@ impl Workload {
 }
 
 /// The admin's caller at time 0, for the helpers below.
+/// One grant of a batch: the URI, the grantee, the level (what `grant_many` takes).
+pub type GrantRow = (Uri, PrincipalName, Level);
+
+/// The model the `profile_import*` examples import: `engine` initialized (cluster `c`,
+/// the admin) with 100 roles `c/roles/rNNN`, and `n` read grants to them on distinct
+/// storage URIs three segments deep, by the admin. Answers the admin and the batch.
+pub fn import_model<S: Store>(engine: &Engine<S>, n: usize) -> Result<(Caller, Vec<GrantRow>)> {
+    let by = admin_caller()?;
+    engine.init(&ClusterName::new("c")?, Some(&by.principal), Timestamp(0))?;
+    let roles: Vec<PrincipalName> = (0..100)
+        .map(|r| PrincipalName::new(&format!("c/roles/r{r:03}")))
+        .collect::<Result<_>>()?;
+    for role in &roles {
+        engine.add_role(&by, role, PrincipalKind::Role)?;
+    }
+    let mut rng = Rng::new(1);
+    let batch = (0..n)
+        .map(|i| {
+            let holder = roles
+                .get(rng.below(roles.len()))
+                .cloned()
+                .unwrap_or_else(|| by.principal.clone());
+            let uri = Uri::parse(&format!(
+                "storage://c/p{}/d{}/f{i}",
+                rng.below(100),
+                rng.below(10)
+            ))?;
+            Ok((uri, holder, Level::Read))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((by, batch))
+}
+
 fn admin_caller() -> Result<Caller> {
     Ok(Caller::new(name(ADMIN)?, Timestamp(0)))
 }
