@@ -9,21 +9,14 @@
 
 mod common;
 
-use acl_postgres::testing::Cluster;
-use common::{Run, http, serve, token};
+use common::{Run, http, postgres_url, serve, token};
 
 const PASSWORD: &str = "s3cret-pw-4711";
 const SECRET: &str = "a-jwt-secret-for-the-postgres-tests-0123456789";
 
-/// A URL of a new, empty database of the shared cluster, carrying a password (the
-/// cluster trusts local connections, so the server never asks for it).
+/// A URL of a new, empty database of the shared cluster, carrying a password.
 fn database_url() -> String {
-    let cluster = Cluster::shared();
-    let db = cluster.create_database().unwrap();
-    format!(
-        "postgresql://postgres:{PASSWORD}@localhost/{db}?host={}",
-        cluster.socket_dir().display()
-    )
+    postgres_url(Some(PASSWORD))
 }
 
 fn acl(url: &str, args: &[&str]) -> Run {

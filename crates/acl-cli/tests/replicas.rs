@@ -15,20 +15,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use acl_postgres::testing::Cluster;
-use common::{Run, Served, http, serve, token};
+use common::{Run, Served, http, postgres_url, serve, token};
 
 const SECRET: &str = "a-jwt-secret-for-the-replica-tests-0123456789";
-
-/// A URL of a new, empty database of the shared cluster.
-fn database_url() -> String {
-    let cluster = Cluster::shared();
-    let db = cluster.create_database().unwrap();
-    format!(
-        "postgresql://postgres@localhost/{db}?host={}",
-        cluster.socket_dir().display()
-    )
-}
 
 fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
@@ -75,7 +64,7 @@ fn metric(server: &Served, token: &str, name: &str) -> u64 {
 
 #[test]
 fn two_replicas_on_one_database_stay_coherent_d3() {
-    let url = database_url();
+    let url = postgres_url(None);
     Run::from_command(&["--db", &url, "init", "--cluster", "prod"]).ok();
     Run::from_command(&[
         "--db",

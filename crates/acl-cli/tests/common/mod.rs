@@ -184,6 +184,22 @@ impl Env {
     }
 }
 
+/// A URL of a new, empty database of the shared throwaway PostgreSQL cluster, with
+/// `password` in it if given (the cluster trusts local connections, so the server never
+/// asks for it).
+pub fn postgres_url(password: Option<&str>) -> String {
+    let cluster = acl_postgres::testing::Cluster::shared();
+    let db = cluster.create_database().unwrap();
+    let user = match password {
+        Some(password) => format!("postgres:{password}"),
+        None => "postgres".to_owned(),
+    };
+    format!(
+        "postgresql://{user}@localhost/{db}?host={}",
+        cluster.socket_dir().display()
+    )
+}
+
 /// A running `acl serve` child: its address, and its logs once it has exited.
 pub struct Served {
     pub child: std::process::Child,
