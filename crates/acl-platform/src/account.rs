@@ -625,6 +625,11 @@ impl Secret {
         Secret(draw(entropy, ALNUM, 40))
     }
 
+    /// A secret opened from its sealed form (rule B1).
+    pub(crate) fn from_opened(text: String) -> Secret {
+        Secret(text)
+    }
+
     /// The secret's text, to hand to its owner once.
     pub fn expose(&self) -> &str {
         &self.0
@@ -637,8 +642,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A keypair (rule A5): an access key of a user, its secret's hash, an active flag and a
-/// resource policy.
+/// A keypair (rule A5): an access key of a user, its secret's hash (and, with a master
+/// key, its sealed secret), an active flag and a resource policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Keypair {
     /// The access key.
@@ -647,6 +652,11 @@ pub struct Keypair {
     pub user: PrincipalName,
     /// The argon2id hash of the secret.
     pub secret: SecretHash,
+    /// The secret sealed with the master key, to verify request signatures (rule B1):
+    /// `None` when the keypair was made while the platform had no master key, and then it
+    /// cannot sign requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<crate::seal::SealedSecret>,
     /// Whether it authenticates.
     pub active: bool,
     /// Its resource policy (rule A6): the user's when created.

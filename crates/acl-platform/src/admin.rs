@@ -30,6 +30,7 @@ use crate::account::{
     SecretHash, UserRole, UserStatus,
 };
 use crate::export;
+use crate::seal::SealedSecret;
 use crate::platform::Platform;
 use crate::policy::{
     PolicyName, ResourcePolicy, Session, SessionId, SessionRequest, Usage, admit_session,
@@ -702,7 +703,8 @@ impl<S: PlatformStore> Platform<S> {
     }
 
     /// Creates a keypair for `user` (rule A5): a fresh access key and secret from
-    /// `entropy`; the secret is returned this once and stored only as an argon2id hash. The
+    /// `entropy`; the secret is returned this once and stored only as an argon2id hash
+    /// and, when the platform has a master key, sealed with it (rule B1). The
     /// keypair takes the user's policy. The caller needs `manage` on `user://{user}`; the
     /// user must be active.
     pub fn create_keypair(
@@ -714,6 +716,11 @@ impl<S: PlatformStore> Platform<S> {
         let key = AccessKey::generate(entropy);
         let secret = Secret::generate(entropy);
         let hash = SecretHash::hash(secret.expose(), self.options.hash_cost, entropy)?;
+        let sealed = self
+            .master_key
+            .as_ref()
+            .map(|master| SealedSecret::seal(master, key.as_str(), secret.expose(), entropy))
+            .transpose()?;
         self.transact(|tx| {
             let cluster = self.cluster_in(tx)?.clone();
             let actor = canonical_name(&cluster, &by.principal);
@@ -743,6 +750,7 @@ impl<S: PlatformStore> Platform<S> {
                 access_key: key.clone(),
                 user: user.clone(),
                 secret: hash.clone(),
+                sealed: sealed.clone(),
                 active: true,
                 policy: policy_of(&*tx, &user)?.name,
                 created: by.at,
@@ -853,6 +861,39 @@ impl<S: PlatformStore> Platform<S> {
         } else {
             Err(Error::AuthenticationRefused)
         }
+    }
+
+    /// The keypair `access_key` and its secret, opened with the master key, to verify a
+    /// request signed with it (rule B1). The keypair and its user must be active (rule
+    /// A3). An unknown or inactive key, or an inactive user, is
+    /// [`Error::AuthenticationRefused`]; a keypair made before the platform had a master
+    /// key, or a platform without one, is [`Error::Conflict`] saying so.
+    pub fn signing_secret(&self, access_key: &str) -> Result<(Keypair, Secret)> {
+        let view = self.store().read()?;
+        let keypair = match AccessKey::new(access_key) {
+            Ok(key) => view.keypair(&key)?,
+            Err(_) => None,
+        };
+        let Some(keypair) = keypair else {
+            return Err(Error::AuthenticationRefused);
+        };
+        let live = view.principal(&keypair.user)?.is_some_and(|r| r.is_live());
+        if !(live && keypair.active) {
+            return Err(Error::AuthenticationRefused);
+        }
+        let Some(master) = &self.master_key else {
+            return Err(Error::Conflict(
+                "no master key is configured (ACL_MASTER_KEY or --master-key-file): keypair secrets cannot be unsealed to verify signatures".to_owned(),
+            ));
+        };
+        let Some(sealed) = &keypair.sealed else {
+            return Err(Error::Conflict(format!(
+                "keypair `{}` was created before a master key was configured: it cannot sign requests; create a new keypair",
+                keypair.access_key
+            )));
+        };
+        let secret = Secret::from_opened(sealed.open(master, keypair.access_key.as_str())?);
+        Ok((keypair, secret))
     }
 
     /// Creates a group (a project): a principal of kind group, so its members are the role

@@ -9,6 +9,7 @@ use acl_core::{ClusterName, Engine, EngineOptions, Error, Layer, PrincipalName, 
 use acl_core::{Schema, Store, Uri};
 
 use crate::account::HashCost;
+use crate::seal::MasterKey;
 use crate::store::{PlatformStore, PlatformTxn, PlatformView};
 
 /// How a [`Platform`] is tuned: the kernel's options and the cost of password and secret
@@ -35,6 +36,8 @@ pub struct PlatformOptions {
 pub struct Platform<S: Store> {
     engine: Engine<S>,
     pub(crate) options: PlatformOptions,
+    /// The key keypair secrets are sealed with (rule B1), if one was given.
+    pub(crate) master_key: Option<MasterKey>,
 }
 
 impl<S: PlatformStore> Platform<S> {
@@ -48,7 +51,15 @@ impl<S: PlatformStore> Platform<S> {
         Platform {
             engine: Engine::with_options(store, schema, options.engine).with_layer(PlatformLayer),
             options,
+            master_key: None,
         }
+    }
+
+    /// The platform with `key` as its master key (rule B1): keypairs created from now on
+    /// keep their secret sealed with it, and [`Platform::signing_secret`] opens them.
+    pub fn with_master_key(mut self, key: MasterKey) -> Platform<S> {
+        self.master_key = Some(key);
+        self
     }
 }
 
@@ -61,6 +72,11 @@ impl<S: Store> Platform<S> {
     /// The options the platform was built with.
     pub fn options(&self) -> &PlatformOptions {
         &self.options
+    }
+
+    /// Whether the platform has a master key (rule B1).
+    pub fn has_master_key(&self) -> bool {
+        self.master_key.is_some()
     }
 }
 

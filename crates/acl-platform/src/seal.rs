@@ -58,9 +58,25 @@ impl MasterKey {
     }
 }
 
-/// A secret sealed with a [`MasterKey`] for one access key: what a store keeps.
-#[derive(Clone, PartialEq, Eq)]
+/// A secret sealed with a [`MasterKey`] for one access key: what a store keeps. It
+/// serializes as its stored text (in a dump) and deserializes only from a well-formed one.
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct SealedSecret(String);
+
+impl TryFrom<String> for SealedSecret {
+    type Error = Error;
+
+    fn try_from(text: String) -> Result<SealedSecret> {
+        SealedSecret::from_stored(&text)
+    }
+}
+
+impl From<SealedSecret> for String {
+    fn from(sealed: SealedSecret) -> String {
+        sealed.0
+    }
+}
 
 impl std::fmt::Debug for SealedSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -14,7 +14,7 @@ use acl_core::{
 use acl_platform::{
     AccessKey, Account, AccountKey, Email, Folder, FolderId, FolderKind, FolderName, FolderStatus,
     GroupInfo, Hosts, Invitation, InvitationId, InvitationKey, Keypair, Limit, Limits, Permission,
-    PolicyName, Resource, ResourcePolicy, SecretHash, Session, SessionId, SessionRequest, Share,
+    PolicyName, Resource, ResourcePolicy, SealedSecret, SecretHash, Session, SessionId, SessionRequest, Share,
     UserRole, UserStatus, Vm, VmId,
 };
 
@@ -628,13 +628,18 @@ fn account_row(row: &Row) -> Result<Account> {
     })
 }
 
-/// Decodes `access_key, username, secret, active, policy, created`.
+/// Decodes `access_key, username, secret, active, policy, created, sealed`.
 fn keypair_row(row: &Row) -> Result<Keypair> {
     let table = "keypairs";
+    let sealed = get::<Option<&str>>(row, 6, table)?
+        .map(SealedSecret::from_stored)
+        .transpose()
+        .map_err(|e| corrupt(table, e))?;
     Ok(Keypair {
         access_key: parsed(row, 0, table, AccessKey::new)?,
         user: name(row, 1, table)?,
         secret: parsed(row, 2, table, SecretHash::from_stored)?,
+        sealed,
         active: get(row, 3, table)?,
         policy: parsed(row, 4, table, PolicyName::new)?,
         created: Timestamp(get(row, 5, table)?),

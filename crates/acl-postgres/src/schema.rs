@@ -50,6 +50,10 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "tables for resource policies, accounts, keypairs, sessions and group attributes",
         sql: V3,
     },
+    Migration {
+        summary: "keypairs keep their secret sealed with the master key, for request signing",
+        sql: V4,
+    },
 ];
 
 /// The schema version this build writes: the number of migration steps.
@@ -232,6 +236,12 @@ CREATE TABLE group_info (
     domain  TEXT NOT NULL CHECK (length(domain) BETWEEN 1 AND 64),
     created BIGINT NOT NULL
 );
+"#;
+
+/// Step 4 (rule B1), as acl-sqlite's step 9: a keypair's secret sealed with the master
+/// key, NULL for keypairs made without one.
+const V4: &str = r#"
+ALTER TABLE keypairs ADD COLUMN sealed TEXT CHECK (sealed IS NULL OR sealed LIKE 'xc20p1:%');
 "#;
 
 /// The table that records the schema's application and version.

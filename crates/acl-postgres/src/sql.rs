@@ -247,20 +247,21 @@ pub(crate) const PUT_ACCOUNT: &str = "INSERT INTO accounts (username, username_k
      need_password_change = excluded.need_password_change, domain = excluded.domain, \
      policy = excluded.policy, created = excluded.created";
 
-pub(crate) const KEYPAIR: &str = "SELECT access_key, username, secret, active, policy, created \
-     FROM keypairs WHERE access_key = $1";
+pub(crate) const KEYPAIR: &str = "SELECT access_key, username, secret, active, policy, created, \
+     sealed FROM keypairs WHERE access_key = $1";
 pub(crate) const KEYPAIRS_OF: &str = "SELECT access_key, username, secret, active, policy, \
-     created FROM keypairs WHERE username = $1 ORDER BY access_key";
+     created, sealed FROM keypairs WHERE username = $1 ORDER BY access_key";
 /// `$1` is the exclusive lower bound (`after` or `''`), `$2` the limit.
-pub(crate) const KEYPAIRS: &str = "SELECT access_key, username, secret, active, policy, created \
-     FROM keypairs WHERE access_key > $1 ORDER BY access_key LIMIT $2";
+pub(crate) const KEYPAIRS: &str = "SELECT access_key, username, secret, active, policy, created, \
+     sealed FROM keypairs WHERE access_key > $1 ORDER BY access_key LIMIT $2";
 pub(crate) const KEYPAIRS_OF_POLICY: &str =
     "SELECT access_key FROM keypairs WHERE policy = $1 ORDER BY access_key LIMIT $2";
 pub(crate) const PUT_KEYPAIR: &str = "INSERT INTO keypairs \
-     (access_key, username, secret, active, policy, created) VALUES ($1, $2, $3, $4, $5, $6) \
+     (access_key, username, secret, active, policy, created, sealed) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
      ON CONFLICT (access_key) DO UPDATE SET username = excluded.username, \
      secret = excluded.secret, active = excluded.active, policy = excluded.policy, \
-     created = excluded.created";
+     created = excluded.created, sealed = excluded.sealed";
 
 pub(crate) const SESSION: &str = "SELECT id, username, cpu, ram_gb, gpu, fgpu_hundredths, \
      containers, started, stopped FROM sessions WHERE id = $1";

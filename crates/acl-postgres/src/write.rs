@@ -10,7 +10,7 @@ use acl_core::{
 };
 use acl_platform::{
     Account, Folder, FolderId, GroupInfo, Hosts, Invitation, Keypair, Limit, PolicyName, Resource,
-    ResourcePolicy, Session, Share, Vm,
+    ResourcePolicy, SealedSecret, Session, Share, Vm,
 };
 
 use crate::conn::Conn;
@@ -455,6 +455,7 @@ pub(crate) fn put_keypair(conn: &mut Conn, keypair: &Keypair) -> Result<()> {
             &keypair.active,
             &keypair.policy.as_str(),
             &keypair.created.0,
+            &keypair.sealed.as_ref().map(SealedSecret::as_stored),
         ],
         what,
     )

@@ -18,7 +18,7 @@ use acl_platform::{
 
 use acl_platform::{
     AccessKey, Account, AccountKey, Email, GroupInfo, Hosts, Keypair, Limit, Limits, PolicyName,
-    Resource, ResourcePolicy, SecretHash, Session, SessionId, SessionRequest, UserRole, UserStatus,
+    Resource, ResourcePolicy, SealedSecret, SecretHash, Session, SessionId, SessionRequest, UserRole, UserStatus,
 };
 
 use crate::sql::{self, CHUNK, bucket, db_err};
@@ -1058,13 +1058,19 @@ fn account_row(row: &Row<'_>) -> Result<Account> {
     })
 }
 
-/// Decodes `access_key, username, secret, active, policy, created`.
+/// Decodes `access_key, username, secret, active, policy, created, sealed`.
 fn keypair_row(row: &Row<'_>) -> Result<Keypair> {
     let table = "keypairs";
+    let sealed = if is_null(row, 6, table)? {
+        None
+    } else {
+        Some(parsed(row, 6, table, SealedSecret::from_stored)?)
+    };
     Ok(Keypair {
         access_key: parsed(row, 0, table, AccessKey::new)?,
         user: name(row, 1, table)?,
         secret: parsed(row, 2, table, SecretHash::from_stored)?,
+        sealed,
         active: flag(row, 3, table)?,
         policy: parsed(row, 4, table, PolicyName::new)?,
         created: Timestamp(int(row, 5, table)?),

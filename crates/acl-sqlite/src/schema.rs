@@ -63,6 +63,10 @@ pub const MIGRATIONS: &[Migration] = &[
         summary: "every kernel row each commit wrote, pruned, for caches and follower indexes",
         sql: V8,
     },
+    Migration {
+        summary: "keypairs keep their secret sealed with the master key, for request signing",
+        sql: V9,
+    },
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`): the number of migration
@@ -370,6 +374,13 @@ CREATE TABLE changed (
 DROP TABLE noted;
 ALTER TABLE meta ADD COLUMN notes_from INTEGER NOT NULL DEFAULT 0 CHECK (notes_from >= 0);
 UPDATE meta SET notes_from = revision;
+";
+
+/// Step 9 (rule B1): a keypair's secret sealed with the master key (`xc20p1:` and hex),
+/// what verifying a Backend.AI request signature needs; NULL for keypairs made without a
+/// master key, which cannot sign requests.
+const V9: &str = "
+ALTER TABLE keypairs ADD COLUMN sealed TEXT CHECK (sealed IS NULL OR sealed LIKE 'xc20p1:%');
 ";
 
 /// Brings the database on `conn` to [`CURRENT_VERSION`] by applying `steps` (normally

@@ -10,7 +10,8 @@ use acl_core::{
 use acl_platform::{Folder, FolderId, Invitation, Share, Vm};
 
 use acl_platform::{
-    Account, GroupInfo, Hosts, Keypair, Limit, PolicyName, Resource, ResourcePolicy, Session,
+    Account, GroupInfo, Hosts, Keypair, Limit, PolicyName, Resource, ResourcePolicy, SealedSecret,
+    Session,
 };
 
 use crate::read;
@@ -517,6 +518,7 @@ pub(crate) fn put_keypair(conn: &Connection, keypair: &Keypair) -> Result<()> {
             &keypair.active,
             &keypair.policy.as_str(),
             &keypair.created.0,
+            &keypair.sealed.as_ref().map(SealedSecret::as_stored),
         ],
         what,
     )?;

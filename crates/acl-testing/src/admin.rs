@@ -544,6 +544,97 @@ pub fn a5_keypairs<S: PlatformStore>(make: &dyn Fn() -> S) {
     );
 }
 
+/// The master key of [`a5_b1_sealed_secrets`].
+const MASTER_KEY: &str = "8f2e6a0c4b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d2f";
+
+/// Rules A5, B1: with a master key a keypair keeps its secret sealed (never in clear, in
+/// no row and no dump line) and [`acl_platform::Platform::signing_secret`] opens it; the
+/// keypair and its user must be active (rule A3); a keypair made before the master key
+/// cannot sign and the error says so; another master key opens nothing.
+pub fn a5_b1_sealed_secrets<S: PlatformStore>(make: &dyn Fn() -> S) {
+    use acl_platform::MasterKey;
+    let mut w = world(make);
+    w.account(ADMIN, "ann", UserRole::User);
+    // made while the platform has no master key
+    let (old_key, _) = w.keypair(ADMIN, "ann");
+    let err = w.engine.signing_secret(old_key.as_str()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(err.to_string().contains("no master key"), "{err}");
+    w.engine = w
+        .engine
+        .with_master_key(MasterKey::from_hex(MASTER_KEY).unwrap());
+    assert!(w.engine.has_master_key());
+    let err = w.engine.signing_secret(old_key.as_str()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(
+        err.to_string().contains("created before a master key"),
+        "{err}"
+    );
+    let created = w
+        .engine
+        .create_keypair(&w.by(ADMIN), &name("ann"), &mut fresh_entropy())
+        .unwrap()
+        .value;
+    let key = created.keypair.access_key.clone();
+    let secret = created.secret.expose().to_owned();
+    let stored = w.engine.store().read().unwrap().keypair(&key).unwrap().unwrap();
+    let sealed = stored.sealed.clone().expect("a sealed secret");
+    assert!(!sealed.as_stored().contains(&secret));
+    assert!(!stored.secret.as_str().contains(&secret));
+    let (keypair, opened) = w.engine.signing_secret(key.as_str()).unwrap();
+    assert_eq!(keypair.user, name("ann"));
+    assert_eq!(opened.expose(), secret);
+    // no dump line holds the secret
+    let mut dump = Vec::new();
+    w.engine.dump(&name(ADMIN), &mut dump).unwrap();
+    let dump = String::from_utf8(dump).unwrap();
+    assert!(dump.contains(sealed.as_stored()));
+    assert!(!dump.contains(&secret));
+    // unknown keys, inactive keypairs and inactive users sign nothing
+    assert_eq!(
+        w.engine.signing_secret("AKNOTAKEY000000000000").unwrap_err(),
+        Error::AuthenticationRefused
+    );
+    assert_eq!(
+        w.engine.signing_secret("bad key!").unwrap_err(),
+        Error::AuthenticationRefused
+    );
+    w.engine
+        .set_keypair_active(&w.by(ADMIN), &key, false)
+        .unwrap();
+    assert_eq!(
+        w.engine.signing_secret(key.as_str()).unwrap_err(),
+        Error::AuthenticationRefused
+    );
+    let again = w
+        .engine
+        .create_keypair(&w.by(ADMIN), &name("ann"), &mut fresh_entropy())
+        .unwrap()
+        .value
+        .keypair
+        .access_key;
+    assert!(w.engine.signing_secret(again.as_str()).is_ok());
+    w.engine
+        .deactivate_account(&w.by(ADMIN), &name("ann"))
+        .unwrap();
+    assert_eq!(
+        w.engine.signing_secret(again.as_str()).unwrap_err(),
+        Error::AuthenticationRefused
+    );
+    // another master key opens nothing, and says why
+    w.engine
+        .activate_account(&w.by(ADMIN), &name("ann"))
+        .unwrap();
+    w.engine
+        .set_keypair_active(&w.by(ADMIN), &key, true)
+        .unwrap();
+    w.engine = w
+        .engine
+        .with_master_key(MasterKey::from_hex(&"ab".repeat(32)).unwrap());
+    let err = w.engine.signing_secret(key.as_str()).unwrap_err();
+    assert!(err.to_string().contains("cannot be unsealed"), "{err}");
+}
+
 /// Groups (projects): created with a domain by whoever manages `role://{group}`; members
 /// are the role graph; only managers of the group change them (rule A4).
 pub fn a4_groups<S: PlatformStore>(make: &dyn Fn() -> S) {

@@ -19,7 +19,7 @@ use acl_platform::PlatformStore;
 
 pub use crate::admin::{
     a1_a2_boundaries_at_the_engine, a1_create_account_validates_every_field, a1_list_accounts,
-    a1_update_account, a3_deactivation, a4_groups, a4_roles_are_memberships, a5_keypairs,
+    a1_update_account, a3_deactivation, a4_groups, a4_roles_are_memberships, a5_b1_sealed_secrets, a5_keypairs,
     a6_folder_admission, a6_policies, a6_session_admission, a6_sessions_on_behalf, a7_csv_export,
     audit_trail, init_with_account,
 };
@@ -57,7 +57,7 @@ macro_rules! conformance_tests {
             v3_project_tags, store_folder_rows,
             a1_create_account_validates_every_field, a1_a2_boundaries_at_the_engine,
             a1_update_account, a1_list_accounts, a3_deactivation, a4_roles_are_memberships,
-            a5_keypairs, a4_groups, a6_policies, a6_session_admission, a6_sessions_on_behalf,
+            a5_keypairs, a5_b1_sealed_secrets, a4_groups, a6_policies, a6_session_admission, a6_sessions_on_behalf,
             a6_folder_admission,
             a7_csv_export, audit_trail, init_with_account,
             d5_commit_history, d5_dump_restore_round_trip, d5_restore_refuses_and_changes_nothing);
