@@ -30,12 +30,12 @@ use crate::account::{
     SecretHash, UserRole, UserStatus,
 };
 use crate::export;
-use crate::seal::SealedSecret;
 use crate::platform::Platform;
 use crate::policy::{
     PolicyName, ResourcePolicy, Session, SessionId, SessionRequest, Usage, admit_session,
 };
 use crate::problems::Problems;
+use crate::seal::SealedSecret;
 use crate::store::{PlatformStore, PlatformTxn, PlatformView};
 use acl_core::Level;
 use acl_core::Schema;
@@ -193,7 +193,7 @@ fn users_root() -> Result<Uri> {
 }
 
 /// `user://{name}`.
-fn user_uri(name: &PrincipalName) -> Result<Uri> {
+pub(crate) fn user_uri(name: &PrincipalName) -> Result<Uri> {
     users_root()?.child(name.as_str())
 }
 
@@ -1013,8 +1013,11 @@ impl<S: PlatformStore> Platform<S> {
                     return Err(Error::NoEffect(format!("`{user}` is already in `{group}`")));
                 }
                 put_grant(tx, &user, &uri, Level::Read)?;
-            } else if remove_grant(tx, &user, &uri)?.is_none() {
-                return Err(Error::NoEffect(format!("`{user}` is not in `{group}`")));
+            } else {
+                if remove_grant(tx, &user, &uri)?.is_none() {
+                    return Err(Error::NoEffect(format!("`{user}` is not in `{group}`")));
+                }
+                crate::folders::drop_group_shares(tx, &cluster, group, &user)?;
             }
             Ok(Step::Changed(
                 (),

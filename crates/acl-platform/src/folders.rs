@@ -356,6 +356,28 @@ fn refuse_unshareable(folder: &Folder) -> Result<()> {
     Ok(())
 }
 
+/// Removes `user`'s shares on the folders of `group` once `user` is no longer in the group
+/// (rule F8: a member who leaves the group loses its folders, project shares included).
+pub(crate) fn drop_group_shares<T: PlatformTxn + ?Sized>(
+    tx: &mut T,
+    cluster: &ClusterName,
+    group: &PrincipalName,
+    user: &PrincipalName,
+) -> Result<()> {
+    if let Ok(closure) = closure_of(&*tx, user)?
+        && closure.contains(group)
+    {
+        return Ok(());
+    }
+    for folder in tx.folders_of(group)? {
+        if share_of(&*tx, &folder.id, user)?.is_some() {
+            tx.delete_share(&folder.id, user)?;
+            remove_grant(tx, user, &folder.id.uri(cluster)?)?;
+        }
+    }
+    Ok(())
+}
+
 /// The share of `user` on `folder`, if any.
 fn share_of<V: PlatformView + ?Sized>(
     view: &V,
@@ -929,6 +951,129 @@ impl<S: PlatformStore> Platform<S> {
         })
     }
 
+    /// Stops sharing folder `id` with each of `users` (rule F7), in one transaction: all or
+    /// nothing. The caller needs `manage` on the folder; every user must hold a share.
+    pub fn unshare_folder_users(
+        &self,
+        by: &Caller,
+        id: &FolderId,
+        users: &[PrincipalName],
+    ) -> Result<Applied<Vec<Share>>> {
+        if users.is_empty() {
+            return Err(Error::InvalidInput(
+                "name at least one user to unshare".into(),
+            ));
+        }
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let uri = Self::folder_uri(&cluster, id)?;
+            authorize(&*tx, &actor, &uri, Level::Manage, "unshare")?;
+            active_folder(&*tx, id)?;
+            let mut removed = Vec::with_capacity(users.len());
+            for user in users {
+                let user = canonical_name(&cluster, user);
+                let share = share_of(&*tx, id, &user)?
+                    .ok_or_else(|| Error::not_found("share", format!("{id} {user}")))?;
+                tx.delete_share(id, &user)?;
+                remove_grant(tx, &user, &uri)?;
+                removed.push(share);
+            }
+            let detail = removed
+                .iter()
+                .map(|s| s.user.to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Ok(Step::Changed(
+                removed,
+                change(by, actor, "unshare", id.as_str(), detail),
+            ))
+        })
+    }
+
+    /// Shares group folder `id` with members of its group at `permission` (Backend.AI's
+    /// project-folder share, rule F8), in one transaction: all or nothing. The caller needs
+    /// `manage` on the folder; each user must be an active member of the owning group (its
+    /// closure holds the group). Each gets a share row and its grant, written and removed
+    /// together as every share's (rule F6); levels being inclusive, a share raises a
+    /// member's permission above the group's, never lowers it. A member who leaves the
+    /// group loses these shares with the membership (rule F8). Sharing a member again at
+    /// the permission it holds is [`Error::NoEffect`]; at another, the share changes.
+    pub fn share_group_folder(
+        &self,
+        by: &Caller,
+        id: &FolderId,
+        users: &[PrincipalName],
+        permission: Permission,
+    ) -> Result<Applied<Vec<Share>>> {
+        if users.is_empty() {
+            return Err(Error::InvalidInput(
+                "name at least one user to share with".into(),
+            ));
+        }
+        self.transact(|tx| {
+            let cluster = self.cluster_in(tx)?.clone();
+            let actor = canonical_name(&cluster, &by.principal);
+            let uri = Self::folder_uri(&cluster, id)?;
+            authorize(&*tx, &actor, &uri, Level::Manage, "share")?;
+            let folder = active_folder(&*tx, id)?;
+            if folder.kind != FolderKind::Group {
+                return Err(Error::InvalidInput(format!(
+                    "folder `{id}` is a user folder: share it by invitation (rule F4)"
+                )));
+            }
+            let mut shared = Vec::with_capacity(users.len());
+            let mut changed = false;
+            for user in users {
+                let user = canonical_name(&cluster, user);
+                let member = match closure_of(&*tx, &user)? {
+                    Ok(closure) => {
+                        closure.contains(&folder.owner)
+                            && closure
+                                .record(&user)
+                                .is_some_and(|r| r.kind == PrincipalKind::User)
+                    }
+                    Err(_) => false,
+                };
+                if !member {
+                    return Err(Error::NotFound {
+                        what: "member",
+                        name: clip(&format!("{user} of group {}", folder.owner)),
+                    });
+                }
+                let share = Share {
+                    folder: id.clone(),
+                    user: user.clone(),
+                    permission,
+                };
+                if share_of(&*tx, id, &user)?.as_ref() != Some(&share) {
+                    changed = true;
+                    tx.put_share(&share)?;
+                    tx.put_grant(&Grant {
+                        holder: user.clone(),
+                        uri: uri.clone(),
+                        level: permission.level(),
+                    })?;
+                }
+                shared.push(share);
+            }
+            if !changed {
+                return Err(Error::NoEffect(format!(
+                    "every user named already holds {permission} on folder `{id}`"
+                )));
+            }
+            let detail = shared
+                .iter()
+                .map(|s| format!("{} {permission}", s.user))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Ok(Step::Changed(
+                shared,
+                change(by, actor, "group_share", id.as_str(), detail),
+            ))
+        })
+    }
+
     /// The caller leaves a folder shared with it (rule F7): its share and grant go. A
     /// group folder cannot be left (rule F8: leave the group), nor an owned one.
     pub fn leave_folder(&self, by: &Caller, id: &FolderId) -> Result<Applied<Share>> {
@@ -1109,6 +1254,11 @@ pub trait PlatformReads {
     /// rule A1) or by username.
     fn user_named(&self, text: &str) -> Result<PrincipalName>;
 
+    /// The email of `user`'s account if `viewer` may read it (`read` on `user://{user}`:
+    /// the user itself and admins, rules A1 and P5); `None` when it may not, or when
+    /// `user` has no account.
+    fn email_of(&self, viewer: &PrincipalName, user: &PrincipalName) -> Result<Option<String>>;
+
     /// The VM named `name` in one of `user`'s teams (the groups of its closure), or else
     /// the VM whose id is `name`; several of that name are a [`Error::Conflict`] naming
     /// their ids.
@@ -1156,6 +1306,17 @@ impl<'e, S: PlatformStore + 'e> PlatformReads for Reader<'e, S> {
             Some(account) => Ok(account.user),
             None => Err(Error::not_found("user", text)),
         }
+    }
+
+    fn email_of(&self, viewer: &PrincipalName, user: &PrincipalName) -> Result<Option<String>> {
+        let user = self.canonical_name(user)?.into_owned();
+        if !self.check(viewer, &crate::admin::user_uri(&user)?, Level::Read)? {
+            return Ok(None);
+        }
+        Ok(self
+            .view()
+            .account(&user)?
+            .map(|account| account.email.as_str().to_owned()))
     }
 
     fn vm_named(&self, user: &PrincipalName, name: &str) -> Result<Vm> {

@@ -135,6 +135,14 @@ impl JwtKey {
             .map_err(|err| ApiError::Unavailable(format!("cannot sign a token: {err}")))
     }
 
+    /// Signs `claims` as an HS256 token with this key: the file-access tickets of the
+    /// Backend.AI API (rule B1). Such claims name no identity, so [`JwtKey::verify`]
+    /// never takes a ticket for an API token.
+    pub(crate) fn sign_claims<T: serde::Serialize>(&self, claims: &T) -> Result<String, ApiError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|err| ApiError::Unavailable(format!("cannot sign a ticket: {err}")))
+    }
+
     /// The identity of a verified token: signature, algorithm and `exp` checked. Every
     /// failure is [`ApiError::Unauthenticated`] naming the problem, never the token.
     pub fn identity(&self, token: &str) -> Result<PrincipalName, ApiError> {

@@ -187,7 +187,7 @@ fn request_id(request: &Request, counter: &AtomicU64) -> String {
 /// Every request: an id (echoed in `x-request-id`), a span carrying it, one log line at
 /// the end (method, route, status, time; never a header, so never a token, rule S8), and
 /// the metrics.
-async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+pub(crate) async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     static COUNTER: AtomicU64 = AtomicU64::new(1);
     let id = request_id(&request, &COUNTER);
     let method = request.method().to_string();
@@ -324,6 +324,16 @@ fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// The next connection on `listener`; never, when there is none.
+async fn accept(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Why the server could not start or stopped badly.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -341,10 +351,12 @@ pub enum ServeError {
     Follower(acl_core::Error),
 }
 
-/// A server bound to its address, not yet serving.
+/// A server bound to its address (and, if asked, the Backend.AI listener's), not yet
+/// serving.
 pub struct Server {
     app: Arc<App>,
     listener: TcpListener,
+    backendai: Option<TcpListener>,
     stop: watch::Sender<bool>,
 }
 
@@ -352,6 +364,10 @@ impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("addr", &self.listener.local_addr().ok())
+            .field(
+                "backendai",
+                &self.backendai.as_ref().and_then(|l| l.local_addr().ok()),
+            )
             .field("limits", &self.app.limits)
             .finish_non_exhaustive()
     }
@@ -404,7 +420,31 @@ impl Server {
         Ok(Server {
             app,
             listener,
+            backendai: None,
             stop,
+        })
+    }
+
+    /// Also listens on `addr` for the Backend.AI-compatible manager API (rule B1), served
+    /// at that listener's root by the same engine, within the same limits.
+    pub async fn with_backendai(mut self, addr: &str) -> Result<Server, ServeError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: addr.to_owned(),
+                source,
+            })?;
+        self.backendai = Some(listener);
+        Ok(self)
+    }
+
+    /// The address of the Backend.AI listener, if [`Server::with_backendai`] made one.
+    pub fn backendai_addr(&self) -> Option<Result<SocketAddr, ServeError>> {
+        self.backendai.as_ref().map(|listener| {
+            listener.local_addr().map_err(|source| ServeError::Bind {
+                addr: "the bound Backend.AI socket".into(),
+                source,
+            })
         })
     }
 
@@ -426,9 +466,11 @@ impl Server {
         let Server {
             app,
             listener,
+            backendai,
             stop,
         } = self;
         let router = router(Arc::clone(&app));
+        let manager = crate::backendai::router(Arc::clone(&app));
         tokio::spawn(Arc::clone(&app).follow());
         app.listen_for_commits();
         let slots = Arc::new(Semaphore::new(app.limits.max_connections));
@@ -440,23 +482,25 @@ impl Server {
             .keep_alive(true);
         tokio::pin!(shutdown);
         loop {
-            let (stream, peer) = tokio::select! {
+            let (accepted, which) = tokio::select! {
                 () = &mut shutdown => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(err) => {
-                        // A transient accept failure (too many open files): log, go on.
-                        tracing::warn!(error = %err, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
+                accepted = listener.accept() => (accepted, &router),
+                accepted = accept(backendai.as_ref()) => (accepted, &manager),
+            };
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // A transient accept failure (too many open files): log, go on.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
             };
             let _ = stream.set_nodelay(true);
             let io = TokioIo::new(stream);
             match Arc::clone(&slots).try_acquire_owned() {
                 Ok(permit) => {
-                    let service = TowerToHyperService::new(router.clone());
+                    let service = TowerToHyperService::new(which.clone());
                     let connection = graceful.watch(builder.serve_connection(io, service));
                     tokio::spawn(async move {
                         if let Err(err) = connection.await {
@@ -489,6 +533,7 @@ impl Server {
             }
         }
         drop(listener);
+        drop(backendai);
         let _ = stop.send(true);
         tracing::info!("stopping: finishing in-flight requests");
         if tokio::time::timeout(app.limits.shutdown_grace, graceful.shutdown())
@@ -498,6 +543,7 @@ impl Server {
             tracing::warn!("shutdown grace ran out with requests still in flight");
         }
         drop(router);
+        drop(manager);
         // Connections that outlived the grace still hold the state: give them a moment
         // more, then leave the engine to the last of them.
         let mut app = app;
