@@ -1457,6 +1457,39 @@ impl<'e, S: PlatformStore + 'e> PlatformViewerReads for Viewer<'e, S> {
     }
 }
 
+/// Refuses a direct change of `holder`'s membership grant on `role://G` while `holder`
+/// holds a project share on a folder of group `G` ([`Platform::share_group_folder`]): that
+/// share lasts only as long as the membership (rule F8), so the membership changes through
+/// the group workflow ([`Platform::remove_group_member`]), which drops the share with it.
+fn refuse_membership_change_under_shares<V: PlatformView + ?Sized>(
+    view: &V,
+    uri: &Uri,
+    holder: &PrincipalName,
+    action: &str,
+) -> Result<()> {
+    let path: Vec<&str> = uri.segments().collect();
+    let Ok(group) = PrincipalName::new(&path.join("/")) else {
+        return Ok(());
+    };
+    if Uri::of_role(&group) != *uri {
+        return Ok(());
+    }
+    for folder in view.folders_of(&group)? {
+        if folder.kind == FolderKind::Group
+            && folder.is_active()
+            && share_of(view, &folder.id, holder)?.is_some()
+        {
+            return Err(Error::Conflict(format!(
+                "`{holder}` holds a project share of folder `{}` of `{group}`: change its \
+                 membership with the group's members workflow (which drops the share), or \
+                 unshare first, not by {action}",
+                folder.id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a generic grant, forbid or revoke on exactly a folder's URI when the folder
 /// workflows own that grant (docs/semantics.md, F6): the owner's grant (of a user or a
 /// group folder) and a sharee's grant change only with their rows, through the folder
@@ -1470,6 +1503,9 @@ pub(crate) fn refuse_folder_workflow_grant<V: PlatformView + ?Sized>(
     holder: &PrincipalName,
     action: &str,
 ) -> Result<()> {
+    if uri.scheme() == "role" {
+        return refuse_membership_change_under_shares(view, uri, holder, action);
+    }
     if uri.scheme() != "vfolder" || uri.depth() != 2 {
         return Ok(());
     }

@@ -7,6 +7,10 @@
 //! and served at `/openapi.json`. docs/api.md describes every endpoint. Under `/api/v1`
 //! the same listener speaks the Neu.ro-compatible auth API (rule N1, module `neuro`), so
 //! the published `neuro-auth-client` and the Neu.ro/Apolo SDK work against it unchanged.
+//! [`Server::with_backendai`] opens a second listener speaking, at its root, the folder
+//! part of Backend.AI's manager API (rule B1, module [`backendai`]): requests signed with a
+//! keypair as the published `backend.ai-client` signs them, folders by name or UUID,
+//! problem+json errors.
 //!
 //! The key decision: **the server is an adapter and adds no rule.** A request acts as the
 //! identity of its bearer token (rule S2); a mutation is the engine's mutation as that

@@ -19,9 +19,9 @@ use acl_platform::PlatformStore;
 
 pub use crate::admin::{
     a1_a2_boundaries_at_the_engine, a1_create_account_validates_every_field, a1_list_accounts,
-    a1_update_account, a3_deactivation, a4_groups, a4_roles_are_memberships, a5_b1_sealed_secrets, a5_keypairs,
-    a6_folder_admission, a6_policies, a6_session_admission, a6_sessions_on_behalf, a7_csv_export,
-    audit_trail, init_with_account,
+    a1_update_account, a3_deactivation, a4_groups, a4_roles_are_memberships, a5_b1_sealed_secrets,
+    a5_keypairs, a6_folder_admission, a6_policies, a6_session_admission, a6_sessions_on_behalf,
+    a7_csv_export, audit_trail, init_with_account,
 };
 pub use crate::dump::{
     d5_commit_history, d5_dump_restore_round_trip, d5_restore_refuses_and_changes_nothing,
@@ -29,8 +29,8 @@ pub use crate::dump::{
 pub use crate::folders::{
     bug_history_folders, f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity,
     f3_folder_actions, f4_invite, f5_invitation_states, f6_accept_rechecks,
-    f6_share_grants_follow_the_folder_workflows, f7_share_changes_and_leave, f8_group_folders,
-    f9_delete_and_mount, store_folder_rows, v1_v2_vm_sharing, v3_project_tags,
+    f6_share_grants_follow_the_folder_workflows, f7_share_changes_and_leave, f8_b1_project_shares,
+    f8_group_folders, f9_delete_and_mount, store_folder_rows, v1_v2_vm_sharing, v3_project_tags,
 };
 
 /// Expands to one `#[test]` per conformance case, each calling the case with a fresh store
@@ -53,7 +53,7 @@ macro_rules! conformance_tests {
             f1_f2_folders_names_and_listing, f2_folder_by_name_and_ambiguity, f3_folder_actions,
             f4_invite, f5_invitation_states, f6_accept_rechecks,
             f6_share_grants_follow_the_folder_workflows, f7_share_changes_and_leave,
-            f8_group_folders, f9_delete_and_mount, bug_history_folders, v1_v2_vm_sharing,
+            f8_group_folders, f8_b1_project_shares, f9_delete_and_mount, bug_history_folders, v1_v2_vm_sharing,
             v3_project_tags, store_folder_rows,
             a1_create_account_validates_every_field, a1_a2_boundaries_at_the_engine,
             a1_update_account, a1_list_accounts, a3_deactivation, a4_roles_are_memberships,

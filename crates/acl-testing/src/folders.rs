@@ -1118,3 +1118,96 @@ pub fn store_folder_rows<S: PlatformStore>(make: &dyn Fn() -> S) {
         tx.put_vm(&v)
     });
 }
+
+/// rules F8, F7, B1: a project folder is shared with members of its project only, by a
+/// manager of the folder, all or nothing; the share raises the member's level and goes
+/// when the member leaves the group through the group workflow, while a direct change of
+/// that membership is refused; unsharing several users is all or nothing; a viewer reads
+/// an email only where it may read the account (rule A1).
+pub fn f8_b1_project_shares<S: PlatformStore>(make: &dyn Fn() -> S) {
+    use acl_platform::UserRole;
+    let w = world(make);
+    for user in ["alice", "bob", "carol"] {
+        w.account(ADMIN, user, UserRole::User);
+    }
+    ok(w.engine
+        .create_group(&w.by(ADMIN), &name("proj"), "default"));
+    for user in ["alice", "bob"] {
+        ok(w.engine
+            .add_group_member(&w.by(ADMIN), &name("proj"), &name(user)));
+    }
+    let g = ok(w.engine.create_group_folder(
+        &w.by(ADMIN),
+        &name("proj"),
+        &folder_name("data"),
+        "h1",
+        ReadOnly,
+    ))
+    .value
+    .id;
+    let own = w.folder("alice", "mine");
+    w.folder_level("bob", &g, Read);
+    let share = |w: &World<S>, actor: &str, id: &FolderId, users: &[&str], p: Permission| {
+        let users: Vec<_> = users.iter().map(|u| name(u)).collect();
+        w.engine.share_group_folder(&w.by(actor), id, &users, p)
+    };
+    w.refused(ErrorKind::Forbidden, |w| {
+        share(w, "alice", &g, &["bob"], ReadWrite)
+    });
+    w.refused(ErrorKind::NotFound, |w| {
+        share(w, ADMIN, &g, &["carol"], ReadWrite)
+    });
+    // all or nothing: bob is not shared when carol cannot be
+    w.refused(ErrorKind::NotFound, |w| {
+        share(w, ADMIN, &g, &["bob", "carol"], ReadWrite)
+    });
+    w.refused(ErrorKind::InvalidInput, |w| {
+        share(w, "alice", &own, &["bob"], ReadWrite)
+    });
+    w.refused(ErrorKind::InvalidInput, |w| {
+        share(w, ADMIN, &g, &[], ReadWrite)
+    });
+    let shared = ok(share(&w, ADMIN, &g, &["bob"], ReadWrite)).value;
+    assert_eq!(shared.len(), 1);
+    w.folder_level("bob", &g, Write);
+    w.folder_level("alice", &g, Read);
+    w.refused(ErrorKind::NoEffect, |w| {
+        share(w, ADMIN, &g, &["bob"], ReadWrite)
+    });
+    // the membership under a project share changes only through the group workflow
+    let err = w.refused(ErrorKind::Conflict, |w| {
+        w.engine
+            .engine()
+            .revoke(&w.by(ADMIN), &uri("role://proj"), &name("bob"))
+    });
+    assert!(err.to_string().contains("project share"), "{err}");
+    // unsharing several users is all or nothing
+    w.refused(ErrorKind::NotFound, |w| {
+        w.engine
+            .unshare_folder_users(&w.by(ADMIN), &g, &[name("bob"), name("alice")])
+    });
+    w.folder_level("bob", &g, Write);
+    ok(share(&w, ADMIN, &g, &["alice"], ReadWrite));
+    let removed = ok(w
+        .engine
+        .unshare_folder_users(&w.by(ADMIN), &g, &[name("alice")]))
+    .value;
+    assert_eq!(removed.len(), 1);
+    w.folder_level("alice", &g, Read);
+    // leaving the group takes the share with it (rule F8)
+    ok(w.engine
+        .remove_group_member(&w.by(ADMIN), &name("proj"), &name("bob")));
+    w.folder_level("bob", &g, Deny);
+    assert!(ok(w.engine.reader().and_then(|r| r.shares(&g))).is_empty());
+    // emails: the user itself and admins read them, others do not
+    let reader = ok(w.engine.reader());
+    assert_eq!(
+        ok(reader.email_of(&name("bob"), &name("bob"))).as_deref(),
+        Some("bob@example.org")
+    );
+    assert_eq!(
+        ok(reader.email_of(&name(ADMIN), &name("bob"))).as_deref(),
+        Some("bob@example.org")
+    );
+    assert_eq!(ok(reader.email_of(&name("alice"), &name("bob"))), None);
+}

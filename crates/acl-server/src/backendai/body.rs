@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use serde_json::{Map, Value};
 
 use super::problem::{Answer, Problem};
@@ -122,6 +123,22 @@ impl Fields {
             Some((_, Value::Object(map))) => Ok(Some(map.clone())),
             Some((name, _)) => Err(Problem::invalid(format!("`{name}` must be an object"))),
         }
+    }
+}
+
+/// The one path parameter of a route (a folder's name or UUID, an invitation's id),
+/// decoded; a segment that is not UTF-8 is a 400 problem, not axum's plain-text rejection.
+#[derive(Debug, Clone)]
+pub(crate) struct Piece(pub String);
+
+impl FromRequestParts<Arc<App>> for Piece {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Answer<Piece> {
+        Path::<String>::from_request_parts(parts, app)
+            .await
+            .map(|Path(piece)| Piece(piece))
+            .map_err(|rejection| Problem::invalid(rejection.body_text()))
     }
 }
 

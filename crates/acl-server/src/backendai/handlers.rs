@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -18,7 +18,7 @@ use acl_platform::{
 };
 
 use super::auth::Signer;
-use super::body::Fields;
+use super::body::{Fields, Piece};
 use super::ids;
 use super::problem::{Answer, Problem};
 use crate::app::{App, Engine, require_live};
@@ -392,7 +392,7 @@ pub(crate) async fn id(
 pub(crate) async fn info(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
 ) -> Answer<Json<Value>> {
     read(&app, me, move |viewer| {
         let (reader, me) = (viewer.reader(), viewer.viewer());
@@ -412,7 +412,7 @@ pub(crate) async fn info(
 pub(crate) async fn rename(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Response> {
     let new = FolderName::new(&fields.required(&["new_name", "newName"])?)?;
@@ -429,7 +429,7 @@ pub(crate) async fn rename(
 pub(crate) async fn update_options(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Response> {
     let permission = fields.text(&["permission"])?;
@@ -481,7 +481,7 @@ pub(crate) async fn delete_by_id(
 pub(crate) async fn delete(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
 ) -> Answer<Response> {
     delete_named(&app, me, piece).await
 }
@@ -490,7 +490,7 @@ pub(crate) async fn delete(
 pub(crate) async fn invite(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Response> {
     let permission = offered(
@@ -584,7 +584,7 @@ fn on_invitation(problem: Problem) -> Problem {
 pub(crate) async fn update_invitation(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(id): Path<String>,
+    Piece(id): Piece,
     fields: Fields,
 ) -> Answer<Response> {
     let id = InvitationId::new(&id)?;
@@ -641,7 +641,7 @@ pub(crate) async fn delete_invitation(
 pub(crate) async fn share(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Response> {
     let permission = offered(
@@ -673,7 +673,7 @@ pub(crate) async fn share(
 pub(crate) async fn unshare(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Response> {
     let named = fields.required_texts(&["emails", "user_ids", "userIDs"])?;
@@ -732,7 +732,7 @@ fn uuid_field(fields: &Fields, names: &[&'static str]) -> Answer<Option<uuid::Uu
 pub(crate) async fn leave(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Response> {
     let other = uuid_field(&fields, &["shared_user_uuid", "sharedUserUuid"])?;
@@ -949,7 +949,7 @@ async fn ticket(
 pub(crate) async fn request_upload(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Json<Value>> {
     ticket(app, me, piece, fields, "upload", ("write", Level::Write)).await
@@ -959,7 +959,7 @@ pub(crate) async fn request_upload(
 pub(crate) async fn request_download(
     State(app): State<Arc<App>>,
     Signer(me): Signer,
-    Path(piece): Path<String>,
+    Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Json<Value>> {
     ticket(app, me, piece, fields, "download", ("read", Level::Read)).await
