@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use acl_core::{Caller, ClusterName, Schema};
-use acl_platform::{MasterKey, NewAccount, Platform, UserRole};
+use acl_platform::{MasterKey, NewAccount, Platform, PolicyName, ResourcePolicy, UserRole};
 use acl_server::backendai::signature::{SignHash, Signed, parse_date, signature};
 use acl_server::{JwtKey, Limits, Server, now};
 use acl_sqlite::SqliteStore;
@@ -58,10 +58,18 @@ fn seed(db: &std::path::Path) -> BTreeMap<String, (String, String)> {
         .unwrap();
     let by = Caller::new(name("admin"), now());
     engine.create_group(&by, &name("proj"), "default").unwrap();
+    let small = ResourcePolicy {
+        name: PolicyName::new("small").unwrap(),
+        ..ResourcePolicy::default_policy()
+    };
+    engine.create_policy(&by, &small).unwrap();
     let mut keys = BTreeMap::new();
-    for user in ["admin", "alice", "bob", "carol", "dave"] {
+    for user in ["admin", "alice", "bob", "carol", "dave", "erin"] {
         if user != "admin" {
-            let account = NewAccount::new(user, &format!("{user}@example.org"), "Passw0rd!x");
+            let mut account = NewAccount::new(user, &format!("{user}@example.org"), "Passw0rd!x");
+            if user == "erin" {
+                account.policy = "small".into();
+            }
             engine.create_account(&by, &account, &mut random).unwrap();
         }
         if ["alice", "bob", "carol"].contains(&user) {
@@ -456,4 +464,188 @@ async fn bad_signatures_are_refused() {
         .await;
     assert_eq!(ok.status, 200, "{}", ok.json);
     assert_eq!(ok.json, json!([]));
+}
+
+/// Rules F8, B1, A6: the group-folder flow of seed 002 (a project folder by the project's
+/// name or UUID, seen by members only, not left; shared with a member, never a
+/// non-member; unshared), and a resource policy in use not deleted, its users named.
+#[tokio::test]
+async fn project_folders_and_policies() {
+    let bai = Bai::start().await;
+    bai.call(
+        "alice",
+        Method::POST,
+        "/folders",
+        Some(json!({"name": "data", "group": "proj"})),
+    )
+    .await
+    .expect(403, "generic-forbidden");
+    let made = bai
+        .call(
+            "admin",
+            Method::POST,
+            "/folders",
+            Some(json!({"name": "data", "group": "proj", "permission": "ro"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.json);
+    assert_eq!(made.json["ownership_type"], "group");
+    let group = made.json["group"].as_str().unwrap().to_owned();
+    assert!(
+        made.json["quota_scope_id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&group)
+    );
+    let by_uuid = bai
+        .call(
+            "admin",
+            Method::POST,
+            "/folders",
+            Some(json!({"name": "more", "groupId": group})),
+        )
+        .await;
+    assert_eq!(by_uuid.status, 201, "{}", by_uuid.json);
+    assert_eq!(by_uuid.json["group_name"], "proj");
+    bai.call(
+        "admin",
+        Method::POST,
+        "/folders",
+        Some(json!({"name": "x", "group": "00000000-0000-0000-0000-000000000000"})),
+    )
+    .await
+    .expect(404, "object-not-found");
+    let listed = bai
+        .call(
+            "bob",
+            Method::GET,
+            &format!("/folders?group_id={group}"),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.json);
+    assert_eq!(listed.json.as_array().unwrap().len(), 2);
+    assert_eq!(listed.json[0]["permission"], "ro");
+    let none = bai.call("erin", Method::GET, "/folders", None).await;
+    assert_eq!(none.json, json!([]));
+    bai.call(
+        "bob",
+        Method::POST,
+        "/folders/data/leave",
+        Some(json!({"shared_user_uuid": null})),
+    )
+    .await
+    .expect(400, "invalid-api-params");
+    bai.call(
+        "bob",
+        Method::POST,
+        "/folders/data/request-upload",
+        Some(json!({"path": "x"})),
+    )
+    .await
+    .expect(403, "generic-forbidden");
+    // a member, yes; a non-member, no; by a manager only
+    bai.call(
+        "bob",
+        Method::POST,
+        "/folders/data/share",
+        Some(json!({"permission": "rw", "emails": ["bob@example.org"]})),
+    )
+    .await
+    .expect(403, "generic-forbidden");
+    bai.call(
+        "admin",
+        Method::POST,
+        "/folders/data/share",
+        Some(json!({"permission": "rw", "emails": ["bob@example.org", "erin@example.org"]})),
+    )
+    .await
+    .expect(404, "object-not-found");
+    let shared = bai
+        .call(
+            "admin",
+            Method::POST,
+            "/folders/data/share",
+            Some(json!({"permission": "rw", "emails": ["bob@example.org"]})),
+        )
+        .await;
+    assert_eq!(shared.status, 201, "{}", shared.json);
+    assert_eq!(shared.json["shared_emails"], json!(["bob@example.org"]));
+    let upload = bai
+        .call(
+            "bob",
+            Method::POST,
+            "/folders/data/request-upload",
+            Some(json!({"path": "x"})),
+        )
+        .await;
+    assert_eq!(upload.status, 200, "{}", upload.json);
+    bai.call(
+        "carol",
+        Method::POST,
+        "/folders/data/request-upload",
+        Some(json!({"path": "x"})),
+    )
+    .await
+    .expect(403, "generic-forbidden");
+    let unshared = bai
+        .call(
+            "admin",
+            Method::DELETE,
+            "/folders/data/unshare",
+            Some(json!({"emails": ["bob@example.org"]})),
+        )
+        .await;
+    assert_eq!(unshared.status, 200, "{}", unshared.json);
+    bai.call(
+        "bob",
+        Method::POST,
+        "/folders/data/request-upload",
+        Some(json!({"path": "x"})),
+    )
+    .await
+    .expect(403, "generic-forbidden");
+    // bad paths are refused before any decision
+    bai.call(
+        "admin",
+        Method::POST,
+        "/folders/data/request-upload",
+        Some(json!({"path": "../x"})),
+    )
+    .await
+    .expect(400, "invalid-api-params");
+    // a policy in use is not deleted, and the refusal names its user (#14531)
+    let query =
+        "mutation($name: String!) { delete_keypair_resource_policy(name: $name) { ok msg } }";
+    let refused = bai
+        .call(
+            "admin",
+            Method::POST,
+            "/admin/gql",
+            Some(json!({"query": query, "variables": {"name": "small"}})),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "{}", refused.json);
+    let answer = &refused.json["data"]["delete_keypair_resource_policy"];
+    assert_eq!(answer["ok"], false, "{answer}");
+    assert!(answer["msg"].as_str().unwrap().contains("erin"), "{answer}");
+    let other = bai
+        .call(
+            "admin",
+            Method::POST,
+            "/admin/gql",
+            Some(json!({"query": "{ users { email } }"})),
+        )
+        .await;
+    assert!(
+        other.json["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only")
+    );
+    let hosts = bai
+        .call("alice", Method::GET, "/folders/_/hosts", None)
+        .await;
+    assert_eq!(hosts.status, 200, "{}", hosts.json);
+    assert_eq!(hosts.json["default"], "local");
 }

@@ -72,10 +72,42 @@ async fn write<T: Send + 'static>(
     .map_err(Problem::from)?
 }
 
+/// The folders a request of `me` may name: those it sees (rule F1), and the project
+/// folders of the groups it manages (`manage` on `role://G`: admins, the group's managers),
+/// which it administers without being a member, as the manager's admins do.
+fn candidates(viewer: &Viewer<'_, AnyStore>) -> Answer<Vec<FolderEntry>> {
+    use acl_platform::PlatformView;
+    let (reader, me) = (viewer.reader(), viewer.viewer());
+    let mut entries = reader.folders(me)?;
+    let groups = viewer.roles(&acl_core::PageRequest::default(), |r| {
+        r.kind == PrincipalKind::Group
+    })?;
+    for group in groups.items {
+        if !reader.check(me, &acl_core::Uri::of_role(&group.name), Level::Manage)? {
+            continue;
+        }
+        for folder in reader.view().folders_of(&group.name)? {
+            if folder.is_active() && !entries.iter().any(|e| e.folder.id == folder.id) {
+                let access = folder
+                    .group_permission
+                    .map_or(FolderAccess::ReadOnly, FolderAccess::from);
+                let manages =
+                    reader.check(me, &folder.id.uri(&reader.cluster()?)?, Level::Manage)?;
+                entries.push(FolderEntry {
+                    folder,
+                    is_owner: false,
+                    access: if manages { FolderAccess::Owner } else { access },
+                });
+            }
+        }
+    }
+    Ok(entries)
+}
+
 /// The folder `piece` names among those `me` sees (rule F1): a UUID (32 hex digits, with
 /// or without dashes) or a name. Either way the same entry, so the same decision follows.
-fn resolve(reader: &Reader<'_, AnyStore>, me: &PrincipalName, piece: &str) -> Answer<FolderEntry> {
-    let entries = reader.folders(me)?;
+fn resolve(viewer: &Viewer<'_, AnyStore>, piece: &str) -> Answer<FolderEntry> {
+    let entries = candidates(viewer)?;
     let missing = || Problem::no_folder(format!("folder `{piece}` not found"));
     if let Some(uuid) = ids::parse(piece) {
         return entries
@@ -108,8 +140,7 @@ fn resolve(reader: &Reader<'_, AnyStore>, me: &PrincipalName, piece: &str) -> An
 
 /// Resolves the folder `piece` as `me` on a fresh view of `engine` (inside a mutation).
 fn resolve_in(engine: &Engine, me: &PrincipalName, piece: &str) -> Answer<FolderEntry> {
-    let reader = engine.reader()?;
-    resolve(&reader, me, piece)
+    resolve(&engine.reader()?.bind(me)?, piece)
 }
 
 /// The user a body names: an email or a username (rule A1).
@@ -379,7 +410,7 @@ pub(crate) async fn id(
 ) -> Answer<Json<Value>> {
     let name = fields.required(&["name", "vfolder_name", "vfolderName"])?;
     read(&app, me, move |viewer| {
-        let entry = resolve(viewer.reader(), viewer.viewer(), &name)?;
+        let entry = resolve(viewer, &name)?;
         Ok(Json(json!({
             "id": ids::folder(&entry.folder.id).to_string(),
             "name": entry.folder.name.as_str(),
@@ -396,7 +427,7 @@ pub(crate) async fn info(
 ) -> Answer<Json<Value>> {
     read(&app, me, move |viewer| {
         let (reader, me) = (viewer.reader(), viewer.viewer());
-        let entry = resolve(reader, me, &piece)?;
+        let entry = resolve(viewer, &piece)?;
         let mut value = folder_json(reader, me, &entry)?;
         if let Value::Object(map) = &mut value {
             map.insert("num_files".into(), json!(0));
@@ -436,7 +467,7 @@ pub(crate) async fn update_options(
     let cloneable = fields.flag(&["cloneable"])?;
     read(&app, me, move |viewer| {
         let (reader, me) = (viewer.reader(), viewer.viewer());
-        let entry = resolve(reader, me, &piece)?;
+        let entry = resolve(viewer, &piece)?;
         let uri = entry.folder.id.uri(&reader.cluster()?)?;
         if !reader.check(me, &uri, Level::Manage)? {
             return Err(acl_core::txn::forbidden(me, "update the options of", &uri, Level::Manage).into());
@@ -500,13 +531,14 @@ pub(crate) async fn invite(
     )?;
     let named = fields.required_texts(&["user_ids", "emails", "userIDs"])?;
     let invited = write(&app, me, move |engine, caller| {
-        let reader = engine.reader()?;
-        let entry = resolve(&reader, &caller.principal, &piece)?;
+        let viewer = engine.reader()?.bind(&caller.principal)?;
+        let reader = viewer.reader();
+        let entry = resolve(&viewer, &piece)?;
         let users = named
             .iter()
-            .map(|text| user_in(&reader, text))
+            .map(|text| user_in(reader, text))
             .collect::<Answer<Vec<_>>>()?;
-        drop(reader);
+        drop(viewer);
         let done = engine.invite(caller, &entry.folder.id, &users, permission)?;
         if let Some(err) = done.value.nobody_invited() {
             return Err(err.into());
@@ -652,13 +684,14 @@ pub(crate) async fn share(
     let named = fields.required_texts(&["emails", "user_ids", "userIDs"])?;
     let echoed = named.clone();
     write(&app, me, move |engine, caller| {
-        let reader = engine.reader()?;
-        let entry = resolve(&reader, &caller.principal, &piece)?;
+        let viewer = engine.reader()?.bind(&caller.principal)?;
+        let reader = viewer.reader();
+        let entry = resolve(&viewer, &piece)?;
         let users = named
             .iter()
-            .map(|text| user_in(&reader, text))
+            .map(|text| user_in(reader, text))
             .collect::<Answer<Vec<_>>>()?;
-        drop(reader);
+        drop(viewer);
         Ok(engine.share_group_folder(caller, &entry.folder.id, &users, permission)?)
     })
     .await?;
@@ -679,13 +712,14 @@ pub(crate) async fn unshare(
     let named = fields.required_texts(&["emails", "user_ids", "userIDs"])?;
     let echoed = named.clone();
     write(&app, me, move |engine, caller| {
-        let reader = engine.reader()?;
-        let entry = resolve(&reader, &caller.principal, &piece)?;
+        let viewer = engine.reader()?.bind(&caller.principal)?;
+        let reader = viewer.reader();
+        let entry = resolve(&viewer, &piece)?;
         let users = named
             .iter()
-            .map(|text| user_in(&reader, text))
+            .map(|text| user_in(reader, text))
             .collect::<Answer<Vec<_>>>()?;
-        drop(reader);
+        drop(viewer);
         Ok(engine.unshare_folder_users(caller, &entry.folder.id, &users)?)
     })
     .await?;
@@ -737,17 +771,18 @@ pub(crate) async fn leave(
 ) -> Answer<Response> {
     let other = uuid_field(&fields, &["shared_user_uuid", "sharedUserUuid"])?;
     write(&app, me, move |engine, caller| {
-        let reader = engine.reader()?;
-        let entry = resolve(&reader, &caller.principal, &piece)?;
+        let viewer = engine.reader()?.bind(&caller.principal)?;
+        let reader = viewer.reader();
+        let entry = resolve(&viewer, &piece)?;
         let me = reader.canonical_name(&caller.principal)?.into_owned();
         match other {
             Some(uuid) if uuid != ids::user(&me) => {
-                let share = sharee(&reader, &entry, uuid)?;
-                drop(reader);
+                let share = sharee(reader, &entry, uuid)?;
+                drop(viewer);
                 Ok(engine.unshare_folder(caller, &entry.folder.id, &share.user)?)
             }
             _ => {
-                drop(reader);
+                drop(viewer);
                 Ok(engine.leave_folder(caller, &entry.folder.id)?)
             }
         }
@@ -773,7 +808,7 @@ pub(crate) async fn shared(
     read(&app, me, move |viewer| {
         let (reader, me) = (viewer.reader(), viewer.viewer());
         let entries = match &only {
-            Some(piece) => vec![resolve(reader, me, piece)?],
+            Some(piece) => vec![resolve(viewer, piece)?],
             None => reader.folders(me)?,
         };
         let mut items = Vec::new();
@@ -821,10 +856,11 @@ pub(crate) async fn update_shared(
         .map(|p| offered(&p))
         .transpose()?;
     write(&app, me, move |engine, caller| {
-        let reader = engine.reader()?;
-        let entry = resolve(&reader, &caller.principal, &folder)?;
-        let share = sharee(&reader, &entry, user)?;
-        drop(reader);
+        let viewer = engine.reader()?.bind(&caller.principal)?;
+        let reader = viewer.reader();
+        let entry = resolve(&viewer, &folder)?;
+        let share = sharee(reader, &entry, user)?;
+        drop(viewer);
         match permission {
             None => Ok(engine.unshare_folder(caller, &entry.folder.id, &share.user)?),
             Some(permission) => {
@@ -922,7 +958,7 @@ async fn ticket(
     let key = Arc::clone(&app);
     let claims = read(&app, me, move |viewer| {
         let (reader, me) = (viewer.reader(), viewer.viewer());
-        let entry = resolve(reader, me, &piece)?;
+        let entry = resolve(viewer, &piece)?;
         let uri = entry.folder.id.uri(&reader.cluster()?)?;
         if !reader.check_action(me, &uri, action)? {
             return Err(acl_core::txn::forbidden(me, action, &uri, needed).into());
