@@ -16,6 +16,11 @@ pub struct Cli {
     /// The acting user [default: $ACL_AS, else the admin created by `init`].
     #[arg(long = "as", global = true, env = "ACL_AS", value_name = "PRINCIPAL")]
     pub acting: Option<String>,
+    /// A file holding the master key that seals keypair secrets, so they can verify
+    /// Backend.AI request signatures: 64 hexadecimal digits, e.g. from
+    /// `openssl rand -hex 32` [default: $ACL_MASTER_KEY; give one, not both].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub master_key_file: Option<PathBuf>,
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -28,6 +33,12 @@ impl Cli {
     /// The database path: `--db`, `$ACL_DB`, else `./acl.db`.
     pub fn db_path(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| PathBuf::from("acl.db"))
+    }
+
+    /// The master key (rule B1): `--master-key-file`, else `$ACL_MASTER_KEY`, else none;
+    /// both given, or a bad key, is an error naming where it came from (never the key).
+    pub fn master_key(&self) -> crate::error::Result<Option<acl_platform::MasterKey>> {
+        crate::ctx::master_key(self.master_key_file.as_deref())
     }
 
     /// The database as messages name it: the file's path, or the PostgreSQL URL with

@@ -1,8 +1,9 @@
 //! The context every command runs in: the engine over the SQLite file or the PostgreSQL
-//! database ([`AnyStore`]), the acting user,
-//! and the adapter's clock (the core reads none).
+//! database ([`AnyStore`]), the acting user, the master key keypair secrets are sealed with
+//! (rule B1), and the adapter's clock (the core reads none).
 
 use std::cell::OnceCell;
+use std::ffi::OsString;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,10 +11,13 @@ use acl_core::{
     Caller, Cursor, Error, PageRequest, PrincipalName, Reader, Schema, Timestamp, Uri, Viewer,
 };
 
-use acl_platform::{Platform, PlatformReads};
+use acl_platform::{MasterKey, Platform, PlatformReads};
 use acl_server::{AnyStore, is_postgres_url};
 
-use crate::error::Result;
+use crate::error::{CliError, Result};
+
+/// The environment variable holding the master key: 64 hexadecimal digits.
+pub const MASTER_KEY_ENV: &str = "ACL_MASTER_KEY";
 
 /// The engine over its store, and who acts.
 pub struct Ctx {
@@ -53,6 +57,15 @@ impl Ctx {
             acting,
             actor: OnceCell::new(),
         })
+    }
+
+    /// The context with the master key keypair secrets are sealed with (rule B1): a
+    /// keypair created in it keeps its secret sealed, so it can sign Backend.AI requests.
+    pub fn with_master_key(self, key: MasterKey) -> Ctx {
+        Ctx {
+            engine: self.engine.with_master_key(key),
+            ..self
+        }
     }
 
     /// The engine.
@@ -127,6 +140,56 @@ impl Ctx {
     }
 }
 
+/// The master key (rule B1): from `file` (`--master-key-file`) or from `$ACL_MASTER_KEY`
+/// (empty counts as unset), `None` when neither is given. Both given, an unreadable file or
+/// anything but 64 hexadecimal digits is an error naming where the key came from; no
+/// message ever holds the key.
+pub fn master_key(file: Option<&Path>) -> Result<Option<MasterKey>> {
+    master_key_from(std::env::var_os(MASTER_KEY_ENV), file)
+}
+
+/// [`master_key`] with the environment variable's value given.
+fn master_key_from(env: Option<OsString>, file: Option<&Path>) -> Result<Option<MasterKey>> {
+    let env = env.filter(|value| !value.is_empty());
+    let (text, origin) = match (env, file) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(path)) => {
+            return Err(CliError::MasterKeyTwice {
+                file: path.to_owned(),
+            });
+        }
+        (Some(value), None) => {
+            let origin = MASTER_KEY_ENV.to_owned();
+            let text = value.into_string().map_err(|_| CliError::MasterKey {
+                origin: origin.clone(),
+                problem: "not UTF-8 text".into(),
+            })?;
+            (text, origin)
+        }
+        (None, Some(path)) => {
+            let bytes = std::fs::read(path).map_err(|source| CliError::Io {
+                action: "read the master key file",
+                path: path.to_owned(),
+                source,
+            })?;
+            let origin = format!("--master-key-file `{}`", path.display());
+            let text = String::from_utf8(bytes).map_err(|_| CliError::MasterKey {
+                origin: origin.clone(),
+                problem: "not UTF-8 text".into(),
+            })?;
+            (text, origin)
+        }
+    };
+    // `from_hex` trims surrounding whitespace (a file's last newline) and never repeats
+    // the text in its error.
+    MasterKey::from_hex(&text)
+        .map(Some)
+        .map_err(|err| CliError::MasterKey {
+            origin,
+            problem: err.to_string(),
+        })
+}
+
 /// The current time in milliseconds since the Unix epoch (0 if the clock is before it).
 pub fn now() -> Timestamp {
     let millis = SystemTime::now()
@@ -185,5 +248,57 @@ impl acl_platform::Entropy for OsEntropy {
             }
             *byte = self.pool.pop().unwrap_or_default();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    // rule B1: the master key comes from the variable or the file, once; a bad one is
+    // refused naming where it came from, never repeating it
+    #[test]
+    fn master_keys() {
+        assert!(master_key_from(None, None).unwrap().is_none());
+        assert!(
+            master_key_from(Some(OsString::new()), None)
+                .unwrap()
+                .is_none()
+        );
+        assert!(master_key_from(Some(KEY.into()), None).unwrap().is_some());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("master.key");
+        std::fs::write(&file, format!("  {KEY}\n")).unwrap();
+        assert_eq!(
+            master_key_from(None, Some(&file)).unwrap(),
+            master_key_from(Some(KEY.into()), None).unwrap()
+        );
+        let twice = master_key_from(Some(KEY.into()), Some(&file)).unwrap_err();
+        assert!(
+            matches!(twice, CliError::MasterKeyTwice { .. }),
+            "{twice:?}"
+        );
+        assert!(twice.to_string().starts_with("give the master key once: "));
+        let bad = "0123456789";
+        let refused = master_key_from(Some(bad.into()), None).unwrap_err();
+        let text = refused.to_string();
+        assert!(
+            text.contains(MASTER_KEY_ENV) && !text.contains(bad),
+            "{text}"
+        );
+        std::fs::write(&file, bad).unwrap();
+        let text = master_key_from(None, Some(&file)).unwrap_err().to_string();
+        assert!(
+            text.contains("--master-key-file") && text.contains(&file.display().to_string()),
+            "{text}"
+        );
+        assert!(!text.contains(bad), "{text}");
+        let missing = dir.path().join("missing.key");
+        let unreadable = master_key_from(None, Some(&missing)).unwrap_err();
+        assert!(matches!(unreadable, CliError::Io { .. }), "{unreadable:?}");
+        assert!(unreadable.to_string().contains("master key file"));
     }
 }

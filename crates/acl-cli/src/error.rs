@@ -55,6 +55,24 @@ pub enum CliError {
         /// What is wrong, where.
         problems: Vec<acl_platform::model::Problem>,
     },
+    /// The master key (rule B1) is not 64 hexadecimal digits; the message names where it
+    /// came from and never holds the key.
+    #[error("invalid master key in {origin}: {problem}")]
+    MasterKey {
+        /// Where it came from: `ACL_MASTER_KEY`, or `--master-key-file `PATH``.
+        origin: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The master key was given both ways.
+    #[error(
+        "give the master key once: ACL_MASTER_KEY is set and --master-key-file `{}` is given",
+        .file.display()
+    )]
+    MasterKeyTwice {
+        /// The key file given.
+        file: PathBuf,
+    },
     /// The server could not listen.
     #[error(transparent)]
     Serve(#[from] acl_server::ServeError),
@@ -77,7 +95,10 @@ impl CliError {
         match self {
             CliError::Engine(err) => kind_code(err.kind()),
             CliError::Io { .. } => EXIT_FAILURE,
-            CliError::ImportLine { .. } | CliError::Model { .. } => EXIT_INVALID,
+            CliError::ImportLine { .. }
+            | CliError::Model { .. }
+            | CliError::MasterKey { .. }
+            | CliError::MasterKeyTwice { .. } => EXIT_INVALID,
             CliError::Demo { code, .. } => *code,
             CliError::Serve(_) => EXIT_FAILURE,
         }
@@ -88,9 +109,10 @@ impl CliError {
         match self {
             CliError::Engine(err) => err.kind().as_str(),
             CliError::Io { .. } => "io",
-            CliError::ImportLine { .. } | CliError::Model { .. } => {
-                ErrorKind::InvalidInput.as_str()
-            }
+            CliError::ImportLine { .. }
+            | CliError::Model { .. }
+            | CliError::MasterKey { .. }
+            | CliError::MasterKeyTwice { .. } => ErrorKind::InvalidInput.as_str(),
             CliError::Demo { .. } => "demo",
             CliError::Serve(_) => "serve",
         }

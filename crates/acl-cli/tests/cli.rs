@@ -1145,3 +1145,216 @@ fn demo() {
         again.stderr
     );
 }
+
+/// A master key for the tests of DESIGN rules A5 and B1 (64 hexadecimal digits).
+const MASTER_KEY: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// `acl --db DB args...` with `$ACL_MASTER_KEY` set to `key`: the exit code, stdout and
+/// stderr.
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failure is the test failing"
+)]
+fn with_master_key(env: &Env, key: &str, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(common::bin())
+        .arg("--db")
+        .arg(&env.db)
+        .args(args)
+        .env("ACL_MASTER_KEY", key)
+        .env_remove("ACL_DB")
+        .env_remove("ACL_AS")
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The `sealed` column of keypair `access_key`, read from the SQLite file.
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failure is the test failing"
+)]
+fn sealed_column(env: &Env, access_key: &str) -> Option<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(&env.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    conn.query_row(
+        "SELECT sealed FROM keypairs WHERE access_key = ?1",
+        [access_key],
+        |row| row.get(0),
+    )
+    .unwrap()
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+// DESIGN rules A5 and B1: with ACL_MASTER_KEY, a keypair's secret is shown once and kept
+// only sealed: its bytes are nowhere in the database files (the file, its WAL and shared
+// memory) nor in the keypairs export
+#[test]
+fn master_key_seals_keypair_secrets() {
+    let env = Env::new();
+    env.users(&["alice"]);
+    let (code, stdout, stderr) =
+        with_master_key(&env, MASTER_KEY, &["--json", "keypair", "create", "alice"]);
+    assert_eq!(code, 0, "{stderr}");
+    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let access_key = created["access_key"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 16, "{secret}");
+    assert!(!stdout.contains(MASTER_KEY) && !stderr.contains(MASTER_KEY));
+    let sealed = sealed_column(&env, &access_key).unwrap();
+    assert!(sealed.starts_with("xc20p1:"), "{sealed}");
+    let mut files = 0;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut path = env.db.clone().into_os_string();
+        path.push(suffix);
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        files += 1;
+        assert!(
+            !contains_bytes(&bytes, secret.as_bytes()),
+            "the secret is in plaintext in {path:?}"
+        );
+        assert!(!contains_bytes(&bytes, MASTER_KEY.as_bytes()), "{path:?}");
+    }
+    assert!(files >= 1, "no database file read");
+    // the export (rule A7) holds neither the secret nor its sealed form
+    let csv = env.dir.path().join("keypairs.csv");
+    let (code, _, stderr) = with_master_key(
+        &env,
+        MASTER_KEY,
+        &["export", "keypairs", "--output", csv.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let exported = std::fs::read_to_string(&csv).unwrap();
+    assert!(exported.contains(&access_key), "{exported}");
+    assert!(
+        !exported.contains(&secret) && !exported.contains(&sealed),
+        "{exported}"
+    );
+    // the dump, which holds every row, holds the sealed form only
+    let dump = env.dir.path().join("backup.jsonl");
+    env.acl(&["dump", dump.to_str().unwrap()]).ok();
+    let dumped = std::fs::read_to_string(&dump).unwrap();
+    assert!(!dumped.contains(&secret), "the secret is in the dump");
+    // without a master key a keypair is created as before, its secret only hashed
+    let plain = env
+        .acl(&["--json", "keypair", "create", "alice"])
+        .ok()
+        .json();
+    let plain_key = plain["access_key"].as_str().unwrap();
+    assert!(!plain["secret"].as_str().unwrap().is_empty());
+    assert_eq!(sealed_column(&env, plain_key), None);
+}
+
+// DESIGN rule B1: a bad master key is refused (exit 65) naming where it came from and
+// never echoing it; given both ways, it is refused too
+#[test]
+fn bad_master_keys_are_refused() {
+    let env = Env::new();
+    env.users(&["alice"]);
+    let before = env.dump();
+    let bad = "0123456789";
+    for args in [
+        &["keypair", "create", "alice"][..],
+        &["user", "list"][..],
+        &["--json", "keypair", "create", "alice"][..],
+    ] {
+        let (code, stdout, stderr) = with_master_key(&env, bad, args);
+        assert_eq!(code, 65, "{args:?}: {stderr}");
+        assert!(stderr.contains("ACL_MASTER_KEY"), "{stderr}");
+        assert!(
+            !stderr.contains(bad) && !stdout.contains(bad),
+            "{stdout}{stderr}"
+        );
+    }
+    let json = with_master_key(&env, bad, &["--json", "user", "list"]).2;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["error"]["kind"], "invalid_input", "{json}");
+    // a key file that does not hold a key, or is missing, is named by its path
+    let file = env.dir.path().join("master.key");
+    std::fs::write(&file, format!("{bad}\n")).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let refused = env
+        .acl(&["--master-key-file", file_arg, "keypair", "create", "alice"])
+        .code(65);
+    assert!(
+        refused.stderr.contains("--master-key-file") && refused.stderr.contains(file_arg),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains(bad), "{}", refused.stderr);
+    let missing = env.dir.path().join("missing.key");
+    let missing_arg = missing.to_str().unwrap();
+    let refused = env
+        .acl(&["--master-key-file", missing_arg, "user", "list"])
+        .code(1);
+    assert!(refused.stderr.contains(missing_arg), "{}", refused.stderr);
+    // both ways at once: refused, whatever the two hold
+    std::fs::write(&file, MASTER_KEY).unwrap();
+    let (code, _, stderr) = with_master_key(
+        &env,
+        MASTER_KEY,
+        &["--master-key-file", file_arg, "keypair", "create", "alice"],
+    );
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stderr.contains("give the master key once: "), "{stderr}");
+    assert!(!stderr.contains(MASTER_KEY), "{stderr}");
+    // a refused command changed nothing
+    assert_eq!(env.dump(), before);
+}
+
+// DESIGN rules A5 and B1: `--master-key-file` seals like ACL_MASTER_KEY (the file's
+// surrounding whitespace ignored), wherever on the command line it is given
+#[test]
+fn master_key_file_seals_like_the_variable() {
+    let env = Env::new();
+    env.users(&["alice"]);
+    let file = env.dir.path().join("master.key");
+    std::fs::write(&file, format!("\n  {MASTER_KEY}\n")).unwrap();
+    let file_arg = file.to_str().unwrap();
+    for args in [
+        &[
+            "--master-key-file",
+            file_arg,
+            "--json",
+            "keypair",
+            "create",
+            "alice",
+        ][..],
+        &[
+            "--json",
+            "keypair",
+            "create",
+            "alice",
+            "--master-key-file",
+            file_arg,
+        ][..],
+    ] {
+        let created = env.acl(args).ok();
+        assert!(!created.stdout.contains(MASTER_KEY), "{}", created.stdout);
+        let created = created.json();
+        let access_key = created["access_key"].as_str().unwrap();
+        let secret = created["secret"].as_str().unwrap();
+        let sealed = sealed_column(&env, access_key).unwrap();
+        assert!(sealed.starts_with("xc20p1:"), "{sealed}");
+        assert!(!sealed.contains(secret), "{sealed}");
+    }
+    // the help names both ways to give the key
+    let help = env.acl(&["--help"]).ok().stdout;
+    assert!(
+        help.contains("--master-key-file") && help.contains("ACL_MASTER_KEY"),
+        "{help}"
+    );
+}

@@ -34,20 +34,33 @@ pub fn dispatch(cli: &Cli) -> Result<Output> {
             admin,
             admin_email,
             admin_password,
-        } => init::run(
-            &path,
-            cli.acting.clone(),
-            cluster,
-            admin,
-            admin_email.as_deref().zip(admin_password.as_deref()),
-        ),
+        } => {
+            // Init and restore seal nothing, but a bad master key is refused by every
+            // command on a database, so a mistake shows at once.
+            cli.master_key()?;
+            init::run(
+                &path,
+                cli.acting.clone(),
+                cluster,
+                admin,
+                admin_email.as_deref().zip(admin_password.as_deref()),
+            )
+        }
         Command::Demo => demo::run(cli),
         Command::Test { files, junit } => model::test(files, junit.as_deref()),
         Command::Validate { files } => model::validate(files),
         Command::Serve(args) => serve::serve(cli, args),
-        Command::Restore { file } => dump::restore(&path, cli.acting.clone(), file),
+        Command::Restore { file } => {
+            cli.master_key()?;
+            dump::restore(&path, cli.acting.clone(), file)
+        }
         command => {
+            let key = cli.master_key()?;
             let ctx = Ctx::open(&path, cli.acting.clone(), false)?;
+            let ctx = match key {
+                Some(key) => ctx.with_master_key(key),
+                None => ctx,
+            };
             run_in(&ctx, command)
         }
     }

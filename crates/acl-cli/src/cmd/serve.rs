@@ -1,5 +1,6 @@
-//! `acl serve`: the HTTP service on the database (rule S1), and `acl token`: a bearer
-//! token for it (rule S2).
+//! `acl serve`: the HTTP service on the database (rule S1), with the Backend.AI-compatible
+//! folder API on a second listener when asked (rule B1), and `acl token`: a bearer token
+//! for it (rule S2).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +24,10 @@ pub struct ServeArgs {
     /// The address to listen on (`:0` picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: String,
+    /// Also serve the Backend.AI manager's folder API on this address (rule B1); verifying
+    /// its signed requests needs the master key ($ACL_MASTER_KEY or --master-key-file).
+    #[arg(long, value_name = "ADDR")]
+    pub backendai_listen: Option<String>,
     /// A file holding the HS256 secret [default: $ACL_JWT_SECRET].
     #[arg(long, value_name = "FILE")]
     pub jwt_secret_file: Option<PathBuf>,
@@ -150,10 +155,16 @@ async fn stop_signal() {
     }
 }
 
-/// `acl --db DB serve --listen ADDR`: serves until SIGTERM or SIGINT, then stops
-/// gracefully. Prints `listening on http://ADDR` on stderr once ready.
+/// The warning `acl serve --backendai-listen` prints without a master key: it serves, but
+/// no keypair secret can be opened to verify a signature.
+pub const NO_MASTER_KEY_WARNING: &str = "warning: no master key (ACL_MASTER_KEY or --master-key-file): Backend.AI requests cannot be verified";
+
+/// `acl --db DB serve --listen ADDR [--backendai-listen ADDR2]`: serves until SIGTERM or
+/// SIGINT, then stops gracefully. Prints `listening on http://ADDR` on stderr once ready,
+/// then `backendai listening on http://ADDR2` when asked for the Backend.AI listener.
 pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<Output> {
     let key = key(args.jwt_secret_file.as_deref())?;
+    let master_key = cli.master_key()?;
     let limits = Limits {
         max_body_bytes: args.max_body,
         max_batch: args.max_batch,
@@ -167,6 +178,13 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<Output> {
     let ctx = Ctx::open(&cli.db_path(), None, false)?;
     // Refuse an uninitialized database before listening.
     ctx.engine().reader()?.cluster()?;
+    let ctx = match master_key {
+        Some(master_key) => ctx.with_master_key(master_key),
+        None => ctx,
+    };
+    if args.backendai_listen.is_some() && !ctx.engine().has_master_key() {
+        eprintln!("{NO_MASTER_KEY_WARNING}");
+    }
     let engine = ctx.into_engine();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -177,9 +195,15 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<Output> {
             source,
         })?;
     let engine = runtime.block_on(async {
-        let server = Server::bind(engine, key, limits, &args.listen).await?;
+        let mut server = Server::bind(engine, key, limits, &args.listen).await?;
+        if let Some(backendai) = &args.backendai_listen {
+            server = server.with_backendai(backendai).await?;
+        }
         let addr = server.local_addr()?;
         eprintln!("listening on http://{addr}");
+        if let Some(backendai) = server.backendai_addr() {
+            eprintln!("backendai listening on http://{}", backendai?);
+        }
         // The engine comes back once every request has finished.
         Ok::<_, CliError>(server.run(stop_signal()).await)
     })?;
