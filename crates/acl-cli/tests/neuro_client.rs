@@ -18,8 +18,8 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acl_core::{Caller, ClusterName, PrincipalName, Schema};
@@ -51,127 +51,10 @@ fn seed(db: &Path) {
 /// The client release the test pins.
 const CLIENT: &str = "neuro-auth-client==25.8.2";
 
-fn text(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// `(major, minor)` of a Python interpreter, if it runs.
-fn version(python: &Path) -> Option<(u32, u32)> {
-    let output = Command::new(python)
-        .args([
-            "-c",
-            "import sys; print(sys.version_info[0], sys.version_info[1])",
-        ])
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let answer = String::from_utf8_lossy(&output.stdout).to_string();
-    let mut parts = answer.split_whitespace().map(|p| p.parse::<u32>().ok());
-    Some((parts.next()??, parts.next()??))
-}
-
-/// The first Python 3.11 or newer: `ACL_PYTHON`, then `python3` and `python3.1X` on the
-/// PATH, then pyenv's versions.
-fn python() -> (PathBuf, (u32, u32)) {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Ok(chosen) = std::env::var("ACL_PYTHON") {
-        candidates.push(chosen.into());
-    }
-    for name in [
-        "python3",
-        "python3.13",
-        "python3.12",
-        "python3.11",
-        "python",
-    ] {
-        candidates.push(name.into());
-    }
-    let pyenv = std::env::var("PYENV_ROOT")
-        .map(PathBuf::from)
-        .ok()
-        .or_else(|| {
-            std::env::var("HOME")
-                .ok()
-                .map(|home| Path::new(&home).join(".pyenv"))
-        });
-    for root in pyenv.into_iter().chain([PathBuf::from("/root/.pyenv")]) {
-        if let Ok(entries) = std::fs::read_dir(root.join("versions")) {
-            let mut versions: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path().join("bin/python3")))
-                .collect();
-            versions.sort();
-            candidates.extend(versions);
-        }
-    }
-    for candidate in &candidates {
-        if let Some(found) = version(candidate)
-            && found >= (3, 11)
-        {
-            return (candidate.clone(), found);
-        }
-    }
-    panic!(
-        "the Neu.ro compatibility test needs Python 3.11 or newer and found none among {candidates:?}; \
-         install one or set ACL_PYTHON"
-    );
-}
-
-/// The virtualenv with the client, built once per client and Python version.
-fn venv() -> PathBuf {
-    let (python, (major, minor)) = python();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("neuro-auth-client-25.8.2-py{major}.{minor}"));
-    let done = dir.join(".complete");
-    let bin = dir.join("bin/python");
-    if done.exists() && bin.exists() {
-        return bin;
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    let made = Command::new(&python)
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "cannot make a virtualenv with {}: {}",
-        python.display(),
-        text(&made)
-    );
-    let installed = Command::new(&bin)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            CLIENT,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        installed.status.success(),
-        "cannot install {CLIENT} from PyPI into {}: {}",
-        dir.display(),
-        text(&installed)
-    );
-    std::fs::write(&done, CLIENT).unwrap();
-    bin
-}
-
 /// Rule N1: the published client (and the SDK's raw calls) against the real server.
 #[test]
 fn the_published_client_works_unchanged() {
-    let python = venv();
+    let python = common::venv(CLIENT, (3, 11));
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("acl.db");
     seed(&db);
@@ -219,11 +102,15 @@ fn the_published_client_works_unchanged() {
     assert!(
         output.status.success(),
         "compat.py failed: {}\n--- acl serve\n{}",
-        text(&output),
+        common::text(&output),
         logs.join("\n")
     );
     assert!(status.success(), "acl serve exited with {status}");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("checks passed"), "{}", text(&output));
+    assert!(
+        stdout.contains("checks passed"),
+        "{}",
+        common::text(&output)
+    );
     println!("{stdout}");
 }

@@ -323,3 +323,129 @@ pub fn http(method: &str, addr: &str, token: &str, path: &str, body: &str) -> (u
         .unwrap_or_default();
     (status, body)
 }
+
+/// A child's exit status and both its outputs, to show when it failed.
+pub fn text(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `(major, minor)` of a Python interpreter, if it runs.
+pub fn python_version(python: &Path) -> Option<(u32, u32)> {
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import sys; print(sys.version_info[0], sys.version_info[1])",
+        ])
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let answer = String::from_utf8_lossy(&output.stdout).to_string();
+    let mut parts = answer.split_whitespace().map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+/// The first Python `min` or newer, for `purpose` (named when none is found):
+/// `ACL_PYTHON`, then `python3` and `python3.1X` on the PATH, then pyenv's versions.
+pub fn python(min: (u32, u32), purpose: &str) -> (PathBuf, (u32, u32)) {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Ok(chosen) = std::env::var("ACL_PYTHON") {
+        candidates.push(chosen.into());
+    }
+    for name in [
+        "python3",
+        "python3.14",
+        "python3.13",
+        "python3.12",
+        "python3.11",
+        "python",
+    ] {
+        candidates.push(name.into());
+    }
+    let pyenv = std::env::var("PYENV_ROOT")
+        .map(PathBuf::from)
+        .ok()
+        .or_else(|| {
+            std::env::var("HOME")
+                .ok()
+                .map(|home| Path::new(&home).join(".pyenv"))
+        });
+    for root in pyenv.into_iter().chain([PathBuf::from("/root/.pyenv")]) {
+        if let Ok(entries) = std::fs::read_dir(root.join("versions")) {
+            let mut versions: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path().join("bin/python3")))
+                .collect();
+            versions.sort();
+            candidates.extend(versions);
+        }
+    }
+    for candidate in &candidates {
+        if let Some(found) = python_version(candidate)
+            && found >= min
+        {
+            return (candidate.clone(), found);
+        }
+    }
+    panic!(
+        "{purpose} needs Python {}.{} or newer and found none among {candidates:?}; \
+         install one or set ACL_PYTHON",
+        min.0, min.1
+    );
+}
+
+/// The virtualenv's interpreter with the pip `requirement` (`name==version`) installed
+/// from PyPI on the first Python `min` or newer: built once per requirement and Python
+/// version, under the target directory (`NAME-VERSION-pyX.Y`). It fails, never skips:
+/// without such a Python or without PyPI it panics saying what was missing.
+pub fn venv(requirement: &str, min: (u32, u32)) -> PathBuf {
+    let purpose = format!("the compatibility test with {requirement}");
+    let (python, (major, minor)) = python(min, &purpose);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{}-py{major}.{minor}",
+        requirement.replace("==", "-")
+    ));
+    let done = dir.join(".complete");
+    let bin = dir.join("bin/python");
+    if done.exists() && bin.exists() {
+        return bin;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    let made = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "cannot make a virtualenv with {}: {}",
+        python.display(),
+        text(&made)
+    );
+    let installed = Command::new(&bin)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            requirement,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        installed.status.success(),
+        "cannot install {requirement} from PyPI into {}: {}",
+        dir.display(),
+        text(&installed)
+    );
+    std::fs::write(&done, requirement).unwrap();
+    bin
+}

@@ -339,30 +339,14 @@ pub(crate) async fn create(
         let done = match &group {
             Some(group) => {
                 let group = group_in(&engine.reader()?.bind(&caller.principal)?, group)?;
-                let done = engine.create_group_folder(caller, &group, &name, &host, permission)?;
-                Applied {
-                    revision: done.revision,
-                    value: FolderEntry {
-                        folder: done.value,
-                        is_owner: false,
-                        access: permission.into(),
-                    },
-                }
+                engine.create_group_folder(caller, &group, &name, &host, permission)?
             }
-            None => {
-                let done = engine.create_folder(caller, &name, &host)?;
-                Applied {
-                    revision: done.revision,
-                    value: FolderEntry {
-                        folder: done.value,
-                        is_owner: true,
-                        access: FolderAccess::Owner,
-                    },
-                }
-            }
+            None => engine.create_folder(caller, &name, &host)?,
         };
-        let reader = engine.reader()?;
-        let value = folder_json(&reader, &caller.principal, &done.value)?;
+        // the folder as the creator sees it from now on, exactly as info answers it
+        let viewer = engine.reader()?.bind(&caller.principal)?;
+        let entry = resolve(&viewer, &ids::hex(&ids::folder(&done.value.id)))?;
+        let value = folder_json(viewer.reader(), viewer.viewer(), &entry)?;
         Ok(Applied {
             revision: done.revision,
             value,
@@ -736,7 +720,7 @@ fn sharee(reader: &Reader<'_, AnyStore>, entry: &FolderEntry, uuid: uuid::Uuid) 
             Problem::new(
                 StatusCode::NOT_FOUND,
                 "object-not-found",
-                "No such user.",
+                "No such shared virtual folder.",
                 format!(
                     "folder `{}` is not shared with user `{uuid}`",
                     entry.folder.name
