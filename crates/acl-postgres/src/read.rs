@@ -14,8 +14,8 @@ use acl_core::{
 use acl_platform::{
     AccessKey, Account, AccountKey, Email, Folder, FolderId, FolderKind, FolderName, FolderStatus,
     GroupInfo, Hosts, Invitation, InvitationId, InvitationKey, Keypair, Limit, Limits, Permission,
-    PolicyName, Resource, ResourcePolicy, SealedSecret, SecretHash, Session, SessionId, SessionRequest, Share,
-    UserRole, UserStatus, Vm, VmId,
+    PolicyName, Resource, ResourcePolicy, SealedSecret, SecretHash, Session, SessionId,
+    SessionRequest, Share, UserRole, UserStatus, Vm, VmId,
 };
 
 use crate::conn::Conn;

@@ -18,7 +18,8 @@ use acl_platform::{
 
 use acl_platform::{
     AccessKey, Account, AccountKey, Email, GroupInfo, Hosts, Keypair, Limit, Limits, PolicyName,
-    Resource, ResourcePolicy, SealedSecret, SecretHash, Session, SessionId, SessionRequest, UserRole, UserStatus,
+    Resource, ResourcePolicy, SealedSecret, SecretHash, Session, SessionId, SessionRequest,
+    UserRole, UserStatus,
 };
 
 use crate::sql::{self, CHUNK, bucket, db_err};

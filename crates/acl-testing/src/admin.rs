@@ -577,7 +577,14 @@ pub fn a5_b1_sealed_secrets<S: PlatformStore>(make: &dyn Fn() -> S) {
         .value;
     let key = created.keypair.access_key.clone();
     let secret = created.secret.expose().to_owned();
-    let stored = w.engine.store().read().unwrap().keypair(&key).unwrap().unwrap();
+    let stored = w
+        .engine
+        .store()
+        .read()
+        .unwrap()
+        .keypair(&key)
+        .unwrap()
+        .unwrap();
     let sealed = stored.sealed.clone().expect("a sealed secret");
     assert!(!sealed.as_stored().contains(&secret));
     assert!(!stored.secret.as_str().contains(&secret));
@@ -592,7 +599,9 @@ pub fn a5_b1_sealed_secrets<S: PlatformStore>(make: &dyn Fn() -> S) {
     assert!(!dump.contains(&secret));
     // unknown keys, inactive keypairs and inactive users sign nothing
     assert_eq!(
-        w.engine.signing_secret("AKNOTAKEY000000000000").unwrap_err(),
+        w.engine
+            .signing_secret("AKNOTAKEY000000000000")
+            .unwrap_err(),
         Error::AuthenticationRefused
     );
     assert_eq!(
