@@ -131,27 +131,41 @@ fn logs(level: &str) -> Result<()> {
     Ok(())
 }
 
-/// Completes on SIGTERM or SIGINT.
-async fn stop_signal() {
-    let interrupt = async {
+/// Installs the SIGTERM and SIGINT handlers at once and returns what completes on either.
+/// Called before the server prints that it listens, so a signal sent right after that line
+/// stops it gracefully rather than killing it with the default action.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    async move {
+        let terminated = async {
+            match terminate.as_mut() {
+                Some(signal) => drop(signal.recv().await),
+                None => std::future::pending::<()>().await,
+            }
+        };
+        let interrupted = async {
+            match interrupt.as_mut() {
+                Some(signal) => drop(signal.recv().await),
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = terminated => {}
+            () = interrupted => {}
+        }
+    }
+}
+
+/// Completes on Ctrl-C (no SIGTERM off unix).
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }
 
@@ -200,12 +214,13 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<Output> {
             server = server.with_backendai(backendai).await?;
         }
         let addr = server.local_addr()?;
+        let stop = stop_signal();
         eprintln!("listening on http://{addr}");
         if let Some(backendai) = server.backendai_addr() {
             eprintln!("backendai listening on http://{}", backendai?);
         }
         // The engine comes back once every request has finished.
-        Ok::<_, CliError>(server.run(stop_signal()).await)
+        Ok::<_, CliError>(server.run(stop).await)
     })?;
     // Dropping it closes the store, outside the runtime: PostgreSQL's synchronous
     // connections block while they close, which an async context refuses (a panic).
