@@ -190,39 +190,17 @@ fn the_published_backendai_client_works_unchanged() {
         api.is_some(),
         "no `listening on` line before the Backend.AI one: {startup:?}"
     );
-    // Keep draining stderr so the server never blocks on a full pipe.
-    let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/backendai/compat.py");
-    let output = Command::new(python)
-        .arg(script)
-        .arg(format!("http://{backendai}"))
-        .env("ACL_BAI_KEYS", &keys_file)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("BACKEND_CONNECTION_TIMEOUT", "30")
-        .output()
-        .unwrap();
-    // A graceful stop (rule S1): SIGTERM, then the exit.
-    let stopped = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
-    let status = server.wait().unwrap();
-    let logs = logs.join().unwrap();
-    assert!(
-        output.status.success(),
-        "compat.py failed: {}\n--- acl serve\n{}",
-        common::text(&output),
-        logs.join("\n")
+    let (_, logs) = common::run_compat(
+        server,
+        lines,
+        &python,
+        "backendai/compat.py",
+        &format!("http://{backendai}"),
+        &[
+            ("ACL_BAI_KEYS", keys_file.as_os_str()),
+            ("BACKEND_CONNECTION_TIMEOUT", "30".as_ref()),
+        ],
     );
-    assert!(status.success(), "acl serve exited with {status}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("checks passed"),
-        "{}",
-        common::text(&output)
-    );
-    println!("{stdout}");
 
     // rule B1: no secret in plaintext in the database or the logs
     let secrets: BTreeSet<&str> = keys.values().map(|(_, secret)| secret.as_str()).collect();

@@ -81,36 +81,12 @@ fn the_published_client_works_unchanged() {
             break addr.to_owned();
         }
     };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/neuro/compat.py");
-    let output = Command::new(python)
-        .arg(script)
-        .arg(format!("http://{addr}"))
-        .env("ACL_SECRET", SECRET)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap();
-    // A graceful stop (rule S1): SIGTERM, then the exit.
-    let stopped = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
-    let status = server.wait().unwrap();
-    let logs = logs.join().unwrap();
-    assert!(
-        output.status.success(),
-        "compat.py failed: {}\n--- acl serve\n{}",
-        common::text(&output),
-        logs.join("\n")
+    common::run_compat(
+        server,
+        lines,
+        &python,
+        "neuro/compat.py",
+        &format!("http://{addr}"),
+        &[("ACL_SECRET", SECRET.as_ref())],
     );
-    assert!(status.success(), "acl serve exited with {status}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("checks passed"),
-        "{}",
-        common::text(&output)
-    );
-    println!("{stdout}");
 }

@@ -449,3 +449,50 @@ pub fn venv(requirement: &str, min: (u32, u32)) -> PathBuf {
     std::fs::write(&done, requirement).unwrap();
     bin
 }
+
+/// Runs the compatibility script `tests/{script}` with `python` against `endpoint` (with
+/// `envs`), then stops `server` gracefully (rule S1: SIGTERM, then the exit), still
+/// draining its stderr `lines`; asserts the script passed ("checks passed") and the server
+/// exited cleanly. Returns the script's stdout and the server's log lines.
+pub fn run_compat(
+    mut server: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    python: &Path,
+    script: &str,
+    endpoint: &str,
+    envs: &[(&str, &std::ffi::OsStr)],
+) -> (String, Vec<String>) {
+    // Keep draining stderr so the server never blocks on a full pipe.
+    let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let mut command = Command::new(python);
+    command
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests")
+                .join(script),
+        )
+        .arg(endpoint)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let output = command.output().unwrap();
+    let stopped = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = server.wait().unwrap();
+    let logs = logs.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{script} failed: {}\n--- acl serve\n{}",
+        text(&output),
+        logs.join("\n")
+    );
+    assert!(status.success(), "acl serve exited with {status}");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(stdout.contains("checks passed"), "{}", text(&output));
+    println!("{stdout}");
+    (stdout, logs)
+}

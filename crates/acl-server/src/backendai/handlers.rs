@@ -195,6 +195,12 @@ fn offered(text: &str) -> Answer<Permission> {
     Ok(Permission::parse(text)?)
 }
 
+/// The permission offered under one of `names`, `rw` when none is given (the manager's
+/// default for invitations, shares and project folders).
+fn offered_or_rw(fields: &Fields, names: &[&'static str]) -> Answer<Permission> {
+    offered(fields.text(names)?.as_deref().unwrap_or("rw"))
+}
+
 /// The permission word of a folder entry: `wd` for the owner, else the share's or the
 /// group's.
 fn permission_word(entry: &FolderEntry) -> &'static str {
@@ -315,7 +321,7 @@ pub(crate) async fn create(
         .text(&["host", "folder_host"])?
         .unwrap_or_else(|| "local".to_owned());
     let group = fields.text(&["group", "groupId", "group_id"])?;
-    let permission = offered(&fields.text(&["permission"])?.unwrap_or_else(|| "rw".into()))?;
+    let permission = offered_or_rw(&fields, &["permission"])?;
     match fields.text(&["usage_mode", "usageMode"])?.as_deref() {
         None | Some("general") => {}
         Some(other) => {
@@ -508,11 +514,7 @@ pub(crate) async fn invite(
     Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Response> {
-    let permission = offered(
-        &fields
-            .text(&["perm", "permission"])?
-            .unwrap_or_else(|| "rw".into()),
-    )?;
+    let permission = offered_or_rw(&fields, &["perm", "permission"])?;
     let named = fields.required_texts(&["user_ids", "emails", "userIDs"])?;
     let invited = write(&app, me, move |engine, caller| {
         let viewer = engine.reader()?.bind(&caller.principal)?;
@@ -660,11 +662,7 @@ pub(crate) async fn share(
     Piece(piece): Piece,
     fields: Fields,
 ) -> Answer<Response> {
-    let permission = offered(
-        &fields
-            .text(&["permission", "perm"])?
-            .unwrap_or_else(|| "rw".into()),
-    )?;
+    let permission = offered_or_rw(&fields, &["permission", "perm"])?;
     let named = fields.required_texts(&["emails", "user_ids", "userIDs"])?;
     let echoed = named.clone();
     write(&app, me, move |engine, caller| {
