@@ -30,28 +30,23 @@ pub(crate) const API_VERSION: &str = "v9.20250722";
 /// How long a file-access ticket is good for, in seconds.
 const TICKET_SECS: i64 = 300;
 
-/// Runs the read `f` on one consistent view bound to `me`, a live principal, on a
-/// blocking thread.
+/// Runs the read `f` as `me` through [`App::read`] (one consistent view bound to a live
+/// principal, on a blocking thread), its own refusals kept as problems.
 async fn read<T: Send + 'static>(
     app: &Arc<App>,
     me: PrincipalName,
     f: impl for<'e> FnOnce(&Viewer<'e, AnyStore>) -> Answer<T> + Send + 'static,
 ) -> Answer<T> {
-    app.blocking(move |app| {
-        let reader = app.engine.reader()?;
-        require_live(&reader, &me)?;
-        let viewer = reader.bind(&me)?;
-        let revision = viewer.revision()?;
-        let out = f(&viewer);
-        app.saw(revision);
-        Ok(out)
-    })
-    .await
-    .map_err(Problem::from)?
+    let (answer, _) = app
+        .read(me, None, move |viewer| Ok(f(viewer)))
+        .await
+        .map_err(Problem::from)?;
+    answer
 }
 
 /// Runs the mutation `f` as `me`, a live principal, at the current time, on a blocking
-/// thread; the engine authorizes it.
+/// thread; the engine authorizes it. (As [`App::write`], which cannot carry a problem
+/// out of a refused mutation: a failure there has no revision to report.)
 async fn write<T: Send + 'static>(
     app: &Arc<App>,
     me: PrincipalName,
