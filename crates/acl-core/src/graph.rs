@@ -7,7 +7,6 @@
 //! hashing every member and building a graph up front cost more than the questions. The
 //! petgraph graph shortest paths need is built only when a path is asked for.
 
-use petgraph::algo::astar;
 use petgraph::graphmap::DiGraphMap;
 
 use crate::error::{Error, Result};
@@ -238,18 +237,51 @@ impl Closure {
     }
 
     /// A shortest membership path from p to `name`, both ends included (`[p]` when
-    /// `name` is p); `None` if `name` is not in the closure.
+    /// `name` is p); `None` if `name` is not in the closure. Among shortest paths, the
+    /// one a breadth-first walk meets first visiting each member's roles in name order:
+    /// the same path whatever store answered (the follower index walks the same way).
     pub fn path_to(&self, name: &PrincipalName) -> Option<Vec<PrincipalName>> {
         let goal = self.index_of(name)?;
+        // The walk recorded each member's edges in name order of their roles, and the
+        // graph keeps each node's edges in insertion order.
         let mut graph: DiGraphMap<usize, ()> = DiGraphMap::new();
         graph.add_node(0);
         for &(from, to) in &self.edges {
             graph.add_edge(from, to, ());
         }
-        let (_, path) = astar(&graph, 0, |n| n == goal, |_| 1usize, |_| 0)?;
-        path.into_iter()
-            .map(|index| self.names.get(index).cloned())
-            .collect()
+        let mut parent: Vec<Option<usize>> = vec![None; self.names.len()];
+        let mut queue = std::collections::VecDeque::from([0usize]);
+        let mut seen = vec![false; self.names.len()];
+        if let Some(start) = seen.first_mut() {
+            *start = true;
+        }
+        while let Some(at) = queue.pop_front() {
+            if at == goal {
+                let mut path = vec![at];
+                let mut step = at;
+                while let Some(Some(up)) = parent.get(step) {
+                    path.push(*up);
+                    step = *up;
+                }
+                path.reverse();
+                return path
+                    .into_iter()
+                    .map(|index| self.names.get(index).cloned())
+                    .collect();
+            }
+            for next in graph.neighbors(at) {
+                if let Some(flag) = seen.get_mut(next)
+                    && !*flag
+                {
+                    *flag = true;
+                    if let Some(slot) = parent.get_mut(next) {
+                        *slot = Some(at);
+                    }
+                    queue.push_back(next);
+                }
+            }
+        }
+        None
     }
 }
 

@@ -618,7 +618,7 @@ pub fn e5_actions<S: PlatformStore>(make: &dyn Fn() -> S) {
 }
 
 /// rule E6: explain names the deciding grant, its holder and a shortest membership path;
-/// among equal levels the nearest holder wins.
+/// among equal levels the nearest holder wins; among shortest paths, the first in name order.
 pub fn e6_explain_names_the_deciding_grant<S: PlatformStore>(make: &dyn Fn() -> S) {
     let w = world(make);
     w.users(&["alice", "bob"]);
@@ -652,6 +652,22 @@ pub fn e6_explain_names_the_deciding_grant<S: PlatformStore>(make: &dyn Fn() -> 
     }
     assert_eq!(w.explain("bob", "secret://c/alice").reason, Reason::NoGrant);
     assert_eq!(Reason::NoGrant.kind(), "no_grant");
+    // two shortest paths to the holder: the one through the role first in name order,
+    // whatever order the memberships were made in (every store names the same path, D1)
+    w.role(ADMIN, "zeta", PrincipalKind::Role);
+    w.role(ADMIN, "alpha", PrincipalKind::Role);
+    w.role(ADMIN, "top", PrincipalKind::Role);
+    w.grant(ADMIN, "role://zeta", "alice", Read);
+    w.grant(ADMIN, "role://alpha", "alice", Read);
+    w.grant(ADMIN, "role://top", "zeta", Read);
+    w.grant(ADMIN, "role://top", "alpha", Read);
+    w.grant(ADMIN, "storage://c/shared", "top", Read);
+    match w.explain("alice", "storage://c/shared").reason {
+        Reason::Grant { path, .. } => {
+            assert_eq!(path, vec![name("alice"), name("alpha"), name("top")]);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }
 
 /// rule E6: tree(p, U, depth) shows U's subtree of effective levels.

@@ -213,8 +213,19 @@ impl Index {
                 path.reverse();
                 return Some(path);
             }
-            for &role in self.slot(at).map(Slot::roles).unwrap_or_default() {
-                if closure.contains(role) && seen.insert(role) {
+            // Each member's roles in name order, as the closure's walk visits them, so
+            // the path is the one every store's explain names (rule E6).
+            let mut roles: Vec<u32> = self
+                .slot(at)
+                .map(Slot::roles)
+                .unwrap_or_default()
+                .iter()
+                .copied()
+                .filter(|&role| closure.contains(role) && !seen.contains(&role))
+                .collect();
+            roles.sort_by(|&a, &b| self.name_of(a).cmp(&self.name_of(b)));
+            for role in roles {
+                if seen.insert(role) {
                     order.push(role);
                     from.push(next);
                 }
