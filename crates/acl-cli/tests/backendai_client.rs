@@ -26,7 +26,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use acl_core::{Caller, ClusterName, PrincipalName, Schema};
 use acl_platform::{
@@ -167,29 +166,10 @@ fn the_published_backendai_client_works_unchanged() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // the Backend.AI line comes right after the main listener's
     let mut startup = Vec::new();
-    let mut api = None;
-    let backendai = loop {
-        assert!(
-            Instant::now() < deadline,
-            "no `backendai listening on` line from acl serve: {startup:?}"
-        );
-        let Some(line) = lines.next() else {
-            panic!("acl serve ended before listening: {startup:?}");
-        };
-        let line = line.unwrap();
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            api = Some(addr.to_owned());
-        } else if let Some(addr) = line.strip_prefix("backendai listening on http://") {
-            break addr.to_owned();
-        }
-        startup.push(line);
-    };
-    assert!(
-        api.is_some(),
-        "no `listening on` line before the Backend.AI one: {startup:?}"
-    );
+    common::wait_for(&mut lines, "listening on http://", &mut startup);
+    let backendai = common::wait_for(&mut lines, "backendai listening on http://", &mut startup);
     let (_, logs) = common::run_compat(
         server,
         lines,

@@ -20,7 +20,6 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use acl_core::{Caller, ClusterName, PrincipalName, Schema};
 use acl_platform::Platform;
@@ -70,17 +69,7 @@ fn the_published_client_works_unchanged() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let addr = loop {
-        assert!(
-            Instant::now() < deadline,
-            "no `listening on` line from acl serve"
-        );
-        let line = lines.next().expect("acl serve prints a line").unwrap();
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            break addr.to_owned();
-        }
-    };
+    let addr = common::wait_for(&mut lines, "listening on http://", &mut Vec::new());
     common::run_compat(
         server,
         lines,

@@ -200,6 +200,30 @@ pub fn postgres_url(password: Option<&str>) -> String {
     )
 }
 
+/// Reads `acl serve`'s stderr `lines` until one starts with `prefix` (at most 30 s) and
+/// returns the rest of that line (the address); the lines before it go to `startup`.
+pub fn wait_for(
+    lines: &mut std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    prefix: &str,
+    startup: &mut Vec<String>,
+) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `{prefix}` line from acl serve: {startup:?}"
+        );
+        let Some(line) = lines.next() else {
+            panic!("acl serve ended before `{prefix}`: {startup:?}");
+        };
+        let line = line.unwrap();
+        if let Some(addr) = line.strip_prefix(prefix) {
+            return addr.to_owned();
+        }
+        startup.push(line);
+    }
+}
+
 /// A running `acl serve` child: its address, and its logs once it has exited.
 pub struct Served {
     pub child: std::process::Child,
@@ -215,7 +239,6 @@ pub struct Served {
 pub fn serve(db: &str, secret: &str) -> Served {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    use std::time::{Duration, Instant};
     let mut child = Command::new(bin())
         .args(["--db", db])
         .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info"])
@@ -230,22 +253,8 @@ pub fn serve(db: &str, secret: &str) -> Served {
         panic!("stderr is piped")
     };
     let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
     let mut startup = Vec::new();
-    let addr = loop {
-        assert!(
-            Instant::now() < deadline,
-            "no `listening on` line: {startup:?}"
-        );
-        let Some(line) = lines.next() else {
-            panic!("acl serve ended before listening: {startup:?}");
-        };
-        let line = line.unwrap();
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            break addr.to_owned();
-        }
-        startup.push(line);
-    };
+    let addr = wait_for(&mut lines, "listening on http://", &mut startup);
     // Keep draining stderr so the server never blocks on a full pipe.
     let logs = std::thread::spawn(move || lines.map_while(Result::ok).collect());
     Served {

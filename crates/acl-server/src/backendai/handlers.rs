@@ -143,6 +143,23 @@ fn user_in(reader: &Reader<'_, AnyStore>, text: &str) -> Answer<PrincipalName> {
     Ok(reader.user_named(text)?)
 }
 
+/// The folder `piece` names and the users `named` (emails or usernames), both as `me`
+/// sees them: what invite, share and unshare resolve before their workflow.
+fn folder_and_users(
+    engine: &Engine,
+    me: &PrincipalName,
+    piece: &str,
+    named: &[String],
+) -> Answer<(FolderEntry, Vec<PrincipalName>)> {
+    let viewer = engine.reader()?.bind(me)?;
+    let entry = resolve(&viewer, piece)?;
+    let users = named
+        .iter()
+        .map(|text| user_in(viewer.reader(), text))
+        .collect::<Answer<Vec<_>>>()?;
+    Ok((entry, users))
+}
+
 /// The project `text` names: its UUID among the groups the viewer sees (rule P2), or its
 /// name.
 fn group_in(viewer: &Viewer<'_, AnyStore>, text: &str) -> Answer<PrincipalName> {
@@ -512,14 +529,7 @@ pub(crate) async fn invite(
     let permission = offered_or_rw(&fields, &["perm", "permission"])?;
     let named = fields.required_texts(&["user_ids", "emails", "userIDs"])?;
     let invited = write(&app, me, move |engine, caller| {
-        let viewer = engine.reader()?.bind(&caller.principal)?;
-        let reader = viewer.reader();
-        let entry = resolve(&viewer, &piece)?;
-        let users = named
-            .iter()
-            .map(|text| user_in(reader, text))
-            .collect::<Answer<Vec<_>>>()?;
-        drop(viewer);
+        let (entry, users) = folder_and_users(engine, &caller.principal, &piece, &named)?;
         let done = engine.invite(caller, &entry.folder.id, &users, permission)?;
         if let Some(err) = done.value.nobody_invited() {
             return Err(err.into());
@@ -661,14 +671,7 @@ pub(crate) async fn share(
     let named = fields.required_texts(&["emails", "user_ids", "userIDs"])?;
     let echoed = named.clone();
     write(&app, me, move |engine, caller| {
-        let viewer = engine.reader()?.bind(&caller.principal)?;
-        let reader = viewer.reader();
-        let entry = resolve(&viewer, &piece)?;
-        let users = named
-            .iter()
-            .map(|text| user_in(reader, text))
-            .collect::<Answer<Vec<_>>>()?;
-        drop(viewer);
+        let (entry, users) = folder_and_users(engine, &caller.principal, &piece, &named)?;
         Ok(engine.share_group_folder(caller, &entry.folder.id, &users, permission)?)
     })
     .await?;
@@ -689,14 +692,7 @@ pub(crate) async fn unshare(
     let named = fields.required_texts(&["emails", "user_ids", "userIDs"])?;
     let echoed = named.clone();
     write(&app, me, move |engine, caller| {
-        let viewer = engine.reader()?.bind(&caller.principal)?;
-        let reader = viewer.reader();
-        let entry = resolve(&viewer, &piece)?;
-        let users = named
-            .iter()
-            .map(|text| user_in(reader, text))
-            .collect::<Answer<Vec<_>>>()?;
-        drop(viewer);
+        let (entry, users) = folder_and_users(engine, &caller.principal, &piece, &named)?;
         Ok(engine.unshare_folder_users(caller, &entry.folder.id, &users)?)
     })
     .await?;
